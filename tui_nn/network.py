@@ -1,0 +1,568 @@
+"""The NumPy network core: dense layers, activations, dropout, losses, one model.
+
+Naming follows *Neural Networks from Scratch*: ``forward(inputs)`` sets ``output``,
+``backward(dvalues)`` sets ``dinputs`` (and ``dweights``/``dbiases`` on dense layers).
+Unlike the book, all parameters of a model live in ONE flat vector ``Network.params``;
+each dense layer's ``weights`` and ``biases`` are views into it, and its ``dweights`` and
+``dbiases`` are views into ``Network.grads``. Optimizers, checkpoints and the weights panel
+therefore work on a single array.
+
+Randomness always comes from an explicit ``np.random.RandomState`` passed in; nothing here
+touches NumPy's global state.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+EPS = 1e-7  # the book's clipping constant for cross-entropy
+
+# ---------------------------------------------------------------------------------------
+# Layers
+
+
+class Dense:
+    """A fully connected layer: ``output = inputs @ weights + biases``."""
+
+    def __init__(self, n_inputs: int, n_neurons: int, init: str = "nnfs"):
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+        self.n_inputs, self.n_neurons, self.init = n_inputs, n_neurons, init
+        self.weights = self.biases = self.dweights = self.dbiases = None  # views, see bind()
+
+    @property
+    def n_params(self) -> int:
+        return self.n_inputs * self.n_neurons + self.n_neurons
+
+    def bind(self, params: np.ndarray, grads: np.ndarray) -> None:
+        """Make weights/biases (and their gradients) views into the flat vectors."""
+        n_w = self.n_inputs * self.n_neurons
+        shape = (self.n_inputs, self.n_neurons)
+        self.weights = params[:n_w].reshape(shape)
+        self.biases = params[n_w:].reshape(1, self.n_neurons)
+        self.dweights = grads[:n_w].reshape(shape)
+        self.dbiases = grads[n_w:].reshape(1, self.n_neurons)
+
+    def initialize(self, rng: np.random.RandomState) -> None:
+        """Draw the initial weights from ``rng`` (in place); biases start at zero."""
+        dtype = self.weights.dtype
+        n_in, n_out = self.n_inputs, self.n_neurons
+        if self.init == "nnfs":  # the book: 0.01 * randn, drawn in float32 as nnfs.init() does
+            w = dtype.type(0.01) * rng.randn(n_in, n_out).astype(dtype)
+        elif self.init == "he":
+            w = rng.randn(n_in, n_out) * math.sqrt(2.0 / n_in)
+        else:  # glorot (uniform)
+            limit = math.sqrt(6.0 / (n_in + n_out))
+            w = rng.uniform(-limit, limit, size=(n_in, n_out))
+        self.weights[...] = w
+        self.biases[...] = 0
+
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        self.inputs = inputs
+        self.output = inputs @ self.weights
+        self.output += self.biases
+        return self.output
+
+    def backward(self, dvalues: np.ndarray) -> np.ndarray:
+        np.dot(self.inputs.T, dvalues, out=self.dweights)
+        np.sum(dvalues, axis=0, keepdims=True, out=self.dbiases)
+        self.dinputs = dvalues @ self.weights.T
+        return self.dinputs
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_inputs}, {self.n_neurons})"
+
+
+INITS = ("nnfs", "he", "glorot")
+
+
+class ReLU:
+    name = "relu"
+
+    def forward(self, inputs, training=False):
+        self.inputs = inputs
+        self.output = np.maximum(0, inputs)
+        return self.output
+
+    def backward(self, dvalues):
+        self.dinputs = np.where(self.inputs > 0, dvalues, 0).astype(dvalues.dtype, copy=False)
+        return self.dinputs
+
+
+class Sigmoid:
+    name = "sigmoid"
+
+    def forward(self, inputs, training=False):
+        self.output = 1 / (1 + np.exp(-inputs))
+        return self.output
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues * (1 - self.output) * self.output
+        return self.dinputs
+
+
+class Tanh:
+    name = "tanh"
+
+    def forward(self, inputs, training=False):
+        self.output = np.tanh(inputs)
+        return self.output
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues * (1 - self.output * self.output)
+        return self.dinputs
+
+
+class Softmax:
+    name = "softmax"
+
+    def forward(self, inputs, training=False):
+        exp_values = np.exp(inputs - np.max(inputs, axis=-1, keepdims=True))
+        self.output = exp_values / np.sum(exp_values, axis=-1, keepdims=True)
+        return self.output
+
+    def backward(self, dvalues):
+        # Row-wise Jacobian-vector product: s * (d - sum(d * s)).
+        s = self.output
+        self.dinputs = s * (dvalues - np.sum(dvalues * s, axis=1, keepdims=True))
+        return self.dinputs
+
+
+class Linear:
+    name = "linear"
+
+    def forward(self, inputs, training=False):
+        self.output = inputs
+        return inputs
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues
+        return dvalues
+
+
+ACTIVATIONS = {cls.name: cls for cls in (ReLU, Sigmoid, Tanh, Softmax, Linear)}
+
+
+class Dropout:
+    """Inverted dropout: active only in training; scales kept units by 1 / (1 - rate)."""
+
+    def __init__(self, rate: float):
+        if not 0 <= rate < 1:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+        self.rate = rate
+        self.rng: np.random.RandomState | None = None  # set by the owner before training
+
+    def forward(self, inputs, training=False):
+        if not training or self.rate == 0:
+            self.mask = None
+            self.output = inputs
+            return inputs
+        keep = 1 - self.rate
+        self.mask = (self.rng.binomial(1, keep, size=inputs.shape) / keep).astype(inputs.dtype)
+        self.output = inputs * self.mask
+        return self.output
+
+    def backward(self, dvalues):
+        self.dinputs = dvalues if self.mask is None else dvalues * self.mask
+        return self.dinputs
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate})"
+
+
+# ---------------------------------------------------------------------------------------
+# Losses. ``forward`` returns per-sample losses; ``calculate`` their mean (the book's API).
+
+
+class Loss:
+    def calculate(self, y_pred, y_true) -> float:
+        return float(np.mean(self.forward(y_pred, y_true)))
+
+
+class CategoricalCrossentropy(Loss):
+    name = "categorical_crossentropy"
+
+    def forward(self, y_pred, y_true):
+        clipped = np.clip(y_pred, EPS, 1 - EPS)
+        if y_true.ndim == 1:
+            correct = clipped[np.arange(len(y_pred)), y_true]
+        else:
+            correct = np.sum(clipped * y_true, axis=1)
+        return -np.log(correct)
+
+    def backward(self, dvalues, y_true):
+        samples, labels = dvalues.shape
+        if y_true.ndim == 1:
+            y_true = np.eye(labels, dtype=dvalues.dtype)[y_true]
+        self.dinputs = -y_true / np.clip(dvalues, EPS, 1 - EPS) / samples
+        return self.dinputs
+
+    @staticmethod
+    def softmax_backward(probabilities, y_true):
+        """Fused gradient of softmax followed by cross-entropy: (p - onehot) / n."""
+        samples = len(probabilities)
+        dinputs = probabilities.copy()
+        if y_true.ndim == 1:
+            dinputs[np.arange(samples), y_true] -= 1
+        else:
+            dinputs -= y_true
+        dinputs /= samples
+        return dinputs
+
+
+class BinaryCrossentropy(Loss):
+    name = "binary_crossentropy"
+
+    def forward(self, y_pred, y_true):
+        clipped = np.clip(y_pred, EPS, 1 - EPS)
+        y_true = _as_column(y_true, y_pred)
+        per_output = -(y_true * np.log(clipped) + (1 - y_true) * np.log(1 - clipped))
+        return np.mean(per_output, axis=-1)
+
+    def backward(self, dvalues, y_true):
+        samples, outputs = dvalues.shape
+        y_true = _as_column(y_true, dvalues)
+        clipped = np.clip(dvalues, EPS, 1 - EPS)
+        self.dinputs = -(y_true / clipped - (1 - y_true) / (1 - clipped)) / outputs / samples
+        return self.dinputs
+
+    @staticmethod
+    def sigmoid_backward(probabilities, y_true):
+        """Fused gradient of sigmoid followed by binary cross-entropy: (p - y) / (n * k)."""
+        samples, outputs = probabilities.shape
+        return (probabilities - _as_column(y_true, probabilities)) / (samples * outputs)
+
+
+class MeanSquaredError(Loss):
+    name = "mean_squared_error"
+
+    def forward(self, y_pred, y_true):
+        return np.mean((_as_column(y_true, y_pred) - y_pred) ** 2, axis=-1)
+
+    def backward(self, dvalues, y_true):
+        samples, outputs = dvalues.shape
+        self.dinputs = -2 * (_as_column(y_true, dvalues) - dvalues) / outputs / samples
+        return self.dinputs
+
+
+LOSSES = {cls.name: cls for cls in (CategoricalCrossentropy, BinaryCrossentropy, MeanSquaredError)}
+LOSS_ALIASES = {"cce": "categorical_crossentropy", "bce": "binary_crossentropy", "mse": "mean_squared_error"}
+
+
+def _as_column(y_true, like):
+    """Targets as a float array shaped like the predictions ((n,) -> (n, 1))."""
+    y = np.asarray(y_true)
+    if y.ndim == 1 and like.ndim == 2:
+        y = y.reshape(-1, 1)
+    return y.astype(like.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------------
+# The model
+
+
+@dataclass
+class ModelSpec:
+    """What the user chooses; sizes and the output activation follow from the data."""
+
+    hidden: tuple[int, ...] = (3,)
+    activation: str = "relu"
+    dropout: float = 0.0
+    init: str = "nnfs"
+
+    def __post_init__(self):
+        self.hidden = tuple(int(h) for h in self.hidden)
+        if any(h <= 0 for h in self.hidden):
+            raise ValueError(f"layer widths must be positive, got {','.join(map(str, self.hidden))}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.init not in INITS:
+            raise ValueError(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
+
+
+def output_for_task(task: str, n_outputs: int) -> tuple[str, str]:
+    """(output activation, loss) for a task: softmax+CCE, sigmoid+BCE, or linear+MSE."""
+    if task == "regression":
+        return "linear", "mean_squared_error"
+    if n_outputs == 1:
+        return "sigmoid", "binary_crossentropy"
+    return "softmax", "categorical_crossentropy"
+
+
+class Network:
+    """Dense layers with activations (and optional dropout), one flat parameter vector.
+
+    >>> net = Network(2, (3,), 3)            # the book's chapter-6 model
+    >>> net.n_params
+    21
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden=(3,),
+        n_outputs: int = 3,
+        *,
+        activation: str = "relu",
+        output_activation: str = "softmax",
+        loss: str | None = None,
+        dropout: float = 0.0,
+        init: str = "nnfs",
+        dtype=np.float32,
+        activations: list[str] | None = None,
+        biases: bool = True,
+    ):
+        widths = [int(n_inputs), *map(int, hidden), int(n_outputs)]
+        if any(w <= 0 for w in widths):
+            raise ValueError(f"layer sizes must be positive, got {widths}")
+        n_dense = len(widths) - 1
+        if activations is None:
+            activations = [activation] * (n_dense - 1) + [output_activation]
+        if len(activations) != n_dense:
+            raise ValueError(f"{n_dense} layers need {n_dense} activations, got {len(activations)}")
+        for name in activations:
+            if name not in ACTIVATIONS:
+                raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+        loss = LOSS_ALIASES.get(loss, loss) if loss else _default_loss(activations[-1])
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        self.widths, self.activation_names, self.dropout_rate = widths, list(activations), dropout
+        self.init, self.has_biases = init, biases
+        self.dtype = np.dtype(dtype)
+        self.loss_function = LOSSES[loss]()
+        self.dense = [Dense(widths[i], widths[i + 1], init) for i in range(n_dense)]
+        self.layers: list = []
+        self.dropouts: list[Dropout] = []
+        for i, (layer, act) in enumerate(zip(self.dense, activations)):
+            self.layers += [layer, ACTIVATIONS[act]()]
+            if dropout and i < n_dense - 1:
+                self.dropouts.append(Dropout(dropout))
+                self.layers.append(self.dropouts[-1])
+        self.params = np.zeros(sum(d.n_params for d in self.dense), dtype=self.dtype)
+        self.grads = np.zeros_like(self.params)
+        self.slices: list[tuple[str, slice, tuple[int, ...]]] = []
+        start = 0
+        for i, layer in enumerate(self.dense):
+            stop = start + layer.n_params
+            layer.bind(self.params[start:stop], self.grads[start:stop])
+            n_w = layer.n_inputs * layer.n_neurons
+            self.slices.append((f"dense{i + 1}.weights", slice(start, start + n_w), layer.weights.shape))
+            self.slices.append((f"dense{i + 1}.biases", slice(start + n_w, stop), layer.biases.shape))
+            start = stop
+        self._fused = self.activation_names[-1], self.loss_function.name
+        self.output = None
+
+    # -- construction helpers ------------------------------------------------------------
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, n_inputs: int, n_outputs: int, task: str, dtype=np.float32):
+        out_act, loss = output_for_task(task, n_outputs)
+        return cls(n_inputs, spec.hidden, n_outputs, activation=spec.activation,
+                   output_activation=out_act, loss=loss, dropout=spec.dropout, init=spec.init, dtype=dtype)
+
+    @classmethod
+    def from_weights(cls, weights, biases=None, *, activations, loss="mse", node_major=True, dtype=np.float64):
+        """Build a model from hand-written weights, as intro courses do.
+
+        ``weights`` is one entry per layer. With ``node_major=True`` (the default) each entry
+        lists, for every node of the layer, that node's incoming weights — ``[[2, 1], [1, 2]]``
+        is a layer of two nodes with weights (2, 1) and (1, 2). With ``node_major=False`` an
+        entry is the ``(n_inputs, n_nodes)`` matrix the network stores. ``biases`` is one list
+        per layer or None for all-zero biases.
+        """
+        mats = [np.asarray(w, dtype=float) for w in weights]
+        mats = [m.T if node_major else m for m in mats]
+        for a, b in zip(mats, mats[1:]):
+            if a.shape[1] != b.shape[0]:
+                raise ValueError(f"layer shapes do not chain: {a.shape} then {b.shape}")
+        net = cls(mats[0].shape[0], [m.shape[1] for m in mats[:-1]], mats[-1].shape[1],
+                  activations=list(activations), loss=loss, dtype=dtype, biases=biases is not None)
+        for i, (layer, m) in enumerate(zip(net.dense, mats)):
+            layer.weights[...] = m
+            layer.biases[...] = 0 if biases is None else np.asarray(biases[i], dtype=float).reshape(1, -1)
+        return net
+
+    def initialize(self, rng: np.random.RandomState) -> None:
+        """Draw every layer's weights from ``rng`` in layer order (the book's order)."""
+        for layer in self.dense:
+            layer.initialize(rng)
+
+    def set_rng(self, rng: np.random.RandomState) -> None:
+        for d in self.dropouts:
+            d.rng = rng
+
+    @property
+    def n_params(self) -> int:
+        return self.params.size
+
+    @property
+    def n_inputs(self) -> int:
+        return self.widths[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.widths[-1]
+
+    @property
+    def task(self) -> str:
+        return "regression" if self.loss_function.name == "mean_squared_error" else "classification"
+
+    # -- forward / backward ----------------------------------------------------------------
+    def forward(self, X, training: bool = False) -> np.ndarray:
+        out = np.asarray(X, dtype=self.dtype)
+        for layer in self.layers:
+            out = layer.forward(out, training)
+        self.output = out
+        return out
+
+    __call__ = forward
+
+    def backward(self, y) -> np.ndarray:
+        """Backpropagate the loss of the last forward pass; fills ``grads`` (and returns it)."""
+        y = np.asarray(y)
+        out_act, loss = self._fused
+        if out_act == "softmax" and loss == "categorical_crossentropy":
+            d = CategoricalCrossentropy.softmax_backward(self.output, y)
+            start = 1
+        elif out_act == "sigmoid" and loss == "binary_crossentropy":
+            d = BinaryCrossentropy.sigmoid_backward(self.output, y)
+            start = 1
+        else:
+            d = self.loss_function.backward(self.output, y)
+            start = 0
+        layers = self.layers[::-1][start:]
+        for layer in layers:
+            d = layer.backward(d)
+        if not self.has_biases:
+            for layer in self.dense:
+                layer.dbiases[...] = 0
+        return self.grads
+
+    def loss(self, X, y, training: bool = False) -> float:
+        """Mean data loss on (X, y)."""
+        return self.loss_function.calculate(self.forward(X, training), np.asarray(y))
+
+    def gradients(self, X, y) -> list[dict[str, np.ndarray]]:
+        """Gradient of the loss with respect to every weight and bias, layer by layer."""
+        self.forward(X)
+        self.backward(y)
+        return [{"weights": d.dweights.copy(), "biases": d.dbiases.copy()} for d in self.dense]
+
+    def predict(self, X) -> np.ndarray:
+        """Class ids for classification, output values for regression."""
+        return self.predictions(self.forward(X))
+
+    def predictions(self, output: np.ndarray) -> np.ndarray:
+        out_act = self.activation_names[-1]
+        if self.task == "regression":
+            return output
+        if out_act == "softmax" or output.shape[-1] > 1:
+            return np.argmax(output, axis=-1)
+        return (output[..., 0] > 0.5).astype(np.int64)
+
+    def accuracy(self, X, y) -> float:
+        """Fraction correct for classification; R² (coefficient of determination) for regression."""
+        return score(self.task, self.forward(X), np.asarray(y), self.predictions)
+
+    # -- inspection and persistence -----------------------------------------------------------
+    def summary(self) -> str:
+        """A Keras-style table: one row per layer, its output shape and parameter count."""
+        rows = [("Layer (type)", "Output shape", "Params")]
+        for i, (layer, act) in enumerate(zip(self.dense, self.activation_names)):
+            rows.append((f"dense{i + 1} (Dense, {act})", f"(None, {layer.n_neurons})", str(layer.n_params)))
+            if self.dropout_rate and i < len(self.dense) - 1:
+                rows.append((f"dropout{i + 1} (Dropout {self.dropout_rate:g})", f"(None, {layer.n_neurons})", "0"))
+        w0, w1 = max(len(r[0]) for r in rows), max(len(r[1]) for r in rows)
+        w2 = max(len(r[2]) for r in rows)
+        line = "─" * (w0 + w1 + w2 + 4)
+        fmt = lambda r: f"{r[0]:<{w0}}  {r[1]:<{w1}}  {r[2]:>{w2}}"  # noqa: E731
+        body = [line, fmt(rows[0]), line, *map(fmt, rows[1:]), line]
+        body.append(f"Total params: {self.n_params}  (inputs: {self.n_inputs}, loss: {self.loss_function.name})")
+        return "\n".join(body)
+
+    def __repr__(self) -> str:
+        parts = []
+        for layer, act in zip(self.dense, self.activation_names):
+            parts.append(f"{layer!r} {act}")
+        return f"Network[{' -> '.join(parts)}]"
+
+    def to_dict(self) -> dict:
+        return {
+            "format": "tui-nn/weights/1",
+            "loss": self.loss_function.name,
+            "dropout": self.dropout_rate,
+            "init": self.init,
+            "layers": [
+                {"inputs": d.n_inputs, "units": d.n_neurons, "activation": act,
+                 "weights": d.weights.tolist(), "biases": d.biases[0].tolist()}
+                for d, act in zip(self.dense, self.activation_names)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict, dtype=np.float32) -> "Network":
+        layers = data["layers"]
+        net = cls(layers[0]["inputs"], [l["units"] for l in layers[:-1]], layers[-1]["units"],
+                  activations=[l["activation"] for l in layers], loss=data.get("loss"),
+                  dropout=data.get("dropout", 0.0), init=data.get("init", "nnfs"), dtype=dtype)
+        for d, l in zip(net.dense, layers):
+            w = np.asarray(l["weights"], dtype=dtype)
+            b = np.asarray(l["biases"], dtype=dtype).reshape(1, -1)
+            if w.shape != d.weights.shape or b.shape != d.biases.shape:
+                raise ValueError(f"layer {l['inputs']}->{l['units']}: weights {w.shape} / biases {b.shape} "
+                                 f"do not match {d.weights.shape} / {d.biases.shape}")
+            d.weights[...] = w
+            d.biases[...] = b
+        return net
+
+    def save(self, path) -> Path:
+        """Save to ``.json`` (readable, layer by layer) or ``.npz`` (exact), atomically."""
+        from .atomic import atomic_write
+
+        path = Path(path)
+        if path.suffix == ".json":
+            atomic_write(path, json.dumps(self.to_dict(), indent=1).encode())
+        else:
+            meta = {k: v for k, v in self.to_dict().items() if k != "layers"}
+            meta["layers"] = [{k: v for k, v in l.items() if k not in ("weights", "biases")}
+                              for l in self.to_dict()["layers"]]
+            atomic_write(path, lambda f: np.savez(f, params=self.params, meta=json.dumps(meta)))
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        path = Path(path)
+        if path.suffix == ".json":
+            return cls.from_dict(json.loads(path.read_text()))
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            params = z["params"]
+        layers = [dict(l, weights=None, biases=None) for l in meta["layers"]]
+        net = cls(layers[0]["inputs"], [l["units"] for l in layers[:-1]], layers[-1]["units"],
+                  activations=[l["activation"] for l in layers], loss=meta.get("loss"),
+                  dropout=meta.get("dropout", 0.0), init=meta.get("init", "nnfs"), dtype=params.dtype)
+        if params.shape != net.params.shape:
+            raise ValueError(f"{path}: {params.size} parameters stored, the layers need {net.n_params}")
+        net.params[...] = params
+        return net
+
+
+def _default_loss(output_activation: str) -> str:
+    return {"softmax": "categorical_crossentropy", "sigmoid": "binary_crossentropy"}.get(
+        output_activation, "mean_squared_error")
+
+
+def score(task: str, output: np.ndarray, y: np.ndarray, predictions) -> float:
+    """Accuracy for classification, R² for regression."""
+    if task == "regression":
+        y = _as_column(y, output)
+        ss_res = float(np.sum((y - output) ** 2))
+        ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
+        return 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
+    return float(np.mean(predictions(output) == y.reshape(-1)))
