@@ -1,0 +1,268 @@
+"""Typed events a trainer emits, and the commands it accepts.
+
+Per-iteration values travel in :class:`Progress` chunks (NumPy arrays), never one object
+per iteration. Every event can be turned into a JSON-ready dict (``to_dict``) for logs.
+Fields named in ``TIMING`` depend on the wall clock; everything else is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+TIMING = frozenset({"elapsed", "its_per_sec"})
+
+
+@dataclass
+class Event:
+    kind: ClassVar[str] = "event"
+    iteration: int  # the iteration the event refers to (the next one to run, for lifecycle events)
+
+    def to_dict(self, timing: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"event": self.kind}
+        for f in fields(self):
+            if not timing and f.name in TIMING:
+                continue
+            out[f.name] = _plain(getattr(self, f.name))
+        return out
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None if np.isnan(value) else (1e308 if value > 0 else -1e308)
+    return value
+
+
+# -- data events ---------------------------------------------------------------------------
+
+
+@dataclass
+class Started(Event):
+    kind: ClassVar[str] = "started"
+    config: dict
+    optimizer: str
+    n_params: int
+    dataset: str
+    n_train: int
+    n_val: int
+
+
+@dataclass
+class Progress(Event):
+    """A chunk of consecutive iterations, starting at ``iteration``.
+
+    ``losses``/``accuracies`` are the candidate's (derivative-free) or the mini-batch's
+    (gradient) values; ``accepted`` says whether the step was kept (always true for gradient
+    steps); ``improved`` marks a new best loss.
+    """
+
+    kind: ClassVar[str] = "progress"
+    losses: np.ndarray
+    accuracies: np.ndarray
+    accepted: np.ndarray
+    improved: np.ndarray
+    best_loss: float
+    epoch: float
+
+    @property
+    def iterations(self) -> np.ndarray:
+        return np.arange(self.iteration, self.iteration + len(self.losses))
+
+    def __len__(self) -> int:
+        return len(self.losses)
+
+
+@dataclass
+class Evaluation(Event):
+    """Full-data metrics with the weights as they stand before ``iteration`` runs."""
+
+    kind: ClassVar[str] = "evaluation"
+    train_loss: float
+    train_accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    best_loss: float
+    epoch: float
+    optimizer: str
+    lr: float | None
+    hyperparams: dict
+    stats: dict
+
+
+@dataclass
+class Snapshot(Event):
+    """The weights now (a copy), the last gradient (gradient optimizers) and the last change."""
+
+    kind: ClassVar[str] = "snapshot"
+    params: np.ndarray
+    grads: np.ndarray | None
+    delta: np.ndarray  # params minus the params before the last accepted step
+    best_loss: float
+    its_per_sec: float = 0.0
+
+
+# -- lifecycle events -------------------------------------------------------------------------
+
+
+@dataclass
+class Paused(Event):
+    kind: ClassVar[str] = "paused"
+
+
+@dataclass
+class Resumed(Event):
+    kind: ClassVar[str] = "resumed"
+
+
+@dataclass
+class Stepped(Event):
+    kind: ClassVar[str] = "stepped"
+
+
+@dataclass
+class OptimizerSwitched(Event):
+    kind: ClassVar[str] = "optimizer_switched"
+    old: str
+    new: str
+    hyperparams: dict
+
+
+@dataclass
+class HyperparamChanged(Event):
+    kind: ClassVar[str] = "hyperparam_changed"
+    optimizer: str
+    name: str
+    old: float
+    new: float
+
+
+@dataclass
+class WeightChanged(Event):
+    kind: ClassVar[str] = "weight_changed"
+    index: int
+    old: float
+    new: float
+
+
+@dataclass
+class ResetDone(Event):
+    kind: ClassVar[str] = "reset"
+
+
+@dataclass
+class CheckpointSaved(Event):
+    kind: ClassVar[str] = "checkpoint_saved"
+    path: str
+
+
+@dataclass
+class Diverged(Event):
+    kind: ClassVar[str] = "diverged"
+    loss: float
+    reason: str
+
+
+@dataclass
+class Finished(Event):
+    kind: ClassVar[str] = "finished"
+    summary: dict
+
+
+@dataclass
+class Failed(Event):
+    kind: ClassVar[str] = "failed"
+    error: str
+    traceback: str
+
+
+@dataclass
+class Stopped(Event):
+    kind: ClassVar[str] = "stopped"
+
+
+@dataclass
+class SpeedChanged(Event):
+    kind: ClassVar[str] = "speed_changed"
+    speed: float | None  # iterations per second; None = full speed
+
+
+@dataclass
+class LimitChanged(Event):
+    kind: ClassVar[str] = "limit_changed"
+    limit: int
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    pass
+
+
+@dataclass(frozen=True)
+class Pause(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Resume(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Step(Command):
+    """Run exactly one iteration, then stay paused."""
+
+
+@dataclass(frozen=True)
+class SwitchOptimizer(Command):
+    name: str
+    hyperparams: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SetHyperparam(Command):
+    name: str
+    value: float
+
+
+@dataclass(frozen=True)
+class SetWeight(Command):
+    index: int  # position in the flat parameter vector
+    value: float
+
+
+@dataclass(frozen=True)
+class Reset(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class SaveCheckpoint(Command):
+    path: str
+
+
+@dataclass(frozen=True)
+class SetSpeed(Command):
+    speed: float | None  # iterations per second; None = full speed
+
+
+@dataclass(frozen=True)
+class Extend(Command):
+    iterations: int
+
+
+@dataclass(frozen=True)
+class Stop(Command):
+    pass

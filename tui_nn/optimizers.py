@@ -1,0 +1,494 @@
+"""Optimizers: derivative-free search and gradient descent, in one registry.
+
+Derivative-free optimizers (``random-search``, ``hill-climb``, ``anneal``) score candidates on
+the full training set. They reproduce the book's chapter-6 loop exactly — same random stream,
+same float32 arithmetic, same accepted steps — but score many candidates in one batched
+NumPy call: candidates drawn from the same point are independent until one is accepted, so
+a batch is scored at once, the first acceptance taken, and the noise already drawn for the
+later candidates re-applied to the new point.
+
+Gradient optimizers (``sgd``, ``adagrad``, ``rmsprop``, ``adam``) follow the book's chapter 10
+and update the model's flat parameter vector in place.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+F32, F64 = np.float32, np.float64
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One hyperparameter: default, valid range (inclusive low, exclusive high if open)."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    help: str
+    low_open: bool = False
+    integer: bool = False
+
+    def validate(self, value) -> float:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name} must be a number, got {value!r}") from None
+        if not math.isfinite(v):
+            raise ValueError(f"{self.name} must be finite, got {value!r}")
+        too_low = v <= self.low if self.low_open else v < self.low
+        if too_low or v > self.high:
+            lo = "(" if self.low_open else "["
+            raise ValueError(f"{self.name} must be in {lo}{self.low:g}, {self.high:g}], got {v:g}")
+        return int(v) if self.integer else v
+
+
+class Optimizer:
+    name: ClassVar[str]
+    kind: ClassVar[str]  # "search" or "gradient"
+    description: ClassVar[str]
+    hyper: ClassVar[tuple[Hyper, ...]]
+    primary: ClassVar[str]  # the hyperparameter that + and - adjust
+
+    def __init__(self, **values):
+        self.hp = {h.name: h.default for h in self.hyper}
+        for k, v in values.items():
+            self.set(k, v)
+        self.reset_state()
+
+    @classmethod
+    def spec(cls, name: str) -> Hyper:
+        for h in cls.hyper:
+            if h.name == name:
+                return h
+        raise ValueError(f"{cls.name} has no hyperparameter {name!r}; it has {', '.join(h.name for h in cls.hyper)}")
+
+    def set(self, name: str, value) -> float:
+        self.hp[name] = self.spec(name).validate(value)
+        return self.hp[name]
+
+    def reset_state(self) -> None:
+        self.steps = 0
+
+    # Checkpointing: plain floats and arrays only.
+    def state_dict(self) -> dict:
+        return {"steps": self.steps}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.steps = int(state["steps"])
+
+    def stats(self) -> dict:
+        return {}
+
+    @property
+    def lr(self) -> float | None:
+        return None
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v:g}" for k, v in self.hp.items())
+        return f"{self.name}({args})"
+
+
+# ---------------------------------------------------------------------------------------
+# Batched evaluation with the book's arithmetic (nnfs.init(): float32 values, np.dot in
+# float64 then rounded to float32).
+
+
+def evaluate_candidates(net, P: np.ndarray, X: np.ndarray, y: np.ndarray):
+    """Loss and accuracy of each row of ``P`` (K candidate parameter vectors) on (X, y).
+
+    Returns float32 losses (K,) and float64 accuracies (K,), equal to what the book's
+    per-candidate forward pass computes.
+    """
+    K = len(P)
+    a = X.astype(F64, copy=False)
+    n_dense = len(net.dense)
+    start = 0
+    for i, layer in enumerate(net.dense):
+        n_in, n_out = layer.n_inputs, layer.n_neurons
+        n_w = n_in * n_out
+        W = P[:, start:start + n_w].reshape(K, n_in, n_out)
+        b = P[:, start + n_w:start + n_w + n_out].reshape(K, 1, n_out)
+        start += n_w + n_out
+        z = np.matmul(a, W.astype(F64)).astype(F32)
+        z += b
+        act = net.activation_names[i]
+        if i < n_dense - 1:
+            z = _activate(act, z)
+            a = z.astype(F64)
+        else:
+            out = z
+    return _batched_loss(net, out, y, net.activation_names[-1])
+
+
+def _activate(name: str, z: np.ndarray) -> np.ndarray:
+    if name == "relu":
+        return np.maximum(0, z, out=z)
+    if name == "sigmoid":
+        return 1 / (1 + np.exp(-z))
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "softmax":
+        e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+        return e / np.sum(e, axis=-1, keepdims=True)
+    return z
+
+
+def _batched_loss(net, z: np.ndarray, y: np.ndarray, out_act: str):
+    loss_name = net.loss_function.name
+    p = _activate(out_act, z)  # (K, N, C)
+    n = p.shape[1]
+    if loss_name == "categorical_crossentropy":
+        clipped = np.clip(p, 1e-7, 1 - 1e-7)
+        if y.ndim == 1:
+            # Fancy indexing yields a strided array; the book's mean is NumPy's pairwise sum
+            # over a contiguous row, so make the rows contiguous to get the same float32 sums.
+            correct = np.ascontiguousarray(clipped[:, np.arange(n), y])
+        else:
+            correct = np.sum(clipped * y, axis=-1)
+        losses = np.mean(-np.log(correct), axis=1)
+    else:
+        losses = np.mean(net.loss_function.forward(p, y), axis=1)
+    if net.task == "regression":
+        yc = y.reshape(n, -1).astype(F32)
+        ss_tot = float(np.sum((yc - yc.mean(axis=0)) ** 2))
+        ss_res = np.sum((yc - p) ** 2, axis=(1, 2))
+        acc = 1.0 - ss_res / ss_tot if ss_tot > 0 else np.zeros(len(p))
+    else:
+        pred = net.predictions(p)
+        acc = np.mean(pred == y.reshape(-1), axis=1)
+    return losses.astype(F32, copy=False), acc.astype(F64, copy=False)
+
+
+class _Batcher:
+    """Chooses how many candidates to score at once: about the gap between acceptances,
+    capped by memory, so few scored candidates are thrown away."""
+
+    def __init__(self):
+        self.size = 8
+
+    def take(self, remaining: int, net, n_samples: int) -> int:
+        width = max(net.widths)
+        cap = max(1, 4_000_000 // max(1, n_samples * width))  # ~16-32 MB of activations
+        return max(1, min(remaining, self.size, cap, 4096))
+
+    def accepted_at(self, j: int | None, k: int) -> None:
+        if j is None:
+            self.size = min(self.size * 2, 4096)
+        else:
+            self.size = max(4, min(self.size, 2 * (j + 1)))
+
+
+class SearchOptimizer(Optimizer):
+    """Derivative-free: ``run(net, X, y, n, rng)`` runs exactly ``n`` iterations.
+
+    ``net.params`` always holds the current point. ``current_loss`` is the loss a candidate must
+    beat (``inf`` on a fresh start, as the book's ``lowest_loss = 9999999``).
+    """
+
+    kind = "search"
+    primary = "scale"
+
+    def reset_state(self) -> None:
+        super().reset_state()
+        self.current_loss = math.inf
+        self.tried = 0
+        self.accepted = 0
+        self._batcher = _Batcher()
+
+    def state_dict(self) -> dict:
+        return {"steps": self.steps, "current_loss": self.current_loss,
+                "tried": self.tried, "accepted": self.accepted}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.steps = int(state["steps"])
+        self.current_loss = float(state["current_loss"])
+        self.tried, self.accepted = int(state["tried"]), int(state["accepted"])
+
+    def stats(self) -> dict:
+        rate = self.accepted / self.tried if self.tried else 0.0
+        return {"acceptance_rate": rate, "accepted": self.accepted, "tried": self.tried}
+
+    def draw(self, rng, n: int, n_params: int) -> np.ndarray:
+        """The book's ``scale * randn(...)`` for n iterations, drawn in float32 (nnfs.init())."""
+        noise = rng.randn(n, n_params).astype(F32)
+        noise *= F32(self.hp["scale"])
+        return noise
+
+    def candidates(self, point: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        return point + noise
+
+    def accept(self, losses: np.ndarray, first: int) -> int | None:
+        """Index of the first accepted candidate in ``losses`` (iteration offset ``first``)."""
+        hits = np.flatnonzero(losses < self.current_loss)
+        return int(hits[0]) if hits.size else None
+
+    def run(self, net, X, y, n: int, rng):
+        P = net.n_params
+        noise = self.draw(rng, n, P)
+        point = net.params.copy()
+        losses = np.empty(n, F32)
+        accs = np.empty(n, F64)
+        accepted = np.zeros(n, bool)
+        i = 0
+        while i < n:
+            k = self._batcher.take(n - i, net, len(X))
+            cand = self.candidates(point, noise[i:i + k])
+            l, a = evaluate_candidates(net, cand, X, y)
+            j = self.accept(l, i)
+            self._batcher.accepted_at(j, k)
+            used = k if j is None else j + 1
+            losses[i:i + used] = l[:used]
+            accs[i:i + used] = a[:used]
+            if j is not None:
+                accepted[i + j] = True
+                point = cand[j].copy()
+                self.current_loss = float(l[j])
+                self.on_accept()
+            i += used
+        net.params[...] = point
+        self.steps += n
+        self.tried += n
+        self.accepted += int(accepted.sum())
+        return losses, accs, accepted
+
+    def on_accept(self) -> None:
+        pass
+
+
+class RandomSearch(SearchOptimizer):
+    name = "random-search"
+    description = "Every candidate draws all parameters fresh as scale * randn; keep the best."
+    hyper = (Hyper("scale", 0.05, 0.0, 1e3, "standard deviation of the fresh draw", low_open=True),)
+
+    def candidates(self, point, noise):
+        return noise.copy()
+
+
+class HillClimb(SearchOptimizer):
+    name = "hill-climb"
+    description = "Candidate = best + scale * randn on every parameter; keep it if its loss is lower."
+    hyper = (Hyper("scale", 0.05, 0.0, 1e3, "standard deviation of the perturbation", low_open=True),)
+
+
+class Anneal(SearchOptimizer):
+    name = "anneal"
+    description = ("Simulated annealing: like hill-climb, but a worse candidate is accepted with "
+                   "probability exp(-delta / T); T = temperature * cooling^t, never below min_temperature.")
+    hyper = (
+        Hyper("scale", 0.05, 0.0, 1e3, "standard deviation of the perturbation", low_open=True),
+        Hyper("temperature", 0.01, 0.0, 1e6, "starting temperature T0", low_open=True),
+        Hyper("cooling", 0.999, 0.0, 1.0, "factor applied to T every iteration", low_open=True),
+        Hyper("min_temperature", 1e-6, 0.0, 1e6, "floor for T", low_open=True),
+    )
+
+    def reset_state(self) -> None:
+        super().reset_state()
+        self._uniforms = None  # a generator of its own, seeded from the main stream on first use
+        self._rng_state = None
+
+    def temperature_at(self, step: int) -> float:
+        t = self.hp["temperature"] * self.hp["cooling"] ** step
+        return max(t, self.hp["min_temperature"])
+
+    @property
+    def temperature(self) -> float:
+        return self.temperature_at(self.steps)
+
+    def stats(self) -> dict:
+        return {**super().stats(), "temperature": self.temperature}
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        if self._uniforms is not None:
+            state["uniform_rng"] = _rng_state_to_array(self._uniforms)
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        if "uniform_rng" in state:
+            self._uniforms = _rng_from_array(state["uniform_rng"])
+
+    def run(self, net, X, y, n, rng):
+        if self._uniforms is None:
+            self._uniforms = np.random.RandomState(rng.randint(2**31 - 1))
+        self._u = self._uniforms.random_sample(n)
+        self._base_step = self.steps
+        return super().run(net, X, y, n, rng)
+
+    def accept(self, losses, first):
+        k = len(losses)
+        steps = self._base_step + first + np.arange(k)
+        temps = np.maximum(self.hp["temperature"] * self.hp["cooling"] ** steps, self.hp["min_temperature"])
+        delta = losses.astype(F64) - self.current_loss
+        with np.errstate(over="ignore", invalid="ignore"):
+            ok = (delta < 0) | (self._u[first:first + k] < np.exp(-delta / temps))
+        ok &= np.isfinite(losses)
+        hits = np.flatnonzero(ok)
+        return int(hits[0]) if hits.size else None
+
+
+# ---------------------------------------------------------------------------------------
+# Gradient descent (the book's chapter 10), on the flat parameter vector, in place.
+
+
+class GradientOptimizer(Optimizer):
+    kind = "gradient"
+    primary = "lr"
+
+    @property
+    def lr(self) -> float:
+        return self.hp["lr"] / (1.0 + self.hp["decay"] * self.steps)
+
+    def stats(self) -> dict:
+        return {"lr": self.lr}
+
+    def reset_state(self) -> None:
+        super().reset_state()
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def buffer(self, name: str, like: np.ndarray) -> np.ndarray:
+        buf = self.buffers.get(name)
+        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+            buf = self.buffers[name] = np.zeros_like(like)
+        return buf
+
+    def state_dict(self) -> dict:
+        return {"steps": self.steps, **{f"buf_{k}": v.copy() for k, v in self.buffers.items() if k != "tmp"}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.steps = int(state["steps"])
+        self.buffers = {k[4:]: np.array(v) for k, v in state.items() if k.startswith("buf_")}
+
+    def update(self, params: np.ndarray, grads: np.ndarray) -> None:
+        self._update(params, grads, self.lr)
+        self.steps += 1
+
+
+_LR_HELP = "learning rate"
+_DECAY = Hyper("decay", 0.0, 0.0, 1e6, "lr / (1 + decay * t)")
+_EPS = Hyper("epsilon", 1e-7, 0.0, 1.0, "added to the denominator", low_open=True)
+
+
+class SGD(GradientOptimizer):
+    name = "sgd"
+    description = "Stochastic gradient descent with optional momentum."
+    hyper = (Hyper("lr", 1.0, 0.0, 1e6, _LR_HELP, low_open=True), _DECAY,
+             Hyper("momentum", 0.0, 0.0, 1.0, "fraction of the previous update kept"))
+
+    def _update(self, params, grads, lr):
+        tmp = self.buffer("tmp", params)
+        np.multiply(grads, -lr, out=tmp)
+        if self.hp["momentum"]:
+            m = self.buffer("momentum", params)
+            m *= self.hp["momentum"]
+            m += tmp
+            params += m
+        else:
+            params += tmp
+
+
+class Adagrad(GradientOptimizer):
+    name = "adagrad"
+    description = "Per-parameter learning rates from the sum of squared gradients."
+    hyper = (Hyper("lr", 1.0, 0.0, 1e6, _LR_HELP, low_open=True), _DECAY, _EPS)
+
+    def _update(self, params, grads, lr):
+        cache, tmp = self.buffer("cache", params), self.buffer("tmp", params)
+        np.square(grads, out=tmp)
+        cache += tmp
+        np.sqrt(cache, out=tmp)
+        tmp += self.hp["epsilon"]
+        np.divide(grads, tmp, out=tmp)
+        tmp *= -lr
+        params += tmp
+
+
+class RMSprop(GradientOptimizer):
+    name = "rmsprop"
+    description = "Adagrad with a moving average of squared gradients."
+    hyper = (Hyper("lr", 0.001, 0.0, 1e6, _LR_HELP, low_open=True), _DECAY, _EPS,
+             Hyper("rho", 0.9, 0.0, 1.0, "cache decay rate"))
+
+    def _update(self, params, grads, lr):
+        cache, tmp = self.buffer("cache", params), self.buffer("tmp", params)
+        rho = self.hp["rho"]
+        cache *= rho
+        np.square(grads, out=tmp)
+        tmp *= 1 - rho
+        cache += tmp
+        np.sqrt(cache, out=tmp)
+        tmp += self.hp["epsilon"]
+        np.divide(grads, tmp, out=tmp)
+        tmp *= -lr
+        params += tmp
+
+
+class Adam(GradientOptimizer):
+    name = "adam"
+    description = "Momentum plus RMSprop with bias correction."
+    hyper = (Hyper("lr", 0.001, 0.0, 1e6, _LR_HELP, low_open=True), _DECAY, _EPS,
+             Hyper("beta1", 0.9, 0.0, 1.0, "momentum decay"),
+             Hyper("beta2", 0.999, 0.0, 1.0, "cache decay"))
+
+    def _update(self, params, grads, lr):
+        m, c = self.buffer("momentum", params), self.buffer("cache", params)
+        tmp = self.buffer("tmp", params)
+        b1, b2, t = self.hp["beta1"], self.hp["beta2"], self.steps + 1
+        m *= b1
+        np.multiply(grads, 1 - b1, out=tmp)
+        m += tmp
+        c *= b2
+        np.square(grads, out=tmp)
+        tmp *= 1 - b2
+        c += tmp
+        # lr * m_hat / (sqrt(c_hat) + eps), with the bias corrections folded into scalars.
+        np.sqrt(c, out=tmp)
+        tmp *= 1 / math.sqrt(1 - b2**t)
+        tmp += self.hp["epsilon"]
+        np.divide(m, tmp, out=tmp)
+        tmp *= -lr / (1 - b1**t)
+        params += tmp
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (RandomSearch, HillClimb, Anneal, SGD, Adagrad, RMSprop, Adam)
+}
+
+
+def make_optimizer(name: str, **hyperparams) -> Optimizer:
+    try:
+        cls = OPTIMIZERS[name]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None
+    known = {h.name for h in cls.hyper}
+    return cls(**{k: v for k, v in hyperparams.items() if k in known})
+
+
+def _rng_state_to_array(rng: np.random.RandomState) -> np.ndarray:
+    """A legacy RandomState's full state as one float64-free uint64 array (for npz)."""
+    name, keys, pos, has_gauss, gauss = rng.get_state()
+    return np.concatenate([keys.astype(np.uint64), np.array([pos, has_gauss], np.uint64),
+                           np.array([gauss], np.float64).view(np.uint64)])
+
+
+def _rng_from_array(arr: np.ndarray) -> np.random.RandomState:
+    rng = np.random.RandomState()
+    set_rng_state(rng, arr)
+    return rng
+
+
+def set_rng_state(rng: np.random.RandomState, arr: np.ndarray) -> None:
+    arr = np.asarray(arr, np.uint64)
+    keys = arr[:624].astype(np.uint32)
+    pos, has_gauss = int(arr[624]), int(arr[625])
+    gauss = float(arr[626:627].view(np.float64)[0])
+    rng.set_state(("MT19937", keys, pos, has_gauss, gauss))
+
+
+rng_state_to_array = _rng_state_to_array
