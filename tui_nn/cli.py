@@ -1,0 +1,260 @@
+"""The ``tui-nn`` command line.
+
+Commands are ``@main.command()`` functions. Commands that train share their options through
+two decorators:
+
+- ``@data_options`` adds ``--dataset/--data/--label/--task/--samples/--classes`` and passes the
+  command one ``source: DataSource`` (``source.load(rng)`` returns a ``tui_nn.data.Dataset``);
+- ``@model_options`` adds ``--layers/--activation/--dropout/--init`` and passes one
+  ``spec: ModelSpec``.
+
+Bad input needs no handling in a command: ``main`` turns any ``ValueError`` raised while a
+command runs (``tui_nn.data.DataError`` is one) into a one-line ``Error: ...`` and exit status 2.
+
+This module imports only click and the standard library. NumPy, scikit-learn and Textual are
+imported inside the command bodies, so ``--help`` and ``--version`` stay instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+DEFAULT_DATASET = "vertical"
+TASKS = ("classification", "regression")
+# Mirrors of tui_nn.network names (ModelSpec defaults, ACTIVATIONS without softmax, INITS),
+# spelled out so that --help needs no NumPy; tests check they agree.
+HIDDEN_ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
+INITS = ("nnfs", "he", "glorot")
+DEFAULT_LAYERS = "3"
+
+
+class InputError(click.ClickException):
+    """Bad input found while a command runs: printed as one ``Error: ...`` line, exit status 2."""
+
+    exit_code = 2
+
+
+class Group(click.Group):
+    """A click group whose subcommands report bad input without a traceback.
+
+    ``ValueError`` (and so ``tui_nn.data.DataError``) raised by a subcommand becomes an
+    ``InputError``; click prints ``Error: <message>`` on stderr and exits with status 2.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ValueError as err:
+            raise InputError(" ".join(str(err).splitlines())) from err
+
+
+@click.group(name="tui-nn", cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="tui-nn", message="%(prog)s %(version)s")
+def main() -> None:
+    """Train small neural networks with NumPy and watch them learn."""
+
+
+# --- shared options ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where the data comes from, as the data options gave it (nothing is loaded yet)."""
+
+    dataset: str = DEFAULT_DATASET
+    path: str | None = None
+    label: str | None = None  # column name or 0-based index, for --data files
+    task: str | None = None
+    samples: int | None = None  # per class, for built-in datasets
+    classes: int | None = None
+    explicit: bool = False  # True if the user chose the data (any option other than --task)
+
+    def load(self, rng):
+        """The ``tui_nn.data.Dataset`` described; ``rng`` is a ``np.random.RandomState``."""
+        # Deferred: tui_nn.data brings in NumPy (~0.1 s); it imports scikit-learn (~0.7 s)
+        # only for the sets and splits that need it.
+        from . import data
+
+        if self.path is not None:
+            return data.load_file(self.path, label=self.label, task=self.task)
+        ds = data.load_dataset(self.dataset, samples=self.samples, classes=self.classes, rng=rng)
+        if self.task is not None and self.task != ds.task:
+            raise click.UsageError(
+                f"dataset {ds.name} is a {ds.task} dataset; drop --task {self.task}"
+            )
+        return ds
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source != click.core.ParameterSource.DEFAULT
+
+
+def data_options(f):
+    """Add the data options to a command and pass it ``source: DataSource`` instead."""
+
+    @functools.wraps(f)
+    def wrapper(*args, dataset, data_path, label, task, samples, classes, **kwargs):
+        ctx = click.get_current_context()
+        if data_path is not None:
+            if _given(ctx, "dataset"):
+                raise click.UsageError("give either --dataset or --data, not both")
+            for option, value in (("--samples", samples), ("--classes", classes)):
+                if value is not None:
+                    raise click.UsageError(f"{option} applies to built-in datasets, not to --data files")
+        elif label is not None:
+            raise click.UsageError("--label applies to --data files; built-in datasets have their labels")
+        explicit = data_path is not None or any(
+            _given(ctx, name) for name in ("dataset", "label", "samples", "classes")
+        )
+        source = DataSource(dataset, data_path, label, task, samples, classes, explicit)
+        return f(*args, source=source, **kwargs)
+
+    options = [
+        click.option("--dataset", default=DEFAULT_DATASET, show_default=True, metavar="NAME",
+                     help="Built-in dataset (list them with `tui-nn datasets`)."),
+        click.option("--data", "data_path", metavar="PATH",
+                     help="Train on a table of numbers in a text file instead (see datasets/README.md)."),
+        click.option("--label", metavar="COL",
+                     help="Label column of the --data file: header name or 0-based index [default: last]."),
+        click.option("--task", type=click.Choice(TASKS),
+                     help="Classification or regression [default: from the data]."),
+        click.option("--samples", type=click.IntRange(min=1), metavar="N",
+                     help="Samples per class for a built-in dataset."),
+        click.option("--classes", type=click.IntRange(min=2), metavar="N",
+                     help="Number of classes for vertical, spiral or blobs."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def parse_layers(ctx, param, value: str | None) -> tuple[int, ...] | None:
+    """click callback: ``"64,64"`` -> ``(64, 64)``; anything but positive integers is an error."""
+    if value is None:
+        return None
+    try:
+        widths = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        widths = ()
+    if not widths or any(w <= 0 for w in widths):
+        raise click.BadParameter(
+            f"{value!r}: give hidden layer widths as comma-separated positive integers, e.g. 64,64"
+        )
+    return widths
+
+
+def model_options(f):
+    """Add the model options to a command and pass it ``spec: ModelSpec`` instead."""
+
+    @functools.wraps(f)
+    def wrapper(*args, layers, activation, dropout, init, **kwargs):
+        from .network import ModelSpec  # deferred: NumPy, ~0.1 s
+
+        spec = ModelSpec(hidden=layers, activation=activation, dropout=dropout, init=init)
+        return f(*args, spec=spec, **kwargs)
+
+    options = [
+        click.option("--layers", default=DEFAULT_LAYERS, show_default=True, callback=parse_layers,
+                     metavar="WIDTHS", help="Hidden layer widths, comma-separated, e.g. 64,64."),
+        click.option("--activation", type=click.Choice(HIDDEN_ACTIVATIONS), default="relu",
+                     show_default=True, help="Activation of the hidden layers."),
+        click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0,
+                     show_default=True, metavar="RATE", help="Dropout rate after each hidden layer, in [0, 1)."),
+        click.option("--init", type=click.Choice(INITS), default="nnfs", show_default=True,
+                     help="Weight initialisation: the book's 0.01 * randn, He, or Glorot."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--inputs", type=click.IntRange(min=1), metavar="N",
+              help="Number of inputs (instead of taking the sizes from a dataset).")
+@click.option("--outputs", type=click.IntRange(min=1), metavar="N",
+              help="Number of outputs: 1 is sigmoid + binary cross-entropy, more is softmax.")
+@data_options
+@model_options
+def summary(inputs, outputs, source: DataSource, spec) -> None:
+    """Print the model's layers and parameter counts.
+
+    Give the sizes (--inputs 10 --outputs 1), or a dataset or file to take them from.
+    """
+    import numpy as np  # deferred with the network core: ~0.1 s
+
+    from .network import Network
+
+    sizes_given = inputs is not None or outputs is not None
+    if sizes_given and not source.explicit:
+        if inputs is None or outputs is None:
+            raise click.UsageError("give both --inputs and --outputs, or a dataset to take them from")
+        task = source.task or "classification"
+    else:
+        ds = source.load(np.random.RandomState(0))
+        for option, given, actual in (("--inputs", inputs, ds.n_features), ("--outputs", outputs, ds.n_outputs)):
+            if given is not None and given != actual:
+                raise click.UsageError(
+                    f"{option} {given} does not match {ds.name}, which needs {actual}; "
+                    "drop the sizes or the dataset"
+                )
+        inputs, outputs, task = ds.n_features, ds.n_outputs, ds.task
+        click.echo(f"{ds.name}: {ds.n_samples} samples x {ds.n_features} features, {_classes(ds)}")
+    click.echo(Network.from_spec(spec, inputs, outputs, task).summary())
+
+
+@main.command()
+def datasets() -> None:
+    """List the built-in datasets and the example data files."""
+    import numpy as np  # deferred: NumPy ~0.1 s, scikit-learn ~0.7 s for the generated/real sets
+
+    from . import data
+
+    rows = [("NAME", "SHAPE", "TASK", "SOURCE")]
+    for name, info in data.DATASETS.items():
+        ds = data.load_dataset(name, rng=np.random.RandomState(0))
+        rows.append((name, f"{ds.n_samples} x {ds.n_features}", _classes(ds), info.source))
+    click.echo("Built-in datasets (tui-nn ... --dataset NAME), at their default size:\n")
+    click.echo(_table(rows))
+
+    examples = data.example_files()
+    if examples:
+        rows = [("NAME", "SHAPE", "TASK", "PATH")]
+        for name, path in examples.items():
+            ds = data.load_file(path)
+            rows.append((name, f"{ds.n_samples} x {ds.n_features}", _classes(ds), _display_path(path)))
+        click.echo("\nExample files (tui-nn ... --data PATH):\n")
+        click.echo(_table(rows))
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _classes(ds) -> str:
+    return "regression" if ds.task == "regression" else f"{ds.n_classes} classes"
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Plain text columns, left-aligned, two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows
+    )
+
+
+def _display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it, so it can be pasted."""
+    try:
+        return str(path.relative_to(Path(os.getcwd())))
+    except ValueError:
+        return str(path)
