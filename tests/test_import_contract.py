@@ -1,0 +1,114 @@
+"""The core runs without the front ends: no Textual, textual-plotext or click outside them.
+
+Front ends are tui_nn/cli.py, tui_nn/__main__.py, anything under tui_nn/tui/, and modules or
+packages named app, widgets or screens. Everything else is core: the static check reads every
+import statement in it (including ones inside functions), the runtime check imports it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "tui_nn"
+FORBIDDEN = {"textual", "textual_plotext", "click"}
+FRONT_END_NAMES = {"app", "widgets", "screens"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def is_front_end(module: str) -> bool:
+    parts = module.split(".")
+    if parts[0] != "tui_nn" or len(parts) < 2:
+        return False
+    return parts[1] in {"cli", "__main__", "tui"} or any(p in FRONT_END_NAMES for p in parts[1:])
+
+
+def core_files() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if not is_front_end(module_name(p)))
+
+
+def imported_modules(source: str, module: str, is_package: bool = False) -> set[str]:
+    """Every module an import statement anywhere in `source` may load, as absolute names."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)  # `from . import cli`
+    return found
+
+
+def violations(source: str, module: str, is_package: bool = False) -> list[str]:
+    return sorted(
+        name
+        for name in imported_modules(source, module, is_package)
+        if name.split(".")[0] in FORBIDDEN or is_front_end(name)
+    )
+
+
+@pytest.mark.parametrize("path", core_files(), ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_core_module_imports_no_front_end(path: Path):
+    bad = violations(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+    assert not bad, f"{path.name} is core code but imports {', '.join(bad)}"
+
+
+def test_core_is_what_we_think():
+    names = {module_name(p) for p in core_files()}
+    assert {"tui_nn", "tui_nn.network", "tui_nn.data"} <= names
+    assert "tui_nn.cli" not in names and "tui_nn.__main__" not in names
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import textual",
+        "def f():\n    from textual.app import App",
+        "import textual_plotext as tp",
+        "import click.testing",
+        "from . import cli",
+        "from .cli import main",
+        "from .tui.app import Dashboard",
+        "from tui_nn.widgets import Chart",
+    ],
+)
+def test_checker_catches_front_end_imports(source):
+    assert violations(source, "tui_nn.trainer")
+
+
+def test_checker_allows_core_imports():
+    source = "import numpy as np\nfrom . import data\nfrom .network import Network\nimport clickhouse"
+    assert violations(source, "tui_nn.trainer") == []
+
+
+def test_importing_the_core_loads_no_front_end_library():
+    optional = ["trainer", "optimizers", "events"]
+    modules = ["tui_nn.network", "tui_nn.data"] + [
+        f"tui_nn.{name}" for name in optional if (PACKAGE / f"{name}.py").exists()
+    ]
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=PACKAGE.parent, check=True).stdout
+    loaded = set(json.loads(out))
+    assert set(modules) <= loaded
+    assert not {m.split(".")[0] for m in loaded} & FORBIDDEN
