@@ -1,0 +1,709 @@
+"""Datasets: the book's generators, scikit-learn sets and user files, as float32 arrays.
+
+`load_dataset` builds a registry set, `load_file` reads a user's table, and `prepare` splits and
+standardises either one into the `Split` the trainer uses. Randomness comes only from the legacy
+`np.random.RandomState` passed in; the book sets draw from it exactly what `nnfs` draws after
+`nnfs.init()`, so the trainer's weights come out bit-identical to the book's.
+
+scikit-learn costs ~0.7 s to import, so it is imported inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+MAX_SAMPLES = 1_000_000  # total rows a registry set may generate; more would only exhaust memory
+
+
+class DataError(ValueError):
+    """Bad input. str(err) is ONE line naming the problem (file, line and column where they apply)
+    and the fix."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).splitlines()))
+
+
+def _n_outputs(task: str, class_names: list[str] | None, y: np.ndarray) -> int:
+    if task == REGRESSION:
+        return int(y.shape[1]) if y.ndim == 2 else 1
+    n_classes = len(class_names or ())
+    return 1 if n_classes <= 2 else n_classes
+
+
+@dataclass
+class Dataset:
+    """Raw data, unsplit and unscaled."""
+
+    name: str
+    X: np.ndarray  # float32, (n, d)
+    y: np.ndarray  # classification: int64 class ids (n,); regression: float32 (n, k)
+    task: str
+    class_names: list[str] | None
+    feature_names: list[str]
+    source: str
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names) if self.task == CLASSIFICATION and self.class_names else 0
+
+    @property
+    def n_outputs(self) -> int:
+        return _n_outputs(self.task, self.class_names, self.y)
+
+
+@dataclass
+class Split:
+    """What the trainer trains on: train/validation/test parts and the fitted standardisation."""
+
+    name: str
+    task: str
+    class_names: list[str] | None
+    feature_names: list[str]
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    mean: np.ndarray | None  # fitted on the training part only; None if not standardised
+    scale: np.ndarray | None
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names) if self.task == CLASSIFICATION and self.class_names else 0
+
+    @property
+    def n_outputs(self) -> int:
+        return _n_outputs(self.task, self.class_names, self.y_train)
+
+    def transform(self, X) -> np.ndarray:
+        """Apply the fitted standardisation to new raw inputs."""
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise DataError(
+                f"expected inputs of shape (n, {self.n_features}), got {X.shape}; "
+                f"give one column per feature ({', '.join(self.feature_names)})"
+            )
+        if self.mean is None or self.scale is None:
+            return X.copy()
+        return ((X.astype(np.float64) - self.mean) / self.scale).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A registry entry: what `load_dataset(name)` builds and how to train on it by default."""
+
+    name: str
+    kind: str  # "book" | "generated" | "real"
+    description: str
+    source: str
+    task: str
+    default_samples: int | None  # per class (total for sine); None: the set's fixed size
+    default_classes: int | None
+    val_split: float
+    standardize: bool
+
+
+def _info(name, kind, description, source, task=CLASSIFICATION, samples=None, classes=None):
+    book = kind == "book"
+    return DatasetInfo(
+        name=name,
+        kind=kind,
+        description=description,
+        source=source,
+        task=task,
+        default_samples=samples,
+        default_classes=classes,
+        val_split=0.0 if book else 0.2,  # the book trains on every point
+        standardize=kind == "real",
+    )
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in [
+        _info("vertical", "book", "Three vertical stripes of points, one per class",
+              "nnfs.datasets.vertical_data (Neural Networks from Scratch)", samples=100, classes=3),
+        _info("spiral", "book", "Interleaved spiral arms, one per class",
+              "nnfs.datasets.spiral_data (Neural Networks from Scratch, after cs231n)",
+              samples=100, classes=3),
+        _info("sine", "book", "y = sin(2 pi x) on [0, 1), a regression curve",
+              "nnfs.datasets.sine_data (Neural Networks from Scratch)", task=REGRESSION,
+              samples=1000),
+        _info("moons", "generated", "Two interleaving half circles with noise",
+              "sklearn.datasets.make_moons(noise=0.1)", samples=100, classes=2),
+        _info("circles", "generated", "A small circle inside a larger one, with noise",
+              "sklearn.datasets.make_circles(noise=0.1, factor=0.5)", samples=100, classes=2),
+        _info("blobs", "generated", "Gaussian blobs, one per class",
+              "sklearn.datasets.make_blobs(cluster_std=1.0)", samples=100, classes=3),
+        _info("xor", "generated", "Points in [-1, 1]^2; class 1 where x and y have the same sign",
+              "uniform points, label = sign(x) * sign(y) > 0, no label noise",
+              samples=100, classes=2),
+        _info("iris", "real", "Iris flowers: 150 samples, 4 measurements, 3 species",
+              "sklearn.datasets.load_iris (Fisher 1936, UCI)"),
+        _info("wine", "real", "Wine cultivars: 178 samples, 13 chemical measurements, 3 classes",
+              "sklearn.datasets.load_wine (UCI)"),
+        _info("breast-cancer", "real",
+              "Breast cancer biopsies: 569 samples, 30 features, malignant or benign",
+              "sklearn.datasets.load_breast_cancer (Wisconsin diagnostic, UCI)"),
+        _info("digits", "real", "Handwritten digits: 1797 images of 8x8 pixels, 10 classes",
+              "sklearn.datasets.load_digits (UCI optical recognition of handwritten digits)"),
+    ]
+}
+
+
+# --- registry sets -----------------------------------------------------------------------------
+
+
+def _randn32(rng: np.random.RandomState, n: int) -> np.ndarray:
+    # nnfs.init() wraps np.random.randn as randn(...).astype('float32')
+    return rng.randn(n).astype(np.float32)
+
+
+def _vertical(samples, classes, rng):
+    # nnfs.datasets.vertical_data, float32 as under nnfs.init()
+    X = np.zeros((samples * classes, 2), dtype=np.float32)
+    y = np.zeros(samples * classes, dtype=np.int64)
+    for c in range(classes):
+        ix = slice(samples * c, samples * (c + 1))
+        X[ix] = np.c_[_randn32(rng, samples) * 0.1 + c / 3, _randn32(rng, samples) * 0.1 + 0.5]
+        y[ix] = c
+    return X, y
+
+
+def _spiral(samples, classes, rng):
+    # nnfs.datasets.spiral_data: float64 arithmetic with float32 noise, stored as float32
+    X = np.zeros((samples * classes, 2), dtype=np.float32)
+    y = np.zeros(samples * classes, dtype=np.int64)
+    for c in range(classes):
+        ix = slice(samples * c, samples * (c + 1))
+        r = np.linspace(0.0, 1, samples)
+        t = np.linspace(c * 4, (c + 1) * 4, samples) + _randn32(rng, samples) * 0.2
+        X[ix] = np.c_[r * np.sin(t * 2.5), r * np.cos(t * 2.5)]
+        y[ix] = c
+    return X, y
+
+
+def _sine(samples):
+    # nnfs.datasets.sine_data: float64, no randomness
+    X = np.arange(samples).reshape(-1, 1) / samples
+    y = np.sin(2 * np.pi * X).reshape(-1, 1)
+    return X.astype(np.float32), y.astype(np.float32)
+
+
+def _xor(samples, rng):
+    # class 0 in the quadrants where the signs differ, class 1 where they agree: uniform in each
+    n = 2 * samples
+    X = rng.uniform(-1.0, 1.0, size=(n, 2))
+    y = np.repeat(np.arange(2, dtype=np.int64), samples)
+    sign_x = np.where(X[:, 0] >= 0, 1.0, -1.0)
+    X[:, 1] = np.abs(X[:, 1]) * sign_x * np.where(y == 1, 1.0, -1.0)
+    return X.astype(np.float32), y
+
+
+def _sklearn_generated(name, samples, classes, rng):
+    from sklearn import datasets  # deferred: ~0.7 s import
+
+    seed = rng.randint(2**31 - 1)
+    if name == "moons":
+        X, y = datasets.make_moons(n_samples=(samples, samples), noise=0.1, random_state=seed)
+    elif name == "circles":
+        X, y = datasets.make_circles(
+            n_samples=(samples, samples), noise=0.1, factor=0.5, random_state=seed
+        )
+    else:
+        X, y = datasets.make_blobs(n_samples=[samples] * classes, n_features=2, random_state=seed)
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def _real(name):
+    from sklearn import datasets  # deferred: ~0.7 s import
+
+    loader = {
+        "iris": datasets.load_iris,
+        "wine": datasets.load_wine,
+        "breast-cancer": datasets.load_breast_cancer,
+        "digits": datasets.load_digits,
+    }[name]
+    bunch = loader()
+    return (
+        bunch.data.astype(np.float32),
+        bunch.target.astype(np.int64),
+        [str(c) for c in bunch.target_names],
+        [str(f) for f in bunch.feature_names],
+    )
+
+
+_VARIABLE_CLASSES = {"vertical", "spiral", "blobs"}
+
+
+def _count(what: str, value, default: int | None, minimum: int) -> int | None:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise DataError(f"{what} must be a whole number, got {value!r}; give e.g. {default or 2}")
+    if value < minimum:
+        raise DataError(f"{what} must be at least {minimum}, got {value}; give a larger number")
+    return int(value)
+
+
+def _unknown_name(name: str) -> DataError:
+    known = ", ".join(DATASETS)
+    close = difflib.get_close_matches(str(name).lower(), DATASETS, n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return DataError(f"unknown dataset {str(name)!r}; {hint}known datasets: {known}")
+
+
+def load_dataset(
+    name: str,
+    *,
+    samples: int | None = None,
+    classes: int | None = None,
+    rng: np.random.RandomState,
+) -> Dataset:
+    """Build registry set `name`; `samples` is per class (total for sine), as in nnfs."""
+    key = str(name).strip().lower().replace("_", "-")
+    info = DATASETS.get(key)
+    if info is None:
+        raise _unknown_name(name)
+    samples = _count("samples", samples, info.default_samples, 1)
+    classes = _count("classes", classes, info.default_classes, 2)
+
+    if info.task == REGRESSION and classes is not None:
+        raise DataError(f"{key} is a regression set, so classes do not apply; leave classes unset")
+    if info.kind != "real" and key not in _VARIABLE_CLASSES and classes != info.default_classes:
+        raise DataError(
+            f"{key} always has {info.default_classes} classes, got classes={classes}; "
+            "leave classes unset or pick vertical, spiral or blobs"
+        )
+    if samples is not None and samples * (classes or 1) > MAX_SAMPLES:
+        raise DataError(
+            f"{key}: {samples} samples x {classes or 1} classes is more than {MAX_SAMPLES:,} rows; "
+            "give fewer samples"
+        )
+
+    two_d = ["x1", "x2"]
+    if key == "vertical":
+        X, y = _vertical(samples, classes, rng)
+        names, features = [str(c) for c in range(classes)], two_d
+        source = f"nnfs vertical_data(samples={samples}, classes={classes}) as under nnfs.init()"
+    elif key == "spiral":
+        X, y = _spiral(samples, classes, rng)
+        names, features = [str(c) for c in range(classes)], two_d
+        source = f"nnfs spiral_data(samples={samples}, classes={classes}) as under nnfs.init()"
+    elif key == "sine":
+        X, y = _sine(samples)
+        names, features = None, ["x"]
+        source = f"nnfs sine_data(samples={samples})"
+    elif key == "xor":
+        X, y = _xor(samples, rng)
+        names, features = ["0", "1"], two_d
+        source = f"xor: {samples} uniform points per class, class 1 where sign(x) == sign(y)"
+    elif info.kind == "generated":
+        X, y = _sklearn_generated(key, samples, classes, rng)
+        names, features = [str(c) for c in range(classes)], two_d
+        source = f"{info.source}, {samples} samples per class"
+    else:
+        X, y, names, features = _real(key)
+        if classes is not None and classes != len(names):
+            raise DataError(
+                f"{key} has {len(names)} classes, got classes={classes}; leave classes unset"
+            )
+        source = info.source
+        if samples is not None:
+            # at most `samples` per class, picked with rng, in the original order
+            keep = np.concatenate(
+                [rng.permutation(np.flatnonzero(y == c))[:samples] for c in range(len(names))]
+            )
+            keep.sort()
+            X, y = X[keep], y[keep]
+            source += f", at most {samples} samples per class"
+    return Dataset(key, X, y, info.task, names, features, source)
+
+
+# --- user files --------------------------------------------------------------------------------
+
+_SEPARATORS = ("\t", ";", ",")  # tried in this order; None means runs of whitespace
+_SEPARATOR_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", None: "whitespace"}
+
+
+def _quote(cell: str, limit: int = 40) -> str:
+    return repr(cell if len(cell) <= limit else cell[:limit] + "...")
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _detect_separator(lines: list[str]) -> str | None:
+    """The separator with the same non-zero count on every sampled line, else whitespace if that
+    splits every line alike, else the separator found on most lines (ragged rows get reported)."""
+    counts = {sep: [line.count(sep) for line in lines] for sep in _SEPARATORS}
+    for sep in _SEPARATORS:
+        if counts[sep][0] > 0 and len(set(counts[sep])) == 1:
+            return sep
+    fields = {len(line.split()) for line in lines}
+    if len(fields) == 1 and fields.pop() > 1:
+        return None
+    present = {sep: sum(c > 0 for c in counts[sep]) for sep in _SEPARATORS}
+    best = max(_SEPARATORS, key=lambda sep: (present[sep], sum(counts[sep])))
+    return best if present[best] else None
+
+
+class _Reader:
+    """Error reporting for one file: every message names it and says how to fix the problem."""
+
+    def __init__(self, path: Path, separator: str | None = None, header: list[str] | None = None):
+        self.path = path
+        self.separator = separator
+        self.header = header
+
+    def error(self, problem: str, fix: str, line: int | None = None, col: int | None = None):
+        where = ""
+        if line is not None:
+            where = f"line {line}, " if col is not None else f"line {line}: "
+        if col is not None:
+            name = self.header[col] if self.header and col < len(self.header) else ""
+            where += f"column {col + 1}" + (f" ({name[:40]})" if name else "") + ": "
+        return DataError(f"{self.path}: {where}{problem}; {fix}")
+
+    def split(self, line: str, lineno: int) -> list[str]:
+        sep = self.separator
+        if sep is None:
+            return line.split()
+        if '"' not in line:
+            return [cell.strip() for cell in line.split(sep)]
+        try:
+            return [cell.strip() for cell in next(csv.reader([line], delimiter=sep))]
+        except (csv.Error, StopIteration) as err:
+            problem = f"cannot parse quoted fields ({err})"
+            raise self.error(problem, "check the quotes", lineno) from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory; give the path of a data file") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied; make the file readable") from None
+    except OSError as err:
+        if path.is_dir():
+            raise DataError(f"{path}: is a directory; give the path of a data file") from None
+        raise DataError(f"{path}: cannot read ({err.strerror or err}); check the file") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise DataError(
+            f"{path}: line {line}, column {col}: byte 0x{data[err.start]:02x} is not UTF-8 text; "
+            "save the file as UTF-8"
+        ) from None
+
+
+def _parse_numbers(reader, rows, linenos, cols, what, fix_non_numeric):
+    """rows of cell text -> float32 array; bad cells are reported with line and column."""
+    try:
+        values = np.array([[float(c) for c in row] for row in rows], dtype=np.float64)
+    except ValueError:
+        for row, lineno in zip(rows, linenos):
+            for cell, col in zip(row, cols):
+                if not _is_number(cell):
+                    if cell == "":
+                        fix = "fill in a value or remove the row"
+                        raise reader.error(f"empty {what} cell", fix, lineno, col) from None
+                    fix = fix_non_numeric
+                    if "," in cell and reader.separator != ",":
+                        fix = "use '.' as the decimal point"
+                    problem = f"non-numeric {what} {_quote(cell)}"
+                    raise reader.error(problem, fix, lineno, col) from None
+        raise reader.error(f"cannot read the {what} cells as numbers", fix_non_numeric) from None
+    values = values.reshape(len(rows), len(cols))
+    with np.errstate(over="ignore"):
+        values32 = values.astype(np.float32)
+    bad = ~np.isfinite(values32)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        v = values[r, c]
+        problem = "NaN" if math.isnan(v) else "infinite value" if math.isinf(v) else (
+            f"value {v:g} is too large for float32 (max 3.4e38)")
+        fix = "replace it with a finite number or remove the row"
+        raise reader.error(f"{problem} in a {what} cell", fix, linenos[r], cols[c])
+    return values32
+
+
+def load_file(path, *, label: str | int | None = None, task: str | None = None) -> Dataset:
+    """Read a table of numbers: one row per sample, features plus one label column.
+
+    The separator (comma, semicolon, tab or whitespace) and a header row are detected. The label
+    column is given by header name or 0-based index (default: the last). String labels and
+    integer labels are classes; other numbers are regression targets (`task` forces either).
+    """
+    path = Path(path)
+    if task not in (None, CLASSIFICATION, REGRESSION):
+        raise DataError(f"unknown task {task!r}; use '{CLASSIFICATION}' or '{REGRESSION}'")
+    if isinstance(label, bool) or not isinstance(label, (str, int, np.integer, type(None))):
+        raise DataError(f"label must be a column name or a 0-based column index, got {label!r}")
+
+    text = _read_text(path).replace("\r\n", "\n").replace("\r", "\n")
+    records = [
+        (lineno, line)
+        for lineno, line in enumerate(text.split("\n"), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    reader = _Reader(path)
+    if not records:
+        fix = "add one row per sample: feature values and a label"
+        raise reader.error("the file is empty (no data rows)", fix)
+    reader.separator = _detect_separator([line for _, line in records[:20]])
+
+    first = reader.split(records[0][1], records[0][0])
+    second = reader.split(records[1][1], records[1][0]) if len(records) > 1 else None
+    if second is None:
+        has_header = not any(_is_number(c) for c in first)
+    else:
+        has_header = any(not _is_number(a) and _is_number(b) for a, b in zip(first, second))
+    n_cols = len(first)
+    if has_header:
+        reader.header = first
+        records = records[1:]
+        if not records:
+            raise reader.error("no data rows below the header", "add rows of data")
+    if n_cols < 2:
+        raise reader.error(
+            f"found only 1 column ({_SEPARATOR_NAMES[reader.separator]} separated)",
+            "give feature columns and a label column, separated by comma, semicolon, tab or spaces",
+            records[0][0],
+        )
+
+    label_col = _label_column(reader, label, n_cols)
+    feature_cols = [c for c in range(n_cols) if c != label_col]
+
+    rows, labels, linenos = [], [], []
+    split = reader.split
+    for lineno, line in records:
+        cells = split(line, lineno)
+        if len(cells) != n_cols:
+            raise reader.error(
+                f"expected {n_cols} columns, found {len(cells)} "
+                f"({_SEPARATOR_NAMES[reader.separator]} separated)",
+                "give every row the same number of columns",
+                lineno,
+            )
+        labels.append(cells.pop(label_col))
+        rows.append(cells)
+        linenos.append(lineno)
+
+    X = _parse_numbers(reader, rows, linenos, feature_cols, "feature",
+                       "features must be numbers; use the label option for a text column")
+    task, y, class_names = _parse_labels(reader, labels, linenos, label_col, task)
+
+    if reader.header:
+        feature_names = [reader.header[c] or f"x{k}" for k, c in enumerate(feature_cols, 1)]
+    else:
+        feature_names = [f"x{k}" for k in range(1, len(feature_cols) + 1)]
+    source = (
+        f"file {path}: {len(rows)} rows, {_SEPARATOR_NAMES[reader.separator]} separated, "
+        f"{'header' if reader.header else 'no header'}, label column {label_col + 1}"
+    )
+    return Dataset(path.name, X, y, task, class_names, feature_names, source)
+
+
+def _label_column(reader: _Reader, label, n_cols: int) -> int:
+    if isinstance(label, str):
+        wanted = label.strip()
+        if reader.header:
+            for i, name in enumerate(reader.header):
+                if name == wanted:
+                    return i
+            for i, name in enumerate(reader.header):
+                if name.lower() == wanted.lower():
+                    return i
+        try:
+            label = int(wanted)  # "3" from a command line
+        except ValueError:
+            if not reader.header:
+                raise reader.error(
+                    f"label {label!r} given by name but the file has no header row",
+                    f"give the label column's 0-based index (0..{n_cols - 1}) instead",
+                ) from None
+            raise reader.error(
+                f"no column named {label!r}",
+                f"pick one of: {', '.join(repr(h) for h in reader.header)}",
+            ) from None
+    if label is None:
+        return n_cols - 1
+    if not -n_cols <= label < n_cols:
+        raise reader.error(
+            f"label column index {label} is out of range: the file has {n_cols} columns",
+            f"use 0..{n_cols - 1}, or -{n_cols}..-1 to count from the end",
+        )
+    return int(label) % n_cols
+
+
+def _parse_labels(reader, labels, linenos, col, task):
+    """Label cells -> (task, y, class_names)."""
+    numbers = None
+    try:
+        numbers = np.array([float(s) for s in labels], dtype=np.float64)
+    except ValueError:
+        pass
+
+    if task is None:
+        integers = numbers is not None and np.isfinite(numbers).all() and (numbers % 1 == 0).all()
+        task = CLASSIFICATION if numbers is None or integers else REGRESSION
+
+    if task == REGRESSION:
+        fix = "regression needs a numeric label column; drop task regression for text classes"
+        y = _parse_numbers(reader, [[s] for s in labels], linenos, [col], "target", fix)
+        return task, y.reshape(-1, 1), None
+
+    for s, lineno in zip(labels, linenos):
+        if s == "":
+            raise reader.error("empty label cell", "give every row a label", lineno, col)
+    if numbers is not None:
+        bad = np.flatnonzero(np.isnan(numbers))
+        if bad.size:
+            raise reader.error("NaN label", "give every row a class label", linenos[bad[0]], col)
+        unique = np.unique(numbers)
+        first_text: dict[float, str] = {}
+        for value, s in zip(numbers.tolist(), labels):
+            first_text.setdefault(value, s)
+        class_names = [first_text[v] for v in unique.tolist()]
+        y = np.searchsorted(unique, numbers).astype(np.int64)
+    else:
+        class_names = sorted(set(labels))
+        ids = {name: i for i, name in enumerate(class_names)}
+        y = np.array([ids[s] for s in labels], dtype=np.int64)
+    if len(class_names) < 2:
+        raise reader.error(
+            f"only one class ({_quote(class_names[0])}) in the label column {col + 1}",
+            "a classifier needs at least 2 classes; check the label column or use task regression",
+        )
+    return task, y, class_names
+
+
+# --- splitting and scaling ---------------------------------------------------------------------
+
+
+def _split_off(idx, y, fraction, stratify, seed):
+    """Split `idx` into (rest, part) with `fraction` in part; stratified when the classes allow."""
+    from sklearn.model_selection import train_test_split  # deferred: ~0.7 s import
+
+    if stratify:
+        try:
+            return train_test_split(idx, test_size=fraction, stratify=y[idx], random_state=seed)
+        except ValueError:
+            pass  # a class too small to stratify: split unstratified
+    return train_test_split(idx, test_size=fraction, random_state=seed)
+
+
+def prepare(
+    ds: Dataset,
+    *,
+    val_split: float,
+    test_split: float = 0.0,
+    standardize: bool,
+    rng: np.random.RandomState,
+) -> Split:
+    """Split `ds` (stratified for classes) and standardise with the training part's statistics.
+
+    `rng` is only drawn from when a split is made, so the book's stream stays intact otherwise.
+    """
+    for what, value in (("val_split", val_split), ("test_split", test_split)):
+        if not 0.0 <= value < 1.0:
+            raise DataError(f"{what} must be in [0, 1), got {value}; give a fraction such as 0.2")
+    if val_split + test_split >= 1.0:
+        raise DataError(
+            f"val_split + test_split = {val_split + test_split:g} leaves no training data; "
+            "make them sum to less than 1"
+        )
+    X = np.asarray(ds.X, dtype=np.float32)
+    y = ds.y
+    stratify = ds.task == CLASSIFICATION
+    train = np.arange(ds.n_samples)
+    test = val = train[:0]
+    try:
+        if test_split > 0:
+            train, test = _split_off(train, y, test_split, stratify, rng.randint(2**31 - 1))
+        if val_split > 0:
+            train, val = _split_off(train, y, val_split / (1.0 - test_split), stratify,
+                                    rng.randint(2**31 - 1))
+    except ValueError:
+        raise DataError(
+            f"{ds.name}: {ds.n_samples} samples are too few to split off "
+            f"val_split={val_split:g} and test_split={test_split:g}; use more samples or no split"
+        ) from None
+
+    mean = scale = None
+    if standardize:
+        X_train = X[train].astype(np.float64)
+        mean = X_train.mean(axis=0)
+        scale = X_train.std(axis=0)
+        scale[scale == 0] = 1.0
+        mean, scale = mean.astype(np.float32), scale.astype(np.float32)
+    split = Split(ds.name, ds.task, ds.class_names, ds.feature_names,
+                  X[train], y[train], X[val], y[val], X[test], y[test], mean, scale)
+    if standardize:
+        split.X_train = split.transform(split.X_train)
+        split.X_val = split.transform(split.X_val)
+        split.X_test = split.transform(split.X_test)
+    return split
+
+
+# --- example files and display -----------------------------------------------------------------
+
+
+def example_files() -> dict[str, Path]:
+    """Example data files shipped in datasets/ (tui_nn/examples/ in a wheel), by file stem."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "examples", here.parent / "datasets"):
+        if folder.is_dir():
+            return {
+                p.stem: p
+                for p in sorted(folder.iterdir())
+                if p.is_file() and p.name != "README.md" and not p.name.startswith(".")
+            }
+    return {}
+
+
+def project_2d(X) -> np.ndarray:
+    """For display only: X if 2-D, (x, 0) if 1-D, else its first 2 principal components."""
+    X = np.asarray(X)
+    n, d = X.shape
+    if d == 2:
+        return X
+    if d == 1:
+        return np.c_[X, np.zeros_like(X)]
+    if d == 0 or n < 2:
+        return np.zeros((n, 2), dtype=np.float32)
+    from sklearn.decomposition import PCA  # deferred: ~0.7 s import
+
+    return PCA(n_components=2, svd_solver="full").fit_transform(X).astype(np.float32)
