@@ -98,7 +98,8 @@ class Sigmoid:
     name = "sigmoid"
 
     def forward(self, inputs, training=False):
-        self.output = 1 / (1 + np.exp(-inputs))
+        with np.errstate(over="ignore"):  # exp(-x) = inf for very negative x gives exactly 0
+            self.output = 1 / (1 + np.exp(-inputs))
         return self.output
 
     def backward(self, dvalues):
@@ -162,6 +163,8 @@ class Dropout:
             self.mask = None
             self.output = inputs
             return inputs
+        if self.rng is None:
+            raise RuntimeError("dropout in training needs a random generator: call Network.set_rng(rng) first")
         keep = 1 - self.rate
         self.mask = (self.rng.binomial(1, keep, size=inputs.shape) / keep).astype(inputs.dtype)
         self.output = inputs * self.mask
@@ -199,6 +202,7 @@ class CategoricalCrossentropy(Loss):
         samples, labels = dvalues.shape
         if y_true.ndim == 1:
             y_true = np.eye(labels, dtype=dvalues.dtype)[y_true]
+        y_true = y_true.astype(dvalues.dtype, copy=False)  # int or float64 one-hot labels
         self.dinputs = -y_true / np.clip(dvalues, EPS, 1 - EPS) / samples
         return self.dinputs
 
@@ -498,6 +502,8 @@ class Network:
             "loss": self.loss_function.name,
             "dropout": self.dropout_rate,
             "init": self.init,
+            "dtype": self.dtype.name,
+            "has_biases": self.has_biases,
             "layers": [
                 {"inputs": d.n_inputs, "units": d.n_neurons, "activation": act,
                  "weights": d.weights.tolist(), "biases": d.biases[0].tolist()}
@@ -506,11 +512,14 @@ class Network:
         }
 
     @classmethod
-    def from_dict(cls, data: dict, dtype=np.float32) -> "Network":
+    def from_dict(cls, data: dict, dtype=None) -> "Network":
+        """Rebuild a model from ``to_dict()``; ``dtype`` defaults to the stored one (else float32)."""
         layers = data["layers"]
+        dtype = np.dtype(dtype or data.get("dtype", "float32"))
         net = cls(layers[0]["inputs"], [l["units"] for l in layers[:-1]], layers[-1]["units"],
                   activations=[l["activation"] for l in layers], loss=data.get("loss"),
-                  dropout=data.get("dropout", 0.0), init=data.get("init", "nnfs"), dtype=dtype)
+                  dropout=data.get("dropout", 0.0), init=data.get("init", "nnfs"), dtype=dtype,
+                  biases=data.get("has_biases", True))
         for d, l in zip(net.dense, layers):
             w = np.asarray(l["weights"], dtype=dtype)
             b = np.asarray(l["biases"], dtype=dtype).reshape(1, -1)
@@ -539,14 +548,19 @@ class Network:
     def load(cls, path) -> "Network":
         path = Path(path)
         if path.suffix == ".json":
-            return cls.from_dict(json.loads(path.read_text()))
+            data = json.loads(path.read_text())
+            try:
+                return cls.from_dict(data)
+            except ValueError as e:  # name the file in shape mismatches
+                raise ValueError(f"{path}: {e}") from e
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             params = z["params"]
         layers = [dict(l, weights=None, biases=None) for l in meta["layers"]]
         net = cls(layers[0]["inputs"], [l["units"] for l in layers[:-1]], layers[-1]["units"],
                   activations=[l["activation"] for l in layers], loss=meta.get("loss"),
-                  dropout=meta.get("dropout", 0.0), init=meta.get("init", "nnfs"), dtype=params.dtype)
+                  dropout=meta.get("dropout", 0.0), init=meta.get("init", "nnfs"), dtype=params.dtype,
+                  biases=meta.get("has_biases", True))
         if params.shape != net.params.shape:
             raise ValueError(f"{path}: {params.size} parameters stored, the layers need {net.n_params}")
         net.params[...] = params
@@ -565,4 +579,6 @@ def score(task: str, output: np.ndarray, y: np.ndarray, predictions) -> float:
         ss_res = float(np.sum((y - output) ** 2))
         ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
         return 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
+    if y.ndim == 2 and y.shape[1] > 1:  # one-hot labels, as the book's accuracy accepts
+        y = np.argmax(y, axis=1)
     return float(np.mean(predictions(output) == y.reshape(-1)))
