@@ -197,17 +197,25 @@ class SearchOptimizer(Optimizer):
     def reset_state(self) -> None:
         super().reset_state()
         self.current_loss = math.inf
+        self.best_loss = math.inf  # lowest loss accepted, and where it was
+        self.best_point: np.ndarray | None = None
+        self.prev_point: np.ndarray | None = None  # the point before the last accepted step
         self.tried = 0
         self.accepted = 0
         self._batcher = _Batcher()
 
     def state_dict(self) -> dict:
-        return {"steps": self.steps, "current_loss": self.current_loss,
-                "tried": self.tried, "accepted": self.accepted}
+        state = {"steps": self.steps, "current_loss": self.current_loss, "best_loss": self.best_loss,
+                 "tried": self.tried, "accepted": self.accepted}
+        if self.best_point is not None:
+            state["best_point"] = self.best_point.copy()
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         self.steps = int(state["steps"])
         self.current_loss = float(state["current_loss"])
+        self.best_loss = float(state["best_loss"])
+        self.best_point = np.array(state["best_point"]) if "best_point" in state else None
         self.tried, self.accepted = int(state["tried"]), int(state["accepted"])
 
     def stats(self) -> dict:
@@ -247,18 +255,18 @@ class SearchOptimizer(Optimizer):
             accs[i:i + used] = a[:used]
             if j is not None:
                 accepted[i + j] = True
+                self.prev_point = point
                 point = cand[j].copy()
                 self.current_loss = float(l[j])
-                self.on_accept()
+                if self.current_loss < self.best_loss:
+                    self.best_loss = self.current_loss
+                    self.best_point = point
             i += used
         net.params[...] = point
         self.steps += n
         self.tried += n
         self.accepted += int(accepted.sum())
         return losses, accs, accepted
-
-    def on_accept(self) -> None:
-        pass
 
 
 class RandomSearch(SearchOptimizer):

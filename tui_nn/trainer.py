@@ -1,0 +1,554 @@
+"""The trainer: one deterministic training run that emits typed events.
+
+:class:`Trainer` is synchronous and single-threaded: ``advance(n)`` runs exactly ``n``
+iterations (fewer if the run finishes or diverges) and returns the events they produced.
+Commands are plain method calls between chunks. The same configuration, seed and commands at
+the same iterations give the same events, whatever the chunking. Front ends drive it through
+:class:`tui_nn.runner.Session` (a background thread) or iterate :meth:`Trainer.events`.
+
+The random stream is one legacy ``np.random.RandomState(seed)``, drawn in the book's order:
+the data, then each layer's weights, then the optimizer's draws per iteration.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from . import events as ev
+from .history import Series
+from .network import ModelSpec, Network
+from .optimizers import (OPTIMIZERS, GradientOptimizer, SearchOptimizer, evaluate_candidates,
+                         make_optimizer, rng_state_to_array, set_rng_state)
+
+CHECKPOINT_FORMAT = "tui-nn/checkpoint/1"
+DEFAULT_ITERATIONS = 10_000
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range; the message says which and what is allowed."""
+
+
+@dataclass
+class TrainConfig:
+    # data
+    dataset: str = "vertical"
+    data: str | None = None  # a user file; overrides dataset
+    label: str | None = None  # label column (name or index) for files
+    task: str | None = None  # force "classification" or "regression" for files
+    samples: int | None = None  # per class, for generated sets
+    classes: int | None = None
+    val_split: float | None = None  # None: the dataset's default (0 for the book's sets)
+    test_split: float = 0.0
+    standardize: bool | None = None  # None: the dataset's default
+    # model
+    layers: tuple[int, ...] = (3,)
+    activation: str = "relu"
+    dropout: float = 0.0
+    init: str = "nnfs"
+    # optimisation
+    optimizer: str = "hill-climb"
+    hyperparams: dict = field(default_factory=dict)
+    iterations: int | None = None  # default 10,000 unless epochs is given
+    epochs: int | None = None
+    batch_size: int = 0  # 0 = full batch
+    seed: int = 0
+    target_loss: float | None = None
+    eval_every: int | None = None  # None: every epoch (mini-batch) or every 1% of the run
+
+    def __post_init__(self):
+        self.layers = tuple(int(w) for w in self.layers)
+        self.hyperparams = dict(self.hyperparams)
+
+    def validate(self) -> "TrainConfig":
+        def need(ok, msg):
+            if not ok:
+                raise ConfigError(msg)
+
+        need(self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        cls = OPTIMIZERS[self.optimizer]
+        for k, v in self.hyperparams.items():
+            try:
+                cls.spec(k).validate(v)
+            except ValueError as e:
+                raise ConfigError(f"--{k.replace('_', '-')}: {e}") from None
+        need(self.iterations is None or self.iterations > 0, f"--iterations must be positive, got {self.iterations}")
+        need(self.epochs is None or self.epochs > 0, f"--epochs must be positive, got {self.epochs}")
+        need(self.batch_size >= 0, f"--batch-size must be 0 (full batch) or positive, got {self.batch_size}")
+        need(self.val_split is None or 0 <= self.val_split < 1, f"--val-split must be in [0, 1), got {self.val_split}")
+        need(0 <= self.test_split < 1, f"--test-split must be in [0, 1), got {self.test_split}")
+        need((self.val_split or 0) + self.test_split < 1, "--val-split plus --test-split must leave some training data")
+        need(self.eval_every is None or self.eval_every > 0, f"--eval-every must be positive, got {self.eval_every}")
+        need(0 <= self.seed < 2**32, f"--seed must be in [0, 2**32), got {self.seed}")
+        need(self.target_loss is None or math.isfinite(self.target_loss), "--target-loss must be a finite number")
+        try:
+            ModelSpec(self.layers, self.activation, self.dropout, self.init)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        return self
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["layers"] = list(self.layers)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+class Trainer:
+    """One training run. See the module docstring."""
+
+    def __init__(self, config: TrainConfig | None = None, **overrides):
+        config = config or TrainConfig()
+        if overrides:
+            config = TrainConfig.from_dict({**config.to_dict(), **overrides})
+        self.config = config.validate()
+        self._load_data()
+        self._start_run()
+
+    # -- set-up -------------------------------------------------------------------------------
+    def _load_data(self) -> None:
+        from . import data  # scikit-learn is imported lazily inside
+
+        c = self.config
+        self.rng = np.random.RandomState(c.seed)
+        if c.data:
+            label = c.label
+            if isinstance(label, str) and label.lstrip("-").isdigit():
+                label = int(label)
+            ds = data.load_file(c.data, label=label, task=c.task)
+            info = None
+        else:
+            ds = data.load_dataset(c.dataset, samples=c.samples, classes=c.classes, rng=self.rng)
+            info = data.DATASETS.get(c.dataset)
+        val = c.val_split if c.val_split is not None else (info.val_split if info else 0.2)
+        std = c.standardize if c.standardize is not None else (info.standardize if info else True)
+        self.dataset = ds
+        self.split = data.prepare(ds, val_split=val, test_split=c.test_split, standardize=std, rng=self.rng)
+        s = self.split
+        self.X_train = np.ascontiguousarray(s.X_train, np.float32)
+        self.X_val = np.ascontiguousarray(s.X_val, np.float32)
+        self.X_test = np.ascontiguousarray(s.X_test, np.float32)
+        spec = ModelSpec(c.layers, c.activation, c.dropout, c.init)
+        self.net = Network.from_spec(spec, s.n_features, s.n_outputs, s.task)
+        self.y_train, self.y_val, self.y_test = (self._targets(y) for y in (s.y_train, s.y_val, s.y_test))
+        self._rng_after_data = rng_state_to_array(self.rng)
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        """Class ids for softmax/CCE; a float32 (n, outputs) array for the other losses."""
+        if self.net.loss_function.name == "categorical_crossentropy":
+            return np.asarray(y, np.int64).reshape(-1)
+        return np.asarray(y, np.float32).reshape(len(y), -1)
+
+    def _start_run(self) -> None:
+        """(Re)initialise the weights and all run state; the stream restarts after the data."""
+        c = self.config
+        set_rng_state(self.rng, self._rng_after_data)
+        self.net.initialize(self.rng)
+        self.net.set_rng(self.rng)
+        if not hasattr(self, "optimizer"):
+            self.optimizer = make_optimizer(c.optimizer, **c.hyperparams)
+        else:
+            self.optimizer = make_optimizer(self.optimizer.name, **self.optimizer.hp)
+        self.iteration = 0
+        self.epoch = 0  # completed passes over the training data (gradient optimizers)
+        self.batch_pos = 0
+        self.order: np.ndarray | None = None  # this epoch's shuffled sample order
+        self.best_loss = math.inf
+        self.best_iteration = -1
+        self.best_params = self.net.params.copy()
+        self.prev_params = self.net.params.copy()  # before the last accepted step
+        self.last_good = self.net.params.copy()
+        self.reference_loss: float | None = None  # first loss seen, for the explosion test
+        self.improvements = 0
+        self.accepted_total = 0
+        self.limit = self._limit()
+        self.state = "ready"
+        self.elapsed = 0.0
+        self.losses = Series()
+        self.accuracies = Series()
+        self.evaluations: list[dict] = []
+        self.switches: list[tuple[int, str]] = [(0, self.optimizer.name)]
+        self.last_eval_iteration = -1
+        self._has_grads = False
+
+    def _limit(self) -> int:
+        c = self.config
+        if c.epochs is not None:
+            return c.epochs * self.steps_per_epoch
+        return c.iterations or DEFAULT_ITERATIONS
+
+    @property
+    def n_train(self) -> int:
+        return len(self.X_train)
+
+    @property
+    def batch_size(self) -> int:
+        bs = self.config.batch_size
+        return self.n_train if bs <= 0 or bs >= self.n_train else bs
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Iterations per pass over the data: mini-batches for gradient optimizers, 1 for search."""
+        if self.optimizer.kind == "search":
+            return 1
+        return -(-self.n_train // self.batch_size)
+
+    @property
+    def eval_every(self) -> int:
+        if self.config.eval_every:
+            return self.config.eval_every
+        if self.optimizer.kind == "gradient" and self.steps_per_epoch > 1:
+            return self.steps_per_epoch
+        return max(1, self.limit // 100)
+
+    @property
+    def epoch_float(self) -> float:
+        if self.optimizer.kind == "gradient":
+            return self.epoch + self.batch_pos / self.steps_per_epoch
+        return float(self.epoch)
+
+    # -- running ------------------------------------------------------------------------------
+    def start_events(self) -> list[ev.Event]:
+        c = self.config
+        out: list[ev.Event] = [ev.Started(self.iteration, c.to_dict(), self.optimizer.name, self.net.n_params,
+                                          self.dataset.name, self.n_train, len(self.X_val))]
+        out.append(self.evaluate())
+        out.append(self.snapshot())
+        return out
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("finished", "diverged")
+
+    def advance(self, n: int) -> list[ev.Event]:
+        """Run up to ``n`` iterations; return the events. Stops early at the limit, the target
+        loss, or on divergence."""
+        if self.state == "diverged":
+            return []
+        t0 = time.perf_counter()
+        out: list[ev.Event] = []
+        parts = []
+        start = self.iteration
+        n = min(n, self.limit - self.iteration)
+        while n > 0 and self.state != "diverged":
+            every = self.eval_every
+            seg = min(n, every - self.iteration % every)
+            part = self._run_segment(seg)
+            parts.append(part)
+            n -= len(part[0])
+            if self.state == "diverged":
+                break
+            if self.iteration % every == 0 or self.iteration >= self.limit:
+                pending_eval = self.evaluate()
+                parts.append(pending_eval)
+            if self._target_reached():
+                break
+        self.elapsed += time.perf_counter() - t0
+        arrays = [p for p in parts if isinstance(p, tuple)]
+        if arrays:
+            losses = np.concatenate([a[0] for a in arrays])
+            progress = ev.Progress(start, losses, np.concatenate([a[1] for a in arrays]),
+                                   np.concatenate([a[2] for a in arrays]), np.concatenate([a[3] for a in arrays]),
+                                   self.best_loss, self.epoch_float)
+            self.losses.extend(start, losses)
+            self.accuracies.extend(start, progress.accuracies)
+            out.append(progress)
+        out += [p for p in parts if isinstance(p, ev.Event)]
+        if self.state == "diverged":
+            out.append(self._diverged_event)
+        elif self.iteration >= self.limit or self._target_reached():
+            if self.state != "finished":
+                self.state = "finished"
+                if self.last_eval_iteration != self.iteration:
+                    out.append(self.evaluate())
+                out.append(ev.Finished(self.iteration, self.summary()))
+        elif self.state == "ready":
+            self.state = "running"
+        return out
+
+    def _target_reached(self) -> bool:
+        t = self.config.target_loss
+        return t is not None and self.best_loss <= t
+
+    def _run_segment(self, n: int):
+        if self.optimizer.kind == "search":
+            return self._search(n)
+        return self._gradient(n)
+
+    def _search(self, n: int):
+        opt: SearchOptimizer = self.optimizer
+        losses, accs, accepted = opt.run(self.net, self.X_train, self.y_train, n, self.rng)
+        improved = self._mark(losses, accepted, self.iteration)
+        if accepted.any():
+            self.prev_params = opt.prev_point.copy()
+        if opt.best_point is not None and opt.best_loss <= self.best_loss:
+            self.best_params = opt.best_point.copy()
+        self.iteration += n
+        self.epoch += n  # every candidate is scored on the whole training set
+        self.accepted_total += int(accepted.sum())
+        return losses.astype(np.float64), accs, accepted, improved
+
+    def _mark(self, losses, accepted, start: int) -> np.ndarray:
+        """Which iterations set a new best loss; updates best_loss/best_iteration."""
+        acc_losses = np.where(accepted, losses.astype(np.float64), np.inf)
+        running = np.minimum.accumulate(np.concatenate([[self.best_loss], acc_losses]))
+        improved = acc_losses < running[:-1]
+        if improved.any():
+            last = int(np.flatnonzero(improved)[-1])
+            self.best_loss = float(acc_losses[last])
+            self.best_iteration = start + last
+            self.improvements += int(improved.sum())
+        return improved
+
+    def _gradient(self, n: int):
+        opt: GradientOptimizer = self.optimizer
+        net, bs, N = self.net, self.batch_size, self.n_train
+        losses = np.empty(n)
+        accs = np.empty(n)
+        done, start = 0, self.iteration
+        for i in range(n):
+            if self.batch_pos == 0:
+                if bs < N:
+                    self.order = self.rng.permutation(N)
+                    self._Xs, self._ys = self.X_train[self.order], self.y_train[self.order]
+                else:
+                    self._Xs, self._ys = self.X_train, self.y_train
+            lo = self.batch_pos * bs
+            Xb, yb = self._Xs[lo:lo + bs], self._ys[lo:lo + bs]
+            out = net.forward(Xb, training=True)
+            loss = float(np.mean(net.loss_function.forward(out, yb)))
+            if self.reference_loss is None and math.isfinite(loss):
+                self.reference_loss = max(loss, 1e-3)
+            if not math.isfinite(loss) or loss > 1e4 * max(self.reference_loss or 1.0, 1.0):
+                net.params[...] = self.last_good
+                self.state = "diverged"
+                reason = "loss is not a number" if math.isnan(loss) else (
+                    "loss is infinite" if math.isinf(loss) else "loss exploded")
+                self._diverged_event = ev.Diverged(self.iteration, loss, reason)
+                break
+            accs[i] = self._score(out, yb)
+            losses[i] = loss
+            net.backward(yb)
+            self.last_good[...] = net.params
+            self.prev_params = self.last_good
+            opt.update(net.params, net.grads)
+            self._has_grads = True
+            self.iteration += 1
+            done += 1
+            self.batch_pos += 1
+            if self.batch_pos == self.steps_per_epoch:
+                self.batch_pos = 0
+                self.epoch += 1
+        losses, accs = losses[:done], accs[:done]
+        accepted = np.ones(done, bool)
+        improved = self._mark(losses, accepted, start)
+        self.accepted_total += done
+        if improved.any():
+            self.best_params = self.last_good.copy()
+        return losses, accs, accepted, improved
+
+    def _score(self, out, y) -> float:
+        from .network import score
+
+        return score(self.net.task, out, y, self.net.predictions)
+
+    # -- evaluation and snapshots -----------------------------------------------------------------
+    def metrics(self, X, y) -> tuple[float | None, float | None]:
+        """Loss and accuracy of the current weights on (X, y), with the book's arithmetic."""
+        if len(X) == 0:
+            return None, None
+        loss, acc = evaluate_candidates(self.net, self.net.params[None, :], X, y)
+        return float(loss[0]), float(acc[0])
+
+    def evaluate(self) -> ev.Evaluation:
+        tl, ta = self.metrics(self.X_train, self.y_train)
+        vl, va = self.metrics(self.X_val, self.y_val)
+        self.last_eval_iteration = self.iteration
+        opt = self.optimizer
+        e = ev.Evaluation(self.iteration, tl, ta, vl, va, self.best_loss, self.epoch_float, opt.name,
+                          opt.lr, dict(opt.hp), opt.stats())
+        self.evaluations.append({"iteration": self.iteration, "train_loss": tl, "train_accuracy": ta,
+                                 "val_loss": vl, "val_accuracy": va})
+        if len(self.evaluations) > 4096:  # keep memory flat on very long runs
+            self.evaluations = self.evaluations[::2]
+        return e
+
+    def snapshot(self, its_per_sec: float = 0.0) -> ev.Snapshot:
+        grads = self.net.grads.copy() if self._has_grads else None
+        return ev.Snapshot(self.iteration, self.net.params.copy(), grads,
+                           self.net.params - self.prev_params, self.best_loss, its_per_sec)
+
+    def summary(self) -> dict:
+        tl, ta = self.metrics(self.X_train, self.y_train)
+        vl, va = self.metrics(self.X_val, self.y_val)
+        _, test_acc = self.metrics(self.X_test, self.y_test)
+        its = self.iteration / self.elapsed if self.elapsed > 0 else 0.0
+        return {
+            "iterations": self.iteration, "epochs": self.epoch_float, "best_loss": self.best_loss,
+            "best_iteration": self.best_iteration, "improvements": self.improvements,
+            "accepted": self.accepted_total, "train_loss": tl, "train_accuracy": ta,
+            "val_loss": vl, "val_accuracy": va, "test_accuracy": test_acc,
+            "metric": "r2" if self.net.task == "regression" else "accuracy",
+            "optimizer": self.optimizer.name, "elapsed": self.elapsed, "its_per_sec": its,
+        }
+
+    # -- commands -------------------------------------------------------------------------------
+    def switch_optimizer(self, name: str, **hyperparams) -> list[ev.Event]:
+        """Continue the same weights with another optimizer (fresh optimizer state)."""
+        old = self.optimizer.name
+        new = make_optimizer(name, **hyperparams)
+        if self.optimizer.kind == "gradient" and new.kind == "gradient":
+            pass
+        self.optimizer = new
+        if new.kind == "search":
+            loss, _ = self.metrics(self.X_train, self.y_train)
+            new.current_loss = loss  # never accept a step that makes the weights worse
+        self.batch_pos = 0
+        self.switches.append((self.iteration, name))
+        if self.state == "finished" and self.iteration < self.limit:
+            self.state = "running"
+        return [ev.OptimizerSwitched(self.iteration, old, name, dict(new.hp)), self.evaluate()]
+
+    def set_hyperparam(self, name: str, value) -> list[ev.Event]:
+        old = self.optimizer.hp.get(name)
+        new = self.optimizer.set(name, value)  # raises ValueError with a clear message
+        return [ev.HyperparamChanged(self.iteration, self.optimizer.name, name, old, new)]
+
+    def set_weight(self, index: int, value: float) -> list[ev.Event]:
+        if not 0 <= index < self.net.n_params:
+            raise ValueError(f"weight index {index} out of range 0..{self.net.n_params - 1}")
+        if not math.isfinite(value):
+            raise ValueError(f"weight value must be finite, got {value}")
+        old = float(self.net.params[index])
+        self.prev_params = self.net.params.copy()
+        self.net.params[index] = value
+        if self.optimizer.kind == "search":
+            loss, _ = self.metrics(self.X_train, self.y_train)
+            self.optimizer.current_loss = loss
+        return [ev.WeightChanged(self.iteration, index, old, float(self.net.params[index])),
+                self.evaluate(), self.snapshot()]
+
+    def reset(self) -> list[ev.Event]:
+        """Re-initialise the weights and the run (same seed, same start); keeps the optimizer."""
+        self._start_run()
+        return [ev.ResetDone(0), self.evaluate(), self.snapshot()]
+
+    def extend(self, iterations: int) -> list[ev.Event]:
+        self.limit = self.iteration + iterations if self.iteration >= self.limit else self.limit + iterations
+        if self.state == "finished":
+            self.state = "running"
+        return [ev.LimitChanged(self.iteration, self.limit)]
+
+    def recover(self) -> None:
+        """After divergence: allow training to continue (with the last good weights)."""
+        if self.state == "diverged":
+            self.state = "running"
+            self.reference_loss = None
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def save_checkpoint(self, path) -> ev.CheckpointSaved:
+        """Everything needed for a bit-identical continuation, written atomically."""
+        from .atomic import atomic_write
+
+        path = Path(path)
+        meta = {
+            "format": CHECKPOINT_FORMAT, "config": self.config.to_dict(), "iteration": self.iteration,
+            "limit": self.limit, "epoch": self.epoch, "batch_pos": self.batch_pos, "state": self.state,
+            "best_loss": self.best_loss, "best_iteration": self.best_iteration,
+            "reference_loss": self.reference_loss, "improvements": self.improvements,
+            "accepted_total": self.accepted_total, "elapsed": self.elapsed,
+            "optimizer": self.optimizer.name, "hyperparams": self.optimizer.hp,
+            "switches": self.switches, "evaluations": self.evaluations, "has_grads": self._has_grads,
+        }
+        arrays = {"params": self.net.params, "grads": self.net.grads, "best_params": self.best_params,
+                  "prev_params": self.prev_params, "last_good": self.last_good,
+                  "rng": rng_state_to_array(self.rng)}
+        if self.order is not None:
+            arrays["order"] = self.order
+        for k, v in self.optimizer.state_dict().items():
+            if isinstance(v, np.ndarray):
+                arrays[f"opt_{k}"] = v
+            else:
+                meta.setdefault("optimizer_state", {})[k] = v
+        for name, series in (("losses", self.losses), ("accuracies", self.accuracies)):
+            for k, v in series.to_arrays().items():
+                arrays[f"hist_{name}_{k}"] = v
+        blob = json.dumps(meta, default=_json_default)
+        atomic_write(path, lambda f: np.savez(f, meta=np.array(blob), **arrays))
+        return ev.CheckpointSaved(self.iteration, str(path))
+
+    @classmethod
+    def from_checkpoint(cls, path) -> "Trainer":
+        path = Path(path)
+        try:
+            z = np.load(path, allow_pickle=False)
+            meta = json.loads(str(z["meta"]))
+        except (OSError, ValueError, KeyError) as e:
+            raise ValueError(f"{path} is not a tui-nn checkpoint ({e}); give a file written by --checkpoint") from None
+        if meta.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path} is not a tui-nn checkpoint; give a file written by --checkpoint")
+        with z:
+            self = cls(TrainConfig.from_dict(meta["config"]))
+            self.optimizer = make_optimizer(meta["optimizer"], **meta["hyperparams"])
+            state = dict(meta.get("optimizer_state", {}))
+            state.update({k[4:]: z[k] for k in z.files if k.startswith("opt_")})
+            self.optimizer.load_state_dict(state)
+            self.net.params[...] = z["params"]
+            self.net.grads[...] = z["grads"]
+            self.best_params = z["best_params"].copy()
+            self.prev_params = z["prev_params"].copy()
+            self.last_good = z["last_good"].copy()
+            set_rng_state(self.rng, z["rng"])
+            if "order" in z.files:
+                self.order = z["order"].copy()
+                self._Xs, self._ys = self.X_train[self.order], self.y_train[self.order]
+            elif meta["batch_pos"]:
+                self._Xs, self._ys = self.X_train, self.y_train
+            for name in ("losses", "accuracies"):
+                pre = f"hist_{name}_"
+                setattr(self, name, Series.from_arrays({k[len(pre):]: z[k] for k in z.files if k.startswith(pre)}))
+        for key in ("iteration", "limit", "epoch", "batch_pos", "best_iteration", "improvements",
+                    "accepted_total", "elapsed", "reference_loss", "evaluations"):
+            setattr(self, key, meta[key])
+        self.best_loss = float(meta["best_loss"])
+        self.switches = [tuple(s) for s in meta["switches"]]
+        self._has_grads = meta["has_grads"]
+        self.state = meta["state"] if meta["state"] != "ready" else "ready"
+        self.last_eval_iteration = self.iteration
+        return self
+
+    # -- convenience ------------------------------------------------------------------------------
+    def events(self, chunk: int | None = None):
+        """Yield every event of the run until it finishes or diverges (for scripts)."""
+        yield from self.start_events()
+        while not self.done:
+            yield from self.advance(chunk or self.chunk_size())
+
+    def run(self) -> dict:
+        """Run to completion; return the summary."""
+        for _ in self.events():
+            pass
+        return self.summary()
+
+    def chunk_size(self) -> int:
+        """Iterations per chunk: about 20 ms of work, so commands stay responsive."""
+        if self.optimizer.kind == "search":
+            return 2048 if self.n_train * max(self.net.widths) < 50_000 else 64
+        return max(1, min(self.steps_per_epoch, 256))
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(type(o))
