@@ -237,6 +237,165 @@ def datasets() -> None:
         click.echo(_table(rows))
 
 
+OPTIMIZER_NAMES = ("random-search", "hill-climb", "anneal", "sgd", "adagrad", "rmsprop", "adam")
+# Hyperparameter options: (option, name in the optimizer). Mirrors tui_nn.optimizers; a test
+# checks they agree, so that --help needs no NumPy.
+HYPER_OPTIONS = (
+    ("--lr", "lr", "Learning rate (sgd, adagrad, rmsprop, adam)."),
+    ("--scale", "scale", "Perturbation scale (random-search, hill-climb, anneal) [default: 0.05]."),
+    ("--momentum", "momentum", "Momentum (sgd)."),
+    ("--decay", "decay", "Learning-rate decay: lr / (1 + decay * t) (gradient optimizers)."),
+    ("--epsilon", "epsilon", "Added to denominators (adagrad, rmsprop, adam)."),
+    ("--rho", "rho", "Cache decay (rmsprop)."),
+    ("--beta1", "beta1", "Momentum decay (adam)."),
+    ("--beta2", "beta2", "Cache decay (adam)."),
+    ("--temperature", "temperature", "Starting temperature (anneal)."),
+    ("--cooling", "cooling", "Temperature factor per iteration (anneal)."),
+    ("--min-temperature", "min_temperature", "Temperature floor (anneal)."),
+)
+FORMATS = ("text", "jsonl", "csv")
+
+
+def train_options(f):
+    """The optimisation and run options of ``train``; passes ``run: dict``."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        names = ["optimizer", "iterations", "epochs", "batch_size", "val_split", "test_split", "seed",
+                 "target_loss", "eval_every", "standardize"]
+        run = {n: kwargs.pop(n) for n in names}
+        run["hyperparams"] = {name: kwargs.pop(name) for _, name, _ in HYPER_OPTIONS
+                              if kwargs.get(name) is not None}
+        for _, name, _ in HYPER_OPTIONS:
+            kwargs.pop(name, None)
+        return f(*args, run=run, **kwargs)
+
+    options = [
+        click.option("--optimizer", type=click.Choice(OPTIMIZER_NAMES), default="hill-climb", show_default=True,
+                     help="How the weights are searched or trained."),
+        *[click.option(opt, name, type=float, metavar="X", help=text) for opt, name, text in HYPER_OPTIONS],
+        click.option("--iterations", type=click.IntRange(min=1), metavar="N",
+                     help="Iterations to run [default: 10000 unless --epochs]."),
+        click.option("--epochs", type=click.IntRange(min=1), metavar="N",
+                     help="Passes over the training data (mini-batches per pass follow from --batch-size)."),
+        click.option("--batch-size", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+                     help="Mini-batch size for gradient optimizers; 0 = full batch."),
+        click.option("--val-split", type=click.FloatRange(0, 1, max_open=True), metavar="F",
+                     help="Fraction held out for validation [default: 0 for the book's sets, 0.2 otherwise]."),
+        click.option("--test-split", type=click.FloatRange(0, 1, max_open=True), default=0.0, metavar="F",
+                     help="Fraction held out for a final test accuracy."),
+        click.option("--standardize/--no-standardize", default=None,
+                     help="Standardise features on the training part [default: per dataset]."),
+        click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+                     help="One seed gives the same data and the same run."),
+        click.option("--target-loss", type=float, metavar="L", help="Stop once the best loss is at or below L."),
+        click.option("--eval-every", type=click.IntRange(min=1), metavar="N",
+                     help="Evaluate on the full data every N iterations [default: every epoch or 1% of the run]."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+@main.command()
+@data_options
+@model_options
+@train_options
+@click.option("--headless", is_flag=True, help="No dashboard: stream progress to stdout.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Headless stream format on stdout.")
+@click.option("--every", type=click.IntRange(min=1), metavar="N",
+              help="A stream line every N iterations [text default: the book's new-best lines and evaluations; "
+                   "jsonl/csv default: every iteration].")
+@click.option("--log", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the full JSON-lines event log (every iteration) to FILE.")
+@click.option("--save", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Save the final weights to FILE (.json readable, .npz exact).")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Checkpoint file (written at the end, every --checkpoint-every iterations, on Ctrl-C, or with s).")
+@click.option("--checkpoint-every", type=click.IntRange(min=1), metavar="N", help="Write the checkpoint every N iterations.")
+@click.option("--resume", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Continue a checkpointed run bit-identically (data, model and optimizer come from FILE; "
+                   "--iterations then means how many more).")
+@click.option("--plot", is_flag=True, help="Headless: draw the loss and accuracy curves at the end.")
+@click.option("--paused", is_flag=True, help="Dashboard: start paused.")
+@click.option("--speed", type=click.FloatRange(min=0, min_open=True), metavar="N",
+              help="Dashboard: iterations per second at launch [default: watchable; > up to full speed].")
+def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, checkpoint, checkpoint_every,
+          resume, plot, paused, speed) -> None:
+    """Train a network: the live dashboard, or a headless stream with --headless.
+
+    \b
+    Exit status: 0 done, 2 bad input, 3 diverged, 130 interrupted (Ctrl-C saves a checkpoint).
+    """
+    import sys
+
+    from .atomic import check_writable
+
+    for option, path in (("--log", log), ("--save", save), ("--checkpoint", checkpoint)):
+        if path is not None:
+            problem = check_writable(path)
+            if problem:
+                raise InputError(f"{option}: {problem}")
+    if save is not None and not save.endswith((".json", ".npz")):
+        raise InputError(f"--save {save}: use a .json (readable) or .npz (exact) file name")
+    if checkpoint is not None and not checkpoint.endswith(".npz"):
+        raise InputError(f"--checkpoint {checkpoint}: checkpoints are .npz files; end the name with .npz")
+
+    trainer = _make_trainer(source, spec, run, resume)
+    interactive = not headless and sys.stdout.isatty() and sys.stdin.isatty()
+    if not headless and not interactive:
+        click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
+    if interactive:
+        # Deferred: Textual and plotext cost ~0.3 s to import.
+        from .tui.app import create_app
+
+        app = create_app(trainer, paused=paused, speed=speed, checkpoint_path=checkpoint)
+        app.run()
+        raise SystemExit(getattr(app, "exit_status", 0) or 0)
+
+    from .headless import Outputs, run_headless
+
+    if checkpoint_every and not checkpoint:
+        from .headless import default_checkpoint_path
+
+        checkpoint = str(default_checkpoint_path(trainer))
+    out = Outputs(fmt=fmt, every=every, log=log, save=save, checkpoint=checkpoint,
+                  checkpoint_every=checkpoint_every, plot=plot)
+    raise SystemExit(run_headless(trainer, out))
+
+
+def _make_trainer(source: DataSource, spec, run: dict, resume: str | None):
+    """Build the Trainer the options describe (or restore it from a checkpoint)."""
+    # Deferred: the trainer brings in NumPy (~0.1 s); scikit-learn (~0.7 s) loads only for the
+    # datasets and splits that need it.
+    from .optimizers import OPTIMIZERS
+    from .trainer import Trainer, TrainConfig
+
+    opt = OPTIMIZERS[run["optimizer"]]
+    known = {h.name for h in opt.hyper}
+    if resume:
+        if not Path(resume).is_file():
+            raise InputError(f"--resume {resume}: no such file; give a checkpoint written by --checkpoint")
+        trainer = Trainer.from_checkpoint(resume)
+        if run["iterations"]:
+            trainer.extend(run["iterations"])
+        elif trainer.state == "finished":
+            raise InputError(f"--resume {resume}: that run already finished; add --iterations N to run N more")
+        return trainer
+    for option, name, _ in HYPER_OPTIONS:
+        if name in run["hyperparams"] and name not in known:
+            raise InputError(f"{option} does not apply to {opt.name}; its hyperparameters are "
+                             + ", ".join("--" + k.replace("_", "-") for k in sorted(known)))
+    if run["iterations"] and run["epochs"]:
+        raise InputError("give --iterations or --epochs, not both")
+    config = TrainConfig(
+        dataset=source.dataset, data=source.path, label=source.label, task=source.task,
+        samples=source.samples, classes=source.classes, layers=spec.hidden, activation=spec.activation,
+        dropout=spec.dropout, init=spec.init, **run)
+    return Trainer(config)
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 

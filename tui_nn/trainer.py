@@ -146,7 +146,7 @@ class Trainer:
         """Class ids for softmax/CCE; a float32 (n, outputs) array for the other losses."""
         if self.net.loss_function.name == "categorical_crossentropy":
             return np.asarray(y, np.int64).reshape(-1)
-        return np.asarray(y, np.float32).reshape(len(y), -1)
+        return np.asarray(y, np.float32).reshape(len(y), self.net.n_outputs)
 
     def _start_run(self) -> None:
         """(Re)initialise the weights and all run state; the stream restarts after the data."""
