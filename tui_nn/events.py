@@ -25,19 +25,19 @@ class Event:
         for f in fields(self):
             if not timing and f.name in TIMING:
                 continue
-            out[f.name] = _plain(getattr(self, f.name))
+            out[f.name] = _plain(getattr(self, f.name), timing)
         return out
 
 
-def _plain(value):
+def _plain(value, timing: bool = True):
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, dict):  # nested too: a Finished summary holds elapsed and its_per_sec
+        return {k: _plain(v, timing) for k, v in value.items() if timing or k not in TIMING}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [_plain(v, timing) for v in value]
     if isinstance(value, float) and not np.isfinite(value):
         return None if np.isnan(value) else (1e308 if value > 0 else -1e308)
     return value
