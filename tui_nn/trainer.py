@@ -58,7 +58,7 @@ class TrainConfig:
     epochs: int | None = None
     batch_size: int = 0  # 0 = full batch
     seed: int = 0
-    target_loss: float | None = None
+    target_loss: float | None = None  # finish at the first evaluation with best loss <= this
     eval_every: int | None = None  # None: every epoch (mini-batch) or every 1% of the run
 
     def __post_init__(self):
@@ -231,8 +231,8 @@ class Trainer:
 
     def advance(self, n: int) -> list[ev.Event]:
         """Run up to ``n`` iterations; return the events. Stops early at the limit, the target
-        loss, or on divergence."""
-        if self.state == "diverged":
+        loss, or on divergence; does nothing once finished (``extend`` first) or diverged."""
+        if self.done:
             return []
         t0 = time.perf_counter()
         out: list[ev.Event] = []
@@ -276,8 +276,10 @@ class Trainer:
         return out
 
     def _target_reached(self) -> bool:
+        """Checked only where evaluations happen (every ``eval_every`` iterations), so where a
+        run stops does not depend on how its iterations were chunked."""
         t = self.config.target_loss
-        return t is not None and self.best_loss <= t
+        return t is not None and self.best_loss <= t and self.iteration % self.eval_every == 0
 
     def _run_segment(self, n: int):
         if self.optimizer.kind == "search":
