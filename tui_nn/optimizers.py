@@ -24,7 +24,7 @@ F32, F64 = np.float32, np.float64
 
 @dataclass(frozen=True)
 class Hyper:
-    """One hyperparameter: default, valid range (inclusive low, exclusive high if open)."""
+    """One hyperparameter: default, valid range (inclusive ends unless marked open)."""
 
     name: str
     default: float
@@ -33,6 +33,7 @@ class Hyper:
     help: str
     low_open: bool = False
     integer: bool = False
+    high_open: bool = False
 
     def validate(self, value) -> float:
         try:
@@ -42,9 +43,10 @@ class Hyper:
         if not math.isfinite(v):
             raise ValueError(f"{self.name} must be finite, got {value!r}")
         too_low = v <= self.low if self.low_open else v < self.low
-        if too_low or v > self.high:
-            lo = "(" if self.low_open else "["
-            raise ValueError(f"{self.name} must be in {lo}{self.low:g}, {self.high:g}], got {v:g}")
+        too_high = v >= self.high if self.high_open else v > self.high
+        if too_low or too_high:
+            lo, hi = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            raise ValueError(f"{self.name} must be in {lo}{self.low:g}, {self.high:g}{hi}, got {v:g}")
         return int(v) if self.integer else v
 
 
@@ -421,7 +423,7 @@ class RMSprop(GradientOptimizer):
     name = "rmsprop"
     description = "Adagrad with a moving average of squared gradients."
     hyper = (Hyper("lr", 0.001, 0.0, 1e6, _LR_HELP, low_open=True), _DECAY, _EPS,
-             Hyper("rho", 0.9, 0.0, 1.0, "cache decay rate"))
+             Hyper("rho", 0.9, 0.0, 1.0, "cache decay rate", high_open=True))
 
     def _update(self, params, grads, lr):
         cache, tmp = self.buffer("cache", params), self.buffer("tmp", params)
@@ -441,8 +443,8 @@ class Adam(GradientOptimizer):
     name = "adam"
     description = "Momentum plus RMSprop with bias correction."
     hyper = (Hyper("lr", 0.001, 0.0, 1e6, _LR_HELP, low_open=True), _DECAY, _EPS,
-             Hyper("beta1", 0.9, 0.0, 1.0, "momentum decay"),
-             Hyper("beta2", 0.999, 0.0, 1.0, "cache decay"))
+             Hyper("beta1", 0.9, 0.0, 1.0, "momentum decay", high_open=True),  # 1 divides by 0
+             Hyper("beta2", 0.999, 0.0, 1.0, "cache decay", high_open=True))
 
     def _update(self, params, grads, lr):
         m, c = self.buffer("momentum", params), self.buffer("cache", params)
