@@ -58,6 +58,7 @@ class TrainConfig:
     epochs: int | None = None
     batch_size: int = 0  # 0 = full batch
     seed: int = 0
+    data_seed: int | None = None  # seeds the data and its split instead of `seed` (sweeps share data)
     target_loss: float | None = None  # finish at the first evaluation with best loss <= this
     eval_every: int | None = None  # None: every epoch (mini-batch) or every 1% of the run
 
@@ -85,6 +86,8 @@ class TrainConfig:
         need((self.val_split or 0) + self.test_split < 1, "--val-split plus --test-split must leave some training data")
         need(self.eval_every is None or self.eval_every > 0, f"--eval-every must be positive, got {self.eval_every}")
         need(0 <= self.seed < 2**32, f"--seed must be in [0, 2**32), got {self.seed}")
+        need(self.data_seed is None or 0 <= self.data_seed < 2**32,
+             f"data_seed must be in [0, 2**32), got {self.data_seed}")
         need(self.target_loss is None or math.isfinite(self.target_loss), "--target-loss must be a finite number")
         try:
             ModelSpec(self.layers, self.activation, self.dropout, self.init)
@@ -119,7 +122,9 @@ class Trainer:
         from . import data  # scikit-learn is imported lazily inside
 
         c = self.config
-        self.rng = np.random.RandomState(c.seed)
+        # One stream for data then weights (the book's order), unless data_seed gives the data
+        # its own stream; then `seed` drives only the weights and the training draws.
+        self.rng = np.random.RandomState(c.seed if c.data_seed is None else c.data_seed)
         if c.data:
             label = c.label
             if isinstance(label, str) and label.lstrip("-").isdigit():
@@ -139,6 +144,8 @@ class Trainer:
         self.X_test = np.ascontiguousarray(s.X_test, np.float32)
         spec = ModelSpec(c.layers, c.activation, c.dropout, c.init)
         self.net = Network.from_spec(spec, s.n_features, s.n_outputs, s.task)
+        if c.data_seed is not None:
+            self.rng = np.random.RandomState(c.seed)
         self.y_train, self.y_val, self.y_test = (self._targets(y) for y in (s.y_train, s.y_val, s.y_test))
         self._rng_after_data = rng_state_to_array(self.rng)
 
