@@ -46,15 +46,16 @@ class Series:
             need = self.width - have
             if have == 0 and values.size >= self.width:
                 # Whole buckets straight from the chunk.
-                k = min(values.size // self.width, self.capacity - self.n)
+                w = self.width  # _put may merge and double self.width
+                k = min(values.size // w, self.capacity - self.n)
                 if k == 0:
                     self._merge()
                     continue
-                block = values[: k * self.width].reshape(k, self.width)
+                block = values[: k * w].reshape(k, w)
                 self._put(first_iteration, k, np.fmin.reduce(block, axis=1),
                           np.fmax.reduce(block, axis=1), block[:, -1])
-                values = values[k * self.width:]
-                first_iteration += k * self.width
+                values = values[k * w:]
+                first_iteration += k * w
                 continue
             take = values[:need]
             self._pending.append(take)
@@ -114,4 +115,15 @@ class Series:
         k = len(d["start"])
         s.start[:k], s.lo[:k], s.hi[:k], s.last[:k] = d["start"], d["lo"], d["hi"], d["last"]
         s.n, s.width, s.count, s.next_iteration = k, width, count, nxt
+        m = nxt - int(s.start[k - 1]) if k else 0
+        if 0 < m < width:
+            # The last bucket was still filling: make it pending again, with m values that have
+            # its min, max and last, so later values land in the same buckets as without a break.
+            lo, hi, last = s.lo[k - 1], s.hi[k - 1], s.last[k - 1]
+            block = np.full(m, last)
+            if m == 2:
+                block[0] = lo if hi == last else hi
+            elif m > 2:
+                block[:2] = lo, hi
+            s.n, s._pending, s._pending_start = k - 1, [block], int(s.start[k - 1])
         return s
