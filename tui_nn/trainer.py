@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import math
 import time
+import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -498,33 +500,33 @@ class Trainer:
     @classmethod
     def from_checkpoint(cls, path) -> "Trainer":
         path = Path(path)
-        try:
-            z = np.load(path, allow_pickle=False)
+        try:  # read every array now, so a truncated or damaged file is reported here
+            with np.load(path, allow_pickle=False) as npz:
+                z = {k: npz[k] for k in npz.files}
             meta = json.loads(str(z["meta"]))
-        except (OSError, ValueError, KeyError) as e:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             raise ValueError(f"{path} is not a tui-nn checkpoint ({e}); give a file written by --checkpoint") from None
-        if meta.get("format") != CHECKPOINT_FORMAT:
+        if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{path} is not a tui-nn checkpoint; give a file written by --checkpoint")
-        with z:
-            self = cls(TrainConfig.from_dict(meta["config"]))
-            self.optimizer = make_optimizer(meta["optimizer"], **meta["hyperparams"])
-            state = dict(meta.get("optimizer_state", {}))
-            state.update({k[4:]: z[k] for k in z.files if k.startswith("opt_")})
-            self.optimizer.load_state_dict(state)
-            self.net.params[...] = z["params"]
-            self.net.grads[...] = z["grads"]
-            self.best_params = z["best_params"].copy()
-            self.prev_params = z["prev_params"].copy()
-            self.last_good = z["last_good"].copy()
-            set_rng_state(self.rng, z["rng"])
-            if "order" in z.files:
-                self.order = z["order"].copy()
-                self._Xs, self._ys = self.X_train[self.order], self.y_train[self.order]
-            elif meta["batch_pos"]:
-                self._Xs, self._ys = self.X_train, self.y_train
-            for name in ("losses", "accuracies"):
-                pre = f"hist_{name}_"
-                setattr(self, name, Series.from_arrays({k[len(pre):]: z[k] for k in z.files if k.startswith(pre)}))
+        self = cls(TrainConfig.from_dict(meta["config"]))
+        self.optimizer = make_optimizer(meta["optimizer"], **meta["hyperparams"])
+        state = dict(meta.get("optimizer_state", {}))
+        state.update({k[4:]: z[k] for k in z if k.startswith("opt_")})
+        self.optimizer.load_state_dict(state)
+        self.net.params[...] = z["params"]
+        self.net.grads[...] = z["grads"]
+        self.best_params = z["best_params"].copy()
+        self.prev_params = z["prev_params"].copy()
+        self.last_good = z["last_good"].copy()
+        set_rng_state(self.rng, z["rng"])
+        if "order" in z:
+            self.order = z["order"].copy()
+            self._Xs, self._ys = self.X_train[self.order], self.y_train[self.order]
+        elif meta["batch_pos"]:
+            self._Xs, self._ys = self.X_train, self.y_train
+        for name in ("losses", "accuracies"):
+            pre = f"hist_{name}_"
+            setattr(self, name, Series.from_arrays({k[len(pre):]: z[k] for k in z if k.startswith(pre)}))
         for key in ("iteration", "limit", "epoch", "batch_pos", "best_iteration", "improvements",
                     "accepted_total", "elapsed", "reference_loss", "evaluations"):
             setattr(self, key, meta[key])
