@@ -379,7 +379,9 @@ def _make_trainer(source: DataSource, spec, run: dict, resume: str | None):
             raise InputError(f"--resume {resume}: no such file; give a checkpoint written by --checkpoint")
         trainer = Trainer.from_checkpoint(resume)
         if run["iterations"]:
-            trainer.extend(run["iterations"])
+            trainer.limit = trainer.iteration + run["iterations"]
+            if trainer.state == "finished":
+                trainer.state = "running"
         elif trainer.state == "finished":
             raise InputError(f"--resume {resume}: that run already finished; add --iterations N to run N more")
         return trainer
@@ -417,3 +419,8 @@ def _display_path(path: Path) -> str:
         return str(path.relative_to(Path(os.getcwd())))
     except ValueError:
         return str(path)
+
+
+from .sweep_cli import sweep  # noqa: E402  (click-only import; heavy work deferred)
+
+main.add_command(sweep)

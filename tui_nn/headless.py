@@ -340,9 +340,10 @@ def _plot(t: Trainer, stdout: TextIO) -> None:
     plt.title("accuracy" if t.net.task != "regression" else "R²")
     plt.plot(it.tolist(), _finite(alast), marker="braille")
     plt.xlabel("iteration")
-    if not _isatty(stdout):
-        plt.colorless()
-    stdout.write(plt.build() + "\n")
+    chart = plt.build()
+    if not _isatty(stdout) or os.environ.get("NO_COLOR"):
+        chart = plt.uncolorize(chart)
+    stdout.write(chart + "\n")
 
 
 def _finite(a) -> list:

@@ -1,0 +1,248 @@
+"""`tui-nn train --headless`: the book's numbers, stream formats, files, signals and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from tui_nn.cli import main
+from tui_nn.network import Network
+
+TUI_NN = Path(sys.executable).parent / "tui-nn"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["train", "--headless", *args], catch_exceptions=False)
+
+
+def spawn(*args: str, **kw) -> subprocess.Popen:
+    if not TUI_NN.exists():
+        pytest.skip("the tui-nn script is not installed next to this Python")
+    return subprocess.Popen([str(TUI_NN), "train", "--headless", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+# -- the book, through the front door ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, last_line, improvements", [
+    ((), "New set of weights found, iteration: 9397 loss: 0.1727971 acc: 0.93", 243),
+    (("--optimizer", "random-search"), "New set of weights found, iteration: 9450 loss: 1.0964295 acc: 0.3333", 10),
+    (("--dataset", "spiral"), "New set of weights found, iteration: 5415 loss: 1.0790575 acc: 0.39", 71),
+])
+def test_book_chapter_6_runs(args, last_line, improvements):
+    result = run("--dataset", "vertical", "--iterations", "10000", "--seed", "0", *args) if "--dataset" not in args \
+        else run("--iterations", "10000", "--seed", "0", *args)
+    assert result.exit_code == 0, result.output
+    found = [l for l in result.output.splitlines() if l.startswith("New set of weights found")]
+    assert len(found) == improvements
+    assert found[-1] == last_line
+    assert re.search(rf"improvements\s+{improvements} ", result.output)
+    assert "Finished: 10,000 iterations" in result.output
+
+
+# -- stream formats -------------------------------------------------------------------------------
+
+
+def test_jsonl_stream_has_every_iteration_and_a_summary():
+    result = run("--iterations", "300", "--format", "jsonl")
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.output.splitlines()]
+    its = [r["iteration"] for r in records if r["event"] == "iteration"]
+    assert its == list(range(300))
+    summary = records[-1]
+    assert summary["event"] == "summary" and summary["iterations"] == 300 and summary["status"] == 0
+    assert any(r["event"] == "evaluation" for r in records)
+
+
+def test_csv_stream_every_n_with_running_best():
+    result = run("--iterations", "1000", "--format", "csv", "--every", "100")
+    assert result.exit_code == 0
+    lines = [l for l in result.stdout.splitlines() if l and not l[0].isalpha() or l.startswith("iteration,")]
+    assert lines[0] == "iteration,loss,accuracy,accepted,best_loss"
+    rows = [l.split(",") for l in lines[1:]]
+    assert [int(r[0]) for r in rows] == list(range(0, 1000, 100))
+    best = [float(r[4]) for r in rows]
+    assert best == sorted(best, reverse=True)  # the best loss never gets worse
+    assert all(float(r[4]) <= float(r[1]) or r[3] == "0" for r in rows)
+
+
+def test_gradient_text_stream_prints_epochs_and_lr():
+    result = run("--optimizer", "adam", "--lr", "0.02", "--layers", "16", "--epochs", "40", "--dataset", "spiral")
+    assert result.exit_code == 0, result.output
+    epochs = [l for l in result.output.splitlines() if l.startswith("epoch:")]
+    assert 10 <= len(epochs) <= 25  # about 20 lines, not one per iteration
+    assert "lr: 0.02" in epochs[-1]
+    first, last = (float(re.search(r"loss: ([\d.]+)", l).group(1)) for l in (epochs[0], epochs[-1]))
+    assert last < first
+
+
+# -- files ------------------------------------------------------------------------------------------
+
+
+def test_log_keeps_every_iteration_and_save_writes_weights(tmp_path):
+    log, weights_json, weights_npz = tmp_path / "run.jsonl", tmp_path / "w.json", tmp_path / "w.npz"
+    result = run("--iterations", "2000", "--log", str(log), "--save", str(weights_json))
+    assert result.exit_code == 0
+    records = [json.loads(l) for l in log.read_text().splitlines()]
+    assert [r["iteration"] for r in records if r["event"] == "iteration"] == list(range(2000))
+    assert {"started", "evaluation", "finished"} <= {r["event"] for r in records}
+    readable = json.loads(weights_json.read_text())
+    assert [l["units"] for l in readable["layers"]] == [3, 3]
+    assert run("--iterations", "2000", "--save", str(weights_npz)).exit_code == 0
+    a, b = Network.load(weights_json), Network.load(weights_npz)
+    np.testing.assert_allclose(a.params, b.params, rtol=1e-6)
+    # The saved best weights score the best loss the run reported.
+    best = [r for r in records if r["event"] == "finished"][0]["summary"]["best_loss"]
+    from tui_nn.trainer import Trainer
+    t = Trainer(iterations=2000)
+    t.net.params[...] = b.params
+    assert t.metrics(t.X_train, t.y_train)[0] == pytest.approx(best, abs=2e-7)
+
+
+def test_checkpoint_every_then_resume_is_bit_identical(tmp_path):
+    ck, straight, resumed = tmp_path / "c.npz", tmp_path / "straight.npz", tmp_path / "resumed.npz"
+    args = ("--optimizer", "adam", "--dataset", "moons", "--layers", "8", "--batch-size", "16",
+            "--dropout", "0.1", "--init", "he")
+    assert run(*args, "--iterations", "300", "--save", str(straight)).exit_code == 0
+    result = run(*args, "--iterations", "120", "--checkpoint", str(ck), "--checkpoint-every", "50")
+    assert result.exit_code == 0 and ck.exists()
+    assert run("--resume", str(ck), "--iterations", "180", "--save", str(resumed)).exit_code == 0
+    assert np.array_equal(Network.load(straight).params, Network.load(resumed).params)
+
+
+def test_target_loss_stops_early():
+    result = run("--iterations", "10000", "--target-loss", "0.5")
+    assert result.exit_code == 0
+    n = int(re.search(r"Finished: ([\d,]+) iterations", result.output).group(1).replace(",", ""))
+    assert n < 10000
+    best = float(re.search(r"best loss\s+([\d.]+)", result.output).group(1))
+    assert best <= 0.5
+
+
+# -- exit statuses and bad input ------------------------------------------------------------------
+
+
+def test_divergence_exits_3_and_keeps_finite_weights(tmp_path):
+    out = tmp_path / "w.npz"
+    result = run("--dataset", "sine", "--optimizer", "sgd", "--lr", "1e6", "--layers", "16",
+                 "--iterations", "200", "--save", str(out))
+    assert result.exit_code == 3
+    assert "Diverged at iteration" in result.output and "Lower the learning rate" in result.output
+    assert np.isfinite(Network.load(out).params).all()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--lr", "0.1"), "--lr does not apply to hill-climb"),
+    (("--iterations", "10", "--epochs", "2"), "not both"),
+    (("--log", "/nonexistent-dir/x.jsonl"), "--log: folder /nonexistent-dir does not exist"),
+    (("--save", "/nonexistent-dir/w.npz"), "--save: folder /nonexistent-dir does not exist"),
+    (("--save", "weights.txt"), "use a .json (readable) or .npz (exact) file name"),
+    (("--checkpoint", "/nonexistent-dir/c.npz"), "--checkpoint: folder /nonexistent-dir does not exist"),
+    (("--resume", "/nonexistent-dir/c.npz"), "no such file"),
+    (("--optimizer", "adam", "--lr", "-1"), "lr must be in"),
+    (("--dataset", "nope"), "nope"),
+    (("--layers", "3,0"), "positive integers"),
+    (("--scale", "0"), "scale must be in"),
+])
+def test_bad_input_is_one_line_exit_2(args, message):
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert "New set of weights" not in result.output  # refused before training
+
+
+def test_not_a_checkpoint_is_refused(tmp_path):
+    bogus = tmp_path / "c.npz"
+    bogus.write_text("not numpy")
+    result = run("--resume", str(bogus))
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert "\n" not in line
+    assert line.startswith(f"Error: {bogus} is not a tui-nn checkpoint")
+    assert line.endswith("give a file written by --checkpoint")
+
+
+def test_refused_run_leaves_existing_files_alone(tmp_path):
+    log = tmp_path / "keep.jsonl"
+    log.write_text("precious\n")
+    result = run("--log", str(log), "--save", str(tmp_path / "missing" / "w.npz"))
+    assert result.exit_code == 2
+    assert log.read_text() == "precious\n"
+
+
+# -- real processes: pipes, terminals, signals ---------------------------------------------------------
+
+
+def test_pipe_output_has_no_control_characters():
+    proc = spawn("--iterations", "3000", "--plot")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "\x1b" not in out and "\r" not in out
+    assert "\x1b" not in err and "\r" not in err
+    assert "New set of weights found" in out and "Finished: 3,000 iterations" in out
+    assert "loss" in out.split("Finished:")[1]  # the plotext chart follows the summary
+
+
+def test_progress_bar_on_a_terminal():
+    if not TUI_NN.exists():
+        pytest.skip("the tui-nn script is not installed next to this Python")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(TUI_NN), "train", "--headless", "--iterations", "20000"],
+                            stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=120)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    tty = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0
+    assert "\r" in tty and "it/s" in tty  # a bar redrawn in place on the terminal
+    assert "\r" not in out  # the piped stream stays plain
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_saves_checkpoint_and_exits_130(tmp_path, sig):
+    proc = spawn("--iterations", "100000000", cwd=tmp_path)
+    first = proc.stdout.readline()  # the header: training has started
+    assert first.startswith("tui-nn: hill-climb on vertical")
+    proc.stdout.readline()  # and the first new-best line: the loop is running
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    ck = tmp_path / "tui-nn-vertical-seed0.ckpt.npz"
+    assert ck.exists()
+    assert f"checkpoint saved to {ck.name}" in out
+    assert "Interrupted:" in out
+    resumed = subprocess.run([str(TUI_NN), "train", "--headless", "--resume", str(ck), "--iterations", "500"],
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming at iteration" in resumed.stdout
+
+
+def test_without_a_terminal_train_runs_headless():
+    if not TUI_NN.exists():
+        pytest.skip("the tui-nn script is not installed next to this Python")
+    proc = subprocess.run([str(TUI_NN), "train", "--iterations", "500"], capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0
+    assert "not a terminal, running headless" in proc.stderr
+    assert "Finished: 500 iterations" in proc.stdout
