@@ -1,0 +1,25 @@
+"""The README's Python examples run as written (doctest), in a scratch folder."""
+
+from __future__ import annotations
+
+import doctest
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_examples(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the example writes a checkpoint file
+    result = doctest.testfile(str(README), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 10
+    assert result.failed == 0
+
+
+def test_readme_quickstart_is_two_commands_and_ci_runs_the_second():
+    text = README.read_text()
+    quick = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("\n", 1)[1].strip() for b in quick.split("```")[1::2]]
+    assert len(blocks) == 2 and all("\n" not in b for b in blocks)
+    assert blocks[0].endswith("tui-nn train")
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert blocks[1] in ci
