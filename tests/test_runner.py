@@ -265,6 +265,12 @@ def test_a_bad_command_is_refused_and_changes_nothing(session_factory, tmp_path)
         (ev.SwitchOptimizer("sgd", {"momentum": 3}), "momentum must be in [0, 1], got 3"),
         (ev.SetWeight(99, 1.0), "weight index 99 out of range 0..20"),
         (ev.SetWeight(0, float("nan")), "weight value must be finite"),
+        (ev.SetWeight(1.5, 0.0), "a weight needs an integer index and a number"),
+        (ev.SetWeight(0, "heavy"), "a weight needs an integer index and a number"),
+        (ev.SetSpeed(0), "speed must be a positive number of iterations per second"),
+        (ev.SetSpeed(-5), "speed must be a positive number of iterations per second"),
+        (ev.SetSpeed(float("nan")), "speed must be a positive number of iterations per second"),
+        (ev.Extend(-100), "extend by a positive number of iterations, got -100"),
         (ev.SaveCheckpoint(str(target)), "No such file or directory"),
     ]
     for command, message in cases:
@@ -273,6 +279,7 @@ def test_a_bad_command_is_refused_and_changes_nothing(session_factory, tmp_path)
         assert "\n" not in failed.error
     assert t.optimizer.name == "hill-climb" and t.optimizer.hp == {"scale": 0.05}
     np.testing.assert_array_equal(t.net.params, before)
+    assert s.speed is None and t.limit == LONG
     assert not target.parent.exists()
     assert s.state == "paused" and s.error is None
     assert c.send_and_wait(s, ev.Step(), ev.Stepped).iteration == 1  # and it keeps working

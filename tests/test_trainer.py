@@ -464,9 +464,25 @@ def test_set_weight_moves_one_weight_and_search_restarts_from_there():
     p = progress(t.advance(200))
     assert p["accepted"].any()
     assert np.all(p["losses"][p["accepted"]] < evaluation.train_loss)
-    for index, value in [(-1, 0.0), (21, 0.0), (3, float("nan")), (3, float("inf"))]:
+    for index, value in [(-1, 0.0), (21, 0.0), (3, float("nan")), (3, float("inf")), (2.5, 0.0), (3, "x"),
+                         (None, 1.0)]:
         with pytest.raises(ValueError):
             t.set_weight(index, value)
+    assert t.set_weight(np.int64(4), np.float32(0.25))[0].new == 0.25  # NumPy numbers are fine
+
+
+def test_extend_raises_the_limit_and_reopens_a_finished_run():
+    t = Trainer(TrainConfig(iterations=100))
+    list(t.events())
+    assert t.state == "finished"
+    (changed,) = t.extend(50)
+    assert changed == ev.LimitChanged(100, 150) and t.state == "running"
+    p = progress(run_chunked(t, 30, start=False))
+    assert p["first"] == 100 and len(p["losses"]) == 50 and t.iteration == 150
+    for bad in (0, -5, 2.5):
+        with pytest.raises(ValueError, match="extend by a positive number of iterations"):
+            t.extend(bad)
+    assert t.limit == 150
 
 
 def test_target_loss_stops_early_at_an_evaluation_whatever_the_chunking():

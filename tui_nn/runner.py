@@ -196,6 +196,9 @@ class Session:
             if isinstance(cmd, ev.SaveCheckpoint):
                 return [t.save_checkpoint(cmd.path)]
             if isinstance(cmd, ev.SetSpeed):
+                if cmd.speed is not None and not 0 < float(cmd.speed) < math.inf:
+                    raise ValueError(f"speed must be a positive number of iterations per second, or None for "
+                                     f"full speed; got {cmd.speed!r}")
                 self.speed = cmd.speed
                 return [ev.SpeedChanged(t.iteration, cmd.speed)]
             if isinstance(cmd, ev.Extend):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import time
 import zipfile
 import zlib
@@ -435,6 +436,10 @@ class Trainer:
         return [ev.HyperparamChanged(self.iteration, self.optimizer.name, name, old, new)]
 
     def set_weight(self, index: int, value: float) -> list[ev.Event]:
+        try:
+            index, value = operator.index(index), float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"a weight needs an integer index and a number, got {index!r} and {value!r}") from None
         if not 0 <= index < self.net.n_params:
             raise ValueError(f"weight index {index} out of range 0..{self.net.n_params - 1}")
         if not math.isfinite(value):
@@ -454,6 +459,8 @@ class Trainer:
         return [ev.ResetDone(0), self.evaluate(), self.snapshot()]
 
     def extend(self, iterations: int) -> list[ev.Event]:
+        if not isinstance(iterations, (int, np.integer)) or iterations <= 0:
+            raise ValueError(f"extend by a positive number of iterations, got {iterations!r}")
         self.limit = self.iteration + iterations if self.iteration >= self.limit else self.limit + iterations
         if self.state == "finished":
             self.state = "running"
