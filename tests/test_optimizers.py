@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from tui_nn.optimizers import OPTIMIZERS, Adam, Anneal, make_optimizer
+from tui_nn.optimizers import OPTIMIZERS, Adam, make_optimizer
 from tui_nn.trainer import ConfigError, Trainer, TrainConfig
 
 GRADIENT = ["sgd", "adagrad", "rmsprop", "adam"]

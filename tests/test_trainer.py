@@ -439,8 +439,9 @@ def test_set_hyperparam_takes_effect():
 def test_a_refused_hyperparam_changes_nothing():
     a = Trainer(TrainConfig(optimizer="adam", hyperparams={"lr": 0.01}, iterations=300))
     b = Trainer(TrainConfig(optimizer="adam", hyperparams={"lr": 0.01}, iterations=300))
-    a.start_events(), b.start_events()
-    a.advance(100), b.advance(100)
+    for t in (a, b):
+        t.start_events()
+        t.advance(100)
     for name, value, msg in [("lr", -1, "lr must be in"), ("beta1", 2, "beta1 must be in"),
                              ("scale", 0.1, "adam has no hyperparameter 'scale'"), ("lr", "x", "must be a number")]:
         with pytest.raises(ValueError, match=msg):
@@ -536,7 +537,8 @@ def test_divergence_stops_with_the_last_good_weights(lr):
     assert np.isfinite(t.net.params).all()
     # the weights are those that gave the last finite loss: d - 1 steps from the start
     ref = Trainer(config)
-    ref.advance(d - 1) if d > 1 else None
+    if d > 1:
+        ref.advance(d - 1)
     np.testing.assert_array_equal(t.net.params, ref.net.params)
     assert ref.net.loss(ref.X_train, ref.y_train) == pytest.approx(p["losses"][-1], rel=1e-5)
     assert not of(events, ev.Finished)
