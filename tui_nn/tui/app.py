@@ -1,0 +1,351 @@
+"""The dashboard: watch and steer one training run live.
+
+Build it with :func:`create_app` (the CLI and the tests share it)::
+
+    from tui_nn.trainer import Trainer, TrainConfig
+    from tui_nn.tui.app import create_app
+
+    create_app(Trainer(TrainConfig(dataset="spiral", optimizer="adam")), paused=True).run()
+
+On mount the app starts a :class:`~tui_nn.runner.Session`: the trainer runs in the session's
+thread, and its events come back as :class:`~tui_nn.tui.messages.TrainerEvents` messages.
+Events are folded into a :class:`~tui_nn.tui.state.RunView` as they arrive (no loss value is
+dropped); the panels redraw from it at most every ``FLUSH_SECONDS``, or at once after a
+command the user is waiting for. Keys become commands sent to the session.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Iterable
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Grid, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Tab, Tabs
+
+from .. import events as ev
+from ..optimizers import OPTIMIZERS
+from ..runner import Session
+from .help_screen import HelpScreen
+from .keys import KEYS, bindings
+from .messages import TrainerEvents
+from .state import RunView
+from .widgets.accuracy_chart import AccuracyChart
+from .widgets.dataset_view import DatasetView
+from .widgets.event_log import EventLog
+from .widgets.loss_chart import LossChart
+from .widgets.optimizer_panel import OptimizerPanel
+from .widgets.status_bar import StatusBar, format_speed
+from .widgets.weights_view import WeightsView
+
+DEFAULT_SPEED = 640.0  # iterations per second: the book's 10,000 iterations in about 16 s
+MIN_SPEED = 1.25  # 640 halved nine times: each accept or reject can be followed by eye
+MAX_SPEED = 81_920.0  # 640 doubled seven times; one more doubling is full speed ("max")
+FLUSH_SECONDS = 0.25  # panels redraw at most this often while training runs
+TOPICS = {"status", "series", "weights", "optimizer", "log", "layout"}
+QUIET_EVENTS = (ev.Progress, ev.Evaluation, ev.Snapshot)  # everything else redraws at once
+PANEL_TABS = [("charts", "Charts"), ("weights", "Weights"), ("optimizer", "Optimizer"), ("data", "Data"),
+              ("log", "Log")]
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT = _Default()
+
+
+def slower(speed: float | None) -> float:
+    if speed is None:
+        return MAX_SPEED
+    return max(MIN_SPEED, speed / 2)
+
+
+def faster(speed: float | None) -> float | None:
+    if speed is None or speed * 2 > MAX_SPEED:
+        return None
+    return speed * 2
+
+
+class TuiNNApp(App):
+    """The tui-nn dashboard. See the module docstring."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-nn"
+    BINDINGS = bindings()
+    AUTO_FOCUS = "#weights"
+    # Narrow or short terminals show one group of panels at a time, chosen with tabs.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall"), (50, "-very-tall")]
+
+    def __init__(self, trainer, *, paused: bool = False, speed: float | None = DEFAULT_SPEED,
+                 checkpoint_path: str | None = None):
+        super().__init__()
+        from ..headless import default_checkpoint_path
+
+        self.trainer = trainer
+        self.view = RunView(trainer, paused=paused, speed=speed)
+        self.start_paused = paused
+        self.checkpoint_path = str(checkpoint_path or default_checkpoint_path(trainer))
+        self.session: Session | None = None
+        self.exit_status = 0  # 1 when the trainer failed (the CLI exits with it)
+        self._lock = threading.Lock()
+        self._batch: list[ev.Event] | None = None  # events the session added since the last message
+        self._dirty: set[str] = set(TOPICS)
+        self._footer_state: bool | None = None
+
+    # -- layout ------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Tabs(*[Tab(label, id=f"tab-{name}") for name, label in PANEL_TABS], id="panel-tabs")
+        with Grid(id="panels", classes="show-charts"):
+            yield LossChart(id="loss", classes="panel tab-charts")
+            yield DatasetView(id="dataset", classes="panel tab-data")
+            yield AccuracyChart(id="accuracy", classes="panel tab-charts")
+            with VerticalScroll(id="weights-panel", classes="panel tab-weights"):
+                yield WeightsView(id="weights")
+            yield EventLog(id="log", classes="panel tab-log")
+            yield OptimizerPanel(id="optimizer", classes="panel tab-optimizer")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.session = Session(self.trainer, self._on_session_events, paused=self.start_paused,
+                               speed=self.view.speed)
+        self.session.start()
+        self.set_interval(FLUSH_SECONDS, self.flush)
+        self.flush()
+
+    def on_unmount(self) -> None:
+        self._stop_session()
+
+    def _stop_session(self) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            session.stop(timeout=5.0)
+
+    @on(Tabs.TabActivated, "#panel-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        grid = self.query_one("#panels", Grid)
+        for name, _ in PANEL_TABS:
+            grid.set_class(event.tab.id == f"tab-{name}", f"show-{name}")
+
+    # -- events from the session thread ---------------------------------------------------------------
+    def _on_session_events(self, events: list[ev.Event]) -> None:
+        """Called in the session thread: batch the events and wake the app once per batch."""
+        with self._lock:
+            if self._batch is not None:
+                self._batch.extend(events)
+                return
+            self._batch = batch = list(events)
+        self.post_message(TrainerEvents(batch))
+
+    def on_trainer_events(self, message: TrainerEvents) -> None:
+        with self._lock:
+            if self._batch is message.events:
+                self._batch = None  # claimed: the session starts a new batch
+        events = message.events
+        self._dirty |= self.view.apply(events)
+        for e in events:
+            self._notify_event(e)
+        if any(not isinstance(e, QUIET_EVENTS) for e in events):
+            self.flush()
+
+    def _notify_event(self, e: ev.Event) -> None:
+        if isinstance(e, ev.CheckpointSaved):
+            self.notify(f"Checkpoint saved to {Path(e.path).resolve()}", title="Saved")
+        elif isinstance(e, ev.Failed) and not e.traceback:
+            self.notify(e.error, title="Refused", severity="error")
+            self._dirty.add("optimizer")  # put back the values in force
+        elif isinstance(e, ev.Failed):
+            self.exit_status = 1
+            self.notify(f"{e.error}\nTraining stopped; s saves a checkpoint, q quits.",
+                        title="Trainer error", severity="error", timeout=30)
+        elif isinstance(e, ev.Diverged):
+            self.notify(f"{e.reason} at iteration {e.iteration}; paused with the last good weights. "
+                        "Lower the learning rate (-) and press space.", title="Diverged", severity="error",
+                        timeout=10)
+        elif isinstance(e, ev.Finished):
+            self.notify("Run finished: space runs as many iterations again, s saves.", title="Finished")
+
+    # -- redrawing -------------------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Redraw the panels whose data changed since the last redraw."""
+        dirty, self._dirty = self._dirty, set()
+        view = self.view
+        if view.state == "running":
+            dirty.add("status")  # the clock
+        if not dirty or not self.is_mounted:
+            return
+        if "layout" in dirty:
+            self.query_one(WeightsView).editable = view.paused
+            if self._footer_state != view.paused:  # the footer swaps Pause/Resume
+                self._footer_state = view.paused
+                self.refresh_bindings()
+        if "status" in dirty:
+            self.query_one(StatusBar).show(view)
+        if "log" in dirty:
+            self.query_one(EventLog).add(view.take_log())
+        if "series" in dirty:
+            self.query_one(LossChart).show(view)
+            self.query_one(AccuracyChart).show(view)
+        if "weights" in dirty:
+            self.query_one(WeightsView).show(view)
+            self.query_one(DatasetView).show(view)
+        if "optimizer" in dirty:
+            self.query_one(OptimizerPanel).show(view)
+
+    # -- commands --------------------------------------------------------------------------------------
+    def send(self, command: ev.Command) -> None:
+        if self.session is not None:
+            self.session.send(command)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pause":
+            return self.view.state == "running"
+        if action == "resume":
+            return self.view.state != "running"
+        return True
+
+    def action_pause(self) -> None:
+        self.send(ev.Pause())
+
+    def action_resume(self) -> None:
+        if self.view.failed:
+            self.notify("The trainer stopped after an error; s saves a checkpoint, q quits.", severity="error")
+            return
+        self.send(ev.Resume())
+
+    def action_step(self) -> None:
+        if self.view.failed:
+            self.notify("The trainer stopped after an error.", severity="error")
+            return
+        self.send(ev.Step())
+
+    def action_next_optimizer(self) -> None:
+        names = list(OPTIMIZERS)
+        self.switch_optimizer(names[(names.index(self.view.optimizer) + 1) % len(names)])
+
+    def action_pick_optimizer(self, number: int) -> None:
+        names = list(OPTIMIZERS)
+        if number >= len(names):
+            self.notify(f"There are {len(names)} optimizers; press 1–{len(names)}.", severity="warning")
+            return
+        self.switch_optimizer(names[number])
+
+    def switch_optimizer(self, name: str) -> None:
+        if name == self.view.optimizer:
+            self.notify(f"{name} is already in use.")
+            return
+        self.send(ev.SwitchOptimizer(name, dict(self.view.hp_memory.get(name, {}))))
+
+    def action_reset(self) -> None:
+        self.send(ev.Reset())
+
+    def action_scale_primary(self, factor: float) -> None:
+        cls = OPTIMIZERS[self.view.optimizer]
+        name = cls.primary
+        value = self.view.hyperparams.get(name, cls.spec(name).default) * factor
+        self.set_hyperparam(name, value)
+
+    def set_hyperparam(self, name: str, value: float) -> None:
+        try:
+            value = OPTIMIZERS[self.view.optimizer].spec(name).validate(value)
+        except ValueError as e:
+            self.query_one(OptimizerPanel).refuse(name, str(e))
+            self._dirty |= self.view.apply([ev.Failed(self.view.iteration, str(e), "")])
+            self.flush()
+            return
+        self.send(ev.SetHyperparam(name, value))
+
+    def action_save(self) -> None:
+        self.send(ev.SaveCheckpoint(self.checkpoint_path))
+
+    def action_slower(self) -> None:
+        if self.view.speed is not None and self.view.speed <= MIN_SPEED:
+            self.notify(f"Already at the slowest speed, {format_speed(MIN_SPEED)}.")
+            return
+        self.send(ev.SetSpeed(slower(self.view.speed)))
+
+    def action_faster(self) -> None:
+        if self.view.speed is None:
+            self.notify("Already at full speed.")
+            return
+        self.send(ev.SetSpeed(faster(self.view.speed)))
+
+    def action_toggle_log_scale(self) -> None:
+        chart = self.query_one(LossChart)
+        chart.log_scale = not chart.log_scale
+
+    def action_toggle_gradients(self) -> None:
+        weights = self.query_one(WeightsView)
+        if not weights.show_grads and self.view.grads is None:
+            self.notify(f"{self.view.optimizer} is derivative-free: there is no gradient to show. "
+                        "Switch to a gradient optimizer (sgd, adagrad, rmsprop, adam) first.")
+            return
+        weights.show_grads = not weights.show_grads
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        self._stop_session()
+        self.exit(return_code=self.exit_status)
+
+    # -- messages from the panels ----------------------------------------------------------------------
+    def on_optimizer_panel_picked(self, message: OptimizerPanel.Picked) -> None:
+        if message.name != self.view.optimizer:
+            self.switch_optimizer(message.name)
+
+    def on_optimizer_panel_hyperparam_submitted(self, message: OptimizerPanel.HyperparamSubmitted) -> None:
+        self.set_hyperparam(message.name, message.value)
+
+    def on_weights_view_nudge(self, message: WeightsView.Nudge) -> None:
+        view = self.view
+        if not view.paused:
+            self.notify("Pause first (space): weights can be edited while paused.", severity="warning")
+            return
+        if view.failed:
+            return
+        new = float(view.params[message.index]) + message.delta
+        view.params = view.params.copy()
+        view.params[message.index] = new  # at once, so quick repeated nudges add up
+        self.send(ev.SetWeight(message.index, new))
+
+    # -- command palette ------------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for k in KEYS:
+            if k.action.startswith("pick_optimizer"):
+                continue
+            if k.action in ("pause", "resume") and not self.check_action(k.action, ()):
+                continue
+            yield SystemCommand(f"{k.label} ({k.display})", k.help, self._palette_action(k.action))
+        for i, name in enumerate(OPTIMIZERS):
+            yield SystemCommand(f"Optimizer: {name} ({i + 1})", OPTIMIZERS[name].description,
+                                lambda name=name: self.switch_optimizer(name))
+        yield from super().get_system_commands(screen)
+
+    def _palette_action(self, action: str):
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+
+def create_app(trainer, *, paused: bool = False, speed: float | None | _Default = DEFAULT,
+               checkpoint_path: str | None = None) -> TuiNNApp:
+    """The dashboard over ``trainer`` (a :class:`~tui_nn.trainer.Trainer`).
+
+    ``paused`` starts paused; ``speed`` is iterations per second (``DEFAULT``: ``DEFAULT_SPEED``;
+    ``None``: full speed); ``checkpoint_path`` is where ``s`` saves (default
+    ``tui-nn-<dataset>-seed<seed>.ckpt.npz`` in the current directory).
+    """
+    if speed is DEFAULT:
+        speed = DEFAULT_SPEED
+    if speed is not None and not speed > 0:
+        raise ValueError(f"speed must be positive (iterations per second) or None for full speed, got {speed}")
+    return TuiNNApp(trainer, paused=paused, speed=speed, checkpoint_path=checkpoint_path)

@@ -1,0 +1,66 @@
+"""Every key of the dashboard, in one table: the bindings, the help screen and the command
+palette are all built from it, so they cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    keys: str  # Textual key names, comma separated
+    display: str  # how the help screen and footer show it
+    action: str
+    label: str  # short, for the footer
+    help: str  # one line, for the help screen and the command palette
+    show: bool = True  # in the footer
+    group: str | None = None  # neighbours with the same group share one footer entry
+
+
+KEYS: list[Key] = [
+    Key("space", "space", "pause", "Pause", "Pause training"),
+    Key("space", "space", "resume", "Resume", "Resume training; after the end, run as many iterations again"),
+    Key("n", "n", "step", "Step", "Run exactly one iteration, then stay paused"),
+    Key("o", "o", "next_optimizer", "Optimizer", "Switch to the next optimizer (the weights are kept)"),
+    Key("r", "r", "reset", "Reset", "Re-initialise the weights (same seed, same start)"),
+    Key("plus,equals_sign", "+", "scale_primary(2.0)", "lr×2",
+        "Double the learning rate (gradient) or perturbation scale (search)", group="lr/scale"),
+    Key("minus,underscore", "-", "scale_primary(0.5)", "lr÷2",
+        "Halve the learning rate (gradient) or perturbation scale (search)", group="lr/scale"),
+    Key("less_than_sign,comma", "<", "slower", "Slower", "Halve the iteration rate (down to 1.25 per second)",
+        group="speed"),
+    Key("greater_than_sign,full_stop", ">", "faster", "Faster", "Double the iteration rate, then full speed (max)",
+        group="speed"),
+    Key("s", "s", "save", "Save", "Save a checkpoint (resume it with tui-nn train --resume FILE)"),
+    Key("l", "l", "toggle_log_scale", "Log", "Loss chart: toggle a logarithmic scale"),
+    Key("g", "g", "toggle_gradients", "Grads", "Weights panel: show the last gradient instead (gradient optimizers)"),
+    Key("question_mark", "?", "help", "Help", "Show every key and what the panels mean"),
+    Key("q", "q", "quit", "Quit", "Stop training and quit"),
+]
+for _i in range(1, 10):
+    KEYS.append(Key(str(_i), str(_i), f"pick_optimizer({_i - 1})", f"Optimizer {_i}",
+                    f"Switch to optimizer number {_i} in the list", show=False))
+
+# Keys of the weights panel (bound in WeightsView; listed here for the help screen).
+WEIGHT_KEYS: list[tuple[str, str]] = [
+    ("arrows / click", "Select a weight or bias (Weights panel focused; Tab moves focus)"),
+    ("] / [", "While paused: nudge the selected weight up / down by 0.05"),
+    ("} / {", "While paused: nudge it by 0.5"),
+]
+OTHER_KEYS: list[tuple[str, str]] = [
+    ("1–9", "Switch to that optimizer in the list (or click it)"),
+    ("Enter", "Optimizer panel: apply the hyperparameter being edited"),
+    ("Escape", "Leave an input field (its value in force comes back)"),
+    ("Tab", "Move the focus between panels"),
+    ("ctrl+p", "Command palette: every action by name"),
+]
+
+
+_GROUPS = {name: Binding.Group(name, compact=True) for name in ("lr/scale", "speed")}
+
+
+def bindings() -> list[Binding]:
+    return [Binding(k.keys, k.action, k.label, show=k.show, key_display=k.display,
+                    group=_GROUPS.get(k.group)) for k in KEYS]

@@ -1,0 +1,330 @@
+"""What the dashboard knows about the run, built only from the trainer's events.
+
+:class:`RunView` is the dashboard's model: it starts from the trainer as it stands before the
+session thread starts (so a run restored from a checkpoint keeps its history), then
+:meth:`RunView.apply` folds in every event batch the session sends. It never touches the
+trainer afterwards, so the UI thread and the session thread share nothing but events.
+
+``apply`` returns the set of *topics* that changed (``"status"``, ``"series"``, ``"weights"``,
+``"optimizer"``, ``"log"``, ``"layout"``); the app redraws only those panels, a few times a
+second. No value of the loss stream is ever dropped: every Progress chunk goes into
+:attr:`RunView.losses`, a decimated :class:`~tui_nn.history.Series` that keeps each bucket's
+minimum and maximum.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import events as ev
+from ..history import Series
+from ..network import Network
+
+MAX_LOG_LINES_PER_FLUSH = 12  # new-best lines written per redraw; older ones are summarised
+MAX_EVALUATIONS = 4096  # evaluation points kept for the charts (thinned by half beyond)
+
+
+@dataclass
+class LogLine:
+    kind: str  # "best", "optimizer", "hyperparam", "weight", "pause", "reset", "checkpoint",
+    #            "diverged", "finished", "error", "refused", "speed", "limit"
+    text: str
+
+
+@dataclass
+class EvalPoint:
+    iteration: int
+    train_loss: float | None
+    train_accuracy: float | None
+    val_loss: float | None
+    val_accuracy: float | None
+
+
+class RunView:
+    """The dashboard's picture of one run. See the module docstring."""
+
+    def __init__(self, trainer, *, paused: bool = False, speed: float | None = None):
+        t = trainer
+        self.config = t.config
+        self.task = t.net.task
+        self.metric = "R²" if self.task == "regression" else "acc"
+        self.dataset_name = t.dataset.name
+        self.seed = t.config.seed
+        self.n_train, self.n_val = len(t.X_train), len(t.X_val)
+        # The data as the network sees it (standardised if the run standardises); read-only.
+        s = t.split
+        self.X_train, self.X_val = t.X_train, t.X_val
+        self.y_train, self.y_val = np.asarray(s.y_train), np.asarray(s.y_val)
+        self.class_names = list(s.class_names or [])
+        self.feature_names = list(s.feature_names)
+        # A private copy of the network for drawing (decision regions, curves): the trainer's own
+        # network belongs to the session thread. (Rebuilt, not deep-copied: a deep copy would
+        # cut the layers' views into the flat parameter vector.)
+        self.net = Network.from_dict(t.net.to_dict())
+        self.slices = list(t.net.slices)
+        self.widths = list(t.net.widths)
+        self.limit = t.limit
+        self.iteration = t.iteration
+        self.epoch = t.epoch_float
+        self.best_loss = t.best_loss
+        self.optimizer = t.optimizer.name
+        self.optimizer_kind = t.optimizer.kind
+        self.hyperparams = dict(t.optimizer.hp)
+        self.stats = dict(t.optimizer.stats())
+        self.lr = t.optimizer.lr
+        self.hp_memory: dict[str, dict] = {t.optimizer.name: dict(t.optimizer.hp)}
+        self.losses = _copy_series(t.losses)
+        self.evaluations: list[EvalPoint] = [
+            EvalPoint(e["iteration"], e["train_loss"], e["train_accuracy"], e["val_loss"], e["val_accuracy"])
+            for e in t.evaluations
+        ]
+        last = self.evaluations[-1] if self.evaluations else None
+        self.train_loss = last.train_loss if last else None
+        self.train_accuracy = last.train_accuracy if last else None
+        self.val_loss = last.val_loss if last else None
+        self.val_accuracy = last.val_accuracy if last else None
+        self.switches: list[tuple[int, str]] = [tuple(s) for s in t.switches]
+        self.params = t.net.params.copy()
+        self.grads: np.ndarray | None = None
+        self.delta = np.zeros_like(self.params)
+        self.its_per_sec = 0.0
+        self.speed = speed
+        self.state = t.state if t.state in ("finished", "diverged") else ("paused" if paused else "running")
+        self.error: str | None = None  # the trainer's failure, once it failed
+        self.started = False  # the session's first events have arrived
+        self.log: list[LogLine] = []  # lines not yet shown
+        self._best_lines: list[LogLine] = []
+        self._best_skipped = 0
+        self._logged_best = t.best_loss
+        # Wall time spent running (the status bar's clock); frozen while paused.
+        self.elapsed = 0.0
+        self._running_since: float | None = None
+        self._set_state(self.state)
+
+    # -- derived values ----------------------------------------------------------------------------
+    @property
+    def paused(self) -> bool:
+        return self.state != "running"
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+    def elapsed_now(self) -> float:
+        if self._running_since is None:
+            return self.elapsed
+        return self.elapsed + time.monotonic() - self._running_since
+
+    def weight_name(self, index: int) -> str:
+        """A readable name of one flat parameter, e.g. ``dense1 w[x2→h3]``."""
+        for name, sl, shape in self.slices:
+            if sl.start <= index < sl.stop:
+                layer, part = name.split(".")
+                k = int(layer.removeprefix("dense")) - 1
+                off = index - sl.start
+                if part == "biases":
+                    return f"{layer} bias[{neuron_label(k + 1, off, len(self.widths))}]"
+                i, j = divmod(off, shape[1])
+                return (f"{layer} w[{neuron_label(k, i, len(self.widths))}→"
+                        f"{neuron_label(k + 1, j, len(self.widths))}]")
+        return f"param {index}"
+
+    # -- folding events in ---------------------------------------------------------------------------
+    def apply(self, events: list[ev.Event]) -> set[str]:
+        topics: set[str] = set()
+        for e in events:
+            handler = getattr(self, f"_on_{e.kind}", None)
+            if handler is not None:
+                topics |= handler(e) or set()
+        return topics
+
+    def take_log(self) -> list[LogLine]:
+        """Lines not yet shown, in the order the events came."""
+        self._flush_best()
+        lines, self.log = self.log, []
+        return lines
+
+    def _say(self, kind: str, text: str) -> set[str]:
+        self._flush_best()
+        self.log.append(LogLine(kind, text))
+        return {"log"}
+
+    def _flush_best(self) -> None:
+        """Move pending new-best lines into the log (a summary stands for the ones over the cap)."""
+        if self._best_skipped:
+            self.log.append(LogLine("best", f"… {self._best_skipped} more new bests, not listed"))
+            self._best_skipped = 0
+        self.log += self._best_lines
+        self._best_lines = []
+
+    def _best(self, text: str) -> None:
+        self._best_lines.append(LogLine("best", text))
+        if len(self._best_lines) > MAX_LOG_LINES_PER_FLUSH:
+            drop = len(self._best_lines) - MAX_LOG_LINES_PER_FLUSH
+            self._best_skipped += drop
+            del self._best_lines[:drop]
+
+    def _set_state(self, state: str) -> None:
+        now = time.monotonic()
+        if self._running_since is not None and state != "running":
+            self.elapsed += now - self._running_since
+            self._running_since = None
+        elif self._running_since is None and state == "running":
+            self._running_since = now
+        self.state = state
+
+    def _on_started(self, e: ev.Started):
+        self.started = True
+        self.iteration = e.iteration
+        return {"status"}
+
+    def _on_progress(self, e: ev.Progress):
+        self.losses.extend(e.iteration, e.losses)
+        self.iteration = e.iteration + len(e)
+        self.epoch = e.epoch
+        self.best_loss = e.best_loss
+        if self.optimizer_kind == "search" and e.improved.any():
+            for i in np.flatnonzero(e.improved):
+                self._best(f"New set of weights found, iteration: {e.iteration + int(i)} "
+                           f"loss: {e.losses[i]:.7f} {self.metric}: {e.accuracies[i]:.4g}")
+            self._logged_best = e.best_loss
+        return {"status", "series", "log"}
+
+    def _on_evaluation(self, e: ev.Evaluation):
+        self.evaluations.append(EvalPoint(e.iteration, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy))
+        if len(self.evaluations) > MAX_EVALUATIONS:
+            self.evaluations = self.evaluations[::2]
+        self.train_loss, self.train_accuracy = e.train_loss, e.train_accuracy
+        self.val_loss, self.val_accuracy = e.val_loss, e.val_accuracy
+        self.best_loss = e.best_loss
+        self.epoch = e.epoch
+        self.iteration = max(self.iteration, e.iteration)
+        self.stats, self.lr = dict(e.stats), e.lr
+        self.hyperparams = dict(e.hyperparams)
+        topics = {"status", "series", "optimizer"}
+        if self.optimizer_kind == "gradient" and e.best_loss < self._logged_best:
+            self._logged_best = e.best_loss
+            acc = "—" if e.train_accuracy is None else f"{e.train_accuracy:.4g}"
+            topics |= self._say("best", f"New best loss, iteration: {e.iteration} loss: {e.best_loss:.7f} "
+                                        f"{self.metric}: {acc}")
+        return topics
+
+    def _on_snapshot(self, e: ev.Snapshot):
+        self.params = e.params
+        self.grads = e.grads
+        self.delta = e.delta
+        self.its_per_sec = e.its_per_sec
+        self.iteration = max(self.iteration, e.iteration)
+        return {"weights", "status"}
+
+    def _on_paused(self, e: ev.Paused):
+        if self.state == "running":
+            self._set_state("paused")
+            return {"status", "layout"} | self._say("pause", f"Paused at iteration {e.iteration}")
+        return {"status", "layout"}
+
+    def _on_resumed(self, e: ev.Resumed):
+        self._set_state("running")
+        return {"status", "layout"} | self._say("pause", f"Resumed at iteration {e.iteration}")
+
+    def _on_stepped(self, e: ev.Stepped):
+        self.iteration = e.iteration
+        if self.state == "running":
+            self._set_state("paused")
+        return {"status", "layout"}
+
+    def _on_optimizer_switched(self, e: ev.OptimizerSwitched):
+        from ..optimizers import OPTIMIZERS
+
+        self.optimizer = e.new
+        self.optimizer_kind = OPTIMIZERS[e.new].kind
+        self.hyperparams = dict(e.hyperparams)
+        self.hp_memory[e.new] = dict(e.hyperparams)
+        self.switches.append((e.iteration, e.new))
+        self._logged_best = self.best_loss
+        hp = ", ".join(f"{k}={v:g}" for k, v in e.hyperparams.items())
+        return {"optimizer", "series", "status"} | self._say(
+            "optimizer", f"Optimizer switched at iteration {e.iteration}: {e.old} → {e.new} ({hp})")
+
+    def _on_hyperparam_changed(self, e: ev.HyperparamChanged):
+        self.hyperparams[e.name] = e.new
+        self.hp_memory.setdefault(e.optimizer, {})[e.name] = e.new
+        return {"optimizer", "status"} | self._say(
+            "hyperparam", f"{e.optimizer} {e.name}: {e.old:g} → {e.new:g}")
+
+    def _on_weight_changed(self, e: ev.WeightChanged):
+        self.params = self.params.copy()
+        self.params[e.index] = e.new
+        return {"weights"} | self._say(
+            "weight", f"{self.weight_name(e.index)}: {e.old:.4f} → {e.new:.4f}")
+
+    def _on_reset(self, e: ev.ResetDone):
+        self.losses = Series()
+        self.evaluations = []
+        self.switches = [(0, self.optimizer)]
+        self.iteration = 0
+        self.epoch = 0.0
+        self.best_loss = math.inf
+        self._logged_best = math.inf
+        self.grads = None
+        self.elapsed = 0.0
+        if self._running_since is not None:
+            self._running_since = time.monotonic()
+        if self.state in ("finished", "diverged", "failed"):
+            self._set_state("paused" if self.state != "failed" else "failed")
+        return {"status", "series", "weights", "layout"} | self._say(
+            "reset", "Reset: weights re-initialised (same seed, same start)")
+
+    def _on_checkpoint_saved(self, e: ev.CheckpointSaved):
+        return self._say("checkpoint", f"Checkpoint saved at iteration {e.iteration}: {e.path}")
+
+    def _on_diverged(self, e: ev.Diverged):
+        self._set_state("diverged")
+        return {"status", "layout"} | self._say(
+            "diverged", f"Diverged at iteration {e.iteration}: {e.reason} (loss {e.loss:g}); paused with the "
+                        "last good weights — lower the learning rate and press space")
+
+    def _on_finished(self, e: ev.Finished):
+        self._set_state("finished")
+        s = e.summary
+        acc = s.get("train_accuracy")
+        acc = "—" if acc is None else f"{acc:.4g}"
+        return {"status", "layout"} | self._say(
+            "finished", f"Finished at iteration {s['iterations']}: best loss {s['best_loss']:.7f} "
+                        f"at iteration {s['best_iteration']}, {self.metric} {acc}; space runs further")
+
+    def _on_failed(self, e: ev.Failed):
+        if not e.traceback:  # a refused command: nothing changed
+            return self._say("refused", f"Refused: {e.error}")
+        self.error = e.error
+        self._set_state("failed")
+        return {"status", "layout"} | self._say(
+            "error", f"The trainer stopped with an error at iteration {e.iteration}: {e.error}. "
+                     "The last weights are kept; s saves a checkpoint.")
+
+    def _on_speed_changed(self, e: ev.SpeedChanged):
+        self.speed = e.speed
+        return {"status"}
+
+    def _on_limit_changed(self, e: ev.LimitChanged):
+        self.limit = e.limit
+        return {"status"} | self._say("limit", f"Run extended to {e.limit:,} iterations")
+
+
+def neuron_label(layer: int, i: int, n_layers: int) -> str:
+    """Names of the units in layer ``layer`` (0 = inputs): x1.., h1.. (h1_1.. when deep), o1.."""
+    if layer == 0:
+        return f"x{i + 1}"
+    if layer == n_layers - 1:
+        return f"o{i + 1}"
+    if n_layers > 3:
+        return f"h{layer}.{i + 1}"
+    return f"h{i + 1}"
+
+
+def _copy_series(s: Series) -> Series:
+    return Series.from_arrays(s.to_arrays()) if s.count else Series(s.capacity)

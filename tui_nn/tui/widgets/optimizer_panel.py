@@ -1,0 +1,163 @@
+"""The optimizers: pick one, edit its hyperparameters in place, watch its statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...optimizers import OPTIMIZERS
+from ..state import RunView
+
+
+def hyper_range(h) -> str:
+    lo = "(" if h.low_open else "["
+    return f"{lo}{h.low:g}, {h.high:g}]"
+
+
+class OptimizerPanel(Horizontal):
+    """The list of optimizers (the current one marked ●; click or Enter switches, keeping the
+    weights), the current one's hyperparameters as inputs (Enter applies; a value out of range
+    is refused with a message and nothing changes), and its live statistics: acceptance rate
+    for the derivative-free optimizers, temperature for ``anneal``, learning rate for the
+    gradient ones."""
+
+    @dataclass
+    class Picked(Message):
+        """The user chose optimizer ``name``."""
+
+        name: str
+
+    @dataclass
+    class HyperparamSubmitted(Message):
+        """The user entered a valid ``value`` for hyperparameter ``name``."""
+
+        name: str
+        value: float
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.view: RunView | None = None
+        self._shown_optimizer: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(*[Option(name, id=name) for name in OPTIMIZERS], id="optimizer-list", compact=True)
+        with Vertical(id="optimizer-details"):
+            yield Static(id="optimizer-description")
+            yield Vertical(id="hyperparams")
+            yield Static(id="optimizer-stats")
+            yield Static(id="hyperparam-error")
+
+    def on_mount(self) -> None:
+        self.border_title = "Optimizer"
+
+    # -- showing the run ------------------------------------------------------------------------
+    def show(self, view: RunView) -> None:
+        self.view = view
+        if view.optimizer != self._shown_optimizer:
+            self._shown_optimizer = view.optimizer
+            self._mark_current(view.optimizer)
+            self._build_form(view)
+        self._refresh_values(view)
+        self.query_one("#optimizer-stats", Static).update(self._stats_text(view), layout=False)
+
+    def _mark_current(self, current: str) -> None:
+        options = self.query_one("#optimizer-list", OptionList)
+        for i, name in enumerate(OPTIMIZERS):
+            prompt = Text()
+            prompt.append("● " if name == current else "  ", "bold")
+            prompt.append(f"{i + 1} " if i < 9 else "  ", "dim")
+            prompt.append(name, "bold" if name == current else "")
+            options.replace_option_prompt(name, prompt)
+        options.highlighted = list(OPTIMIZERS).index(current)
+
+    def _build_form(self, view: RunView) -> None:
+        cls = OPTIMIZERS[view.optimizer]
+        self.query_one("#optimizer-description", Static).update(cls.description)
+        form = self.query_one("#hyperparams", Vertical)
+        form.remove_children()
+        rows = []
+        for h in cls.hyper:
+            field = Input(f"{view.hyperparams.get(h.name, h.default):g}", id=f"hp-{h.name}",
+                          classes="hp-input", compact=True, select_on_focus=True)
+            field.tooltip = f"{h.help}; {hyper_range(h)}. Enter applies."
+            rows.append(Horizontal(Label(h.name, classes="hp-name"), field, classes="hp-row"))
+        form.mount_all(rows)
+        self.query_one("#hyperparam-error", Static).update("")
+
+    def _refresh_values(self, view: RunView) -> None:
+        for h in OPTIMIZERS[view.optimizer].hyper:
+            try:
+                field = self.query_one(f"#hp-{h.name}", Input)
+            except Exception:  # noqa: BLE001 - the form is being rebuilt
+                continue
+            text = f"{view.hyperparams.get(h.name, h.default):g}"
+            if not field.has_focus and field.value != text:
+                field.value = text
+
+    @staticmethod
+    def _stats_text(view: RunView) -> Text:
+        s = view.stats
+        out = Text()
+        if view.optimizer_kind == "search":
+            tried = s.get("tried", 0)
+            rate = s.get("acceptance_rate", 0.0)
+            out.append("accepted ", "dim")
+            out.append(f"{s.get('accepted', 0):,}/{tried:,}")
+            out.append(f" ({rate:.1%})", "bold")
+            if "temperature" in s:
+                out.append("  T ", "dim")
+                out.append(f"{s['temperature']:.3g}", "bold")
+        else:
+            out.append("lr now ", "dim")
+            out.append("—" if view.lr is None else f"{view.lr:.4g}", "bold")
+        return out
+
+    # -- user input --------------------------------------------------------------------------------
+    @on(OptionList.OptionSelected, "#optimizer-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.Picked(event.option.id))
+
+    @on(Input.Submitted, ".hp-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        view = self.view
+        if view is None or event.input.id is None:
+            return
+        name = event.input.id.removeprefix("hp-")
+        error = self.query_one("#hyperparam-error", Static)
+        try:
+            value = OPTIMIZERS[view.optimizer].spec(name).validate(event.value.strip())
+        except ValueError as e:
+            self.refuse(name, str(e))
+            return
+        error.update("")
+        self.post_message(self.HyperparamSubmitted(name, value))
+
+    @on(Input.Blurred, ".hp-input")
+    def _blurred(self, event: Input.Blurred) -> None:
+        """Leaving a field without Enter puts back the value in force."""
+        if self.view is not None:
+            self._refresh_values(self.view)
+
+    def refuse(self, name: str, message: str) -> None:
+        """Show why a value was refused and put back the value in force."""
+        self.query_one("#hyperparam-error", Static).update(Text(f"✗ {message}", "bold"))
+        self.app.notify(f"{message}; {name} unchanged", title="Value refused", severity="error")
+        if self.view is not None:
+            try:
+                field = self.query_one(f"#hp-{name}", Input)
+                field.value = f"{self.view.hyperparams.get(name, 0):g}"
+            except Exception:  # noqa: BLE001 - the form is being rebuilt
+                pass
+
+    def key_escape(self) -> None:
+        self.screen.set_focus(None)

@@ -1,0 +1,321 @@
+"""Every layer's weights and biases as a signed heat map, with a cursor to edit one while paused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.color import Color
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from ..state import RunView, neuron_label
+
+NUMBER_CELL = 7  # "▴-0.12 ": change marker, five characters of number, a space
+SMALL_CELL = 2  # colour only (plus the change marker)
+LABEL = 4  # row labels: "x1", "h2", "b"
+GAP = 2
+NUDGE = 0.05  # [ and ]: the default hill-climb scale
+BIG_NUDGE = 0.5  # { and }
+NUDGE_GROUP = Binding.Group("nudge", compact=True)
+
+
+@dataclass
+class Block:
+    """One dense layer laid out as the network stores it: a row per input, a column per
+    neuron, then the bias row."""
+
+    layer: int  # 0-based dense layer
+    start: int  # first flat index of its weights
+    n_in: int
+    n_out: int
+
+    def index(self, row: int, col: int) -> int:
+        """Flat parameter index of (row, col); row == n_in is the bias row."""
+        if row == self.n_in:
+            return self.start + self.n_in * self.n_out + col
+        return self.start + row * self.n_out + col
+
+    def position(self, index: int) -> tuple[int, int]:
+        off = index - self.start
+        if off >= self.n_in * self.n_out:
+            return self.n_in, off - self.n_in * self.n_out
+        return divmod(off, self.n_out)
+
+    @property
+    def stop(self) -> int:
+        return self.start + (self.n_in + 1) * self.n_out
+
+
+def format_value(v: float) -> str:
+    """Five characters: ' 0.12', '-0.12', '-12.3', ' 1234', '-1e+5'."""
+    a = abs(v)
+    if a < 9.995:
+        s = f"{v:5.2f}"
+    elif a < 99.95:
+        s = f"{v:5.1f}"
+    elif a < 99999.5:
+        s = f"{v:5.0f}"
+    else:
+        s = f"{v:.0e}".replace("e+0", "e").replace("e-0", "e-")
+    return s if s.strip() != "-0.00" else " 0.00"
+
+
+class WeightsView(Widget, can_focus=True):
+    """A heat map per layer: blue-ish for positive, red-ish for negative (theme colours), the
+    stronger the larger the value relative to the layer's largest. When the layers are small
+    enough every value is printed. ▴/▾ mark the cells the last accepted step moved up/down.
+
+    While paused, the cursor (arrow keys or a click) selects a weight and ``[``/``]`` nudge it
+    by 0.05 (``{``/``}`` by 0.5): the app sends the change to the trainer, and the loss,
+    accuracy and decision regions follow at once.
+    """
+
+    BINDINGS = [
+        Binding("up", "move(-1, 0)", "Up", show=False),
+        Binding("down", "move(1, 0)", "Down", show=False),
+        Binding("left", "move(0, -1)", "Left", show=False),
+        Binding("right", "move(0, 1)", "Right", show=False),
+        Binding("left_square_bracket", f"nudge(-{NUDGE})", "Weight −", key_display="[", group=NUDGE_GROUP),
+        Binding("right_square_bracket", f"nudge({NUDGE})", "Weight +", key_display="]", group=NUDGE_GROUP),
+        Binding("right_curly_bracket", f"nudge({BIG_NUDGE})", "Weight ++", show=False),
+        Binding("left_curly_bracket", f"nudge(-{BIG_NUDGE})", "Weight −−", show=False),
+    ]
+
+    COMPONENT_CLASSES = {
+        "weights--positive", "weights--negative", "weights--label", "weights--cursor", "weights--title",
+    }
+
+    show_grads: reactive[bool] = reactive(False)
+    editable: reactive[bool] = reactive(False)  # the app sets it: True while paused
+    cursor: reactive[int] = reactive(0)
+
+    @dataclass
+    class Nudge(Message):
+        """The user asked to move weight ``index`` by ``delta``."""
+
+        index: int
+        delta: float
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.view: RunView | None = None
+        self.blocks: list[Block] = []
+        self._hits: dict[int, list[tuple[int, int, int]]] = {}  # y -> [(x0, x1, index)]
+        self._cursor_at: tuple[int, int] | None = None  # (x, y) of the cursor cell
+
+    # -- data ------------------------------------------------------------------------------
+    def show(self, view: RunView) -> None:
+        first = self.view is not view or not self.blocks
+        if first:
+            self.view = view
+            self.blocks = []
+            start = 0
+            for k in range(len(view.widths) - 1):
+                n_in, n_out = view.widths[k], view.widths[k + 1]
+                self.blocks.append(Block(k, start, n_in, n_out))
+                start += (n_in + 1) * n_out
+        self._update_subtitle()
+        self.refresh(layout=first)  # the layers' shapes never change: no relayout afterwards
+
+    def values(self) -> np.ndarray | None:
+        v = self.view
+        if v is None:
+            return None
+        if self.show_grads and v.grads is not None:
+            return v.grads
+        return v.params
+
+    def watch_show_grads(self) -> None:
+        self._update_subtitle()
+        self.refresh()
+
+    def watch_editable(self) -> None:
+        self._update_subtitle()
+        self.refresh()
+
+    def watch_cursor(self) -> None:
+        self._update_subtitle()
+        self.refresh()
+        self.call_after_refresh(self._scroll_to_cursor)
+
+    def on_focus(self) -> None:
+        self._update_subtitle()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._update_subtitle()
+        self.refresh()
+
+    def _update_subtitle(self) -> None:
+        v = self.view
+        target = self.parent if self.parent is not None else self
+        grads = self.show_grads and v is not None and v.grads is not None
+        target.border_title = "Gradients (g: weights)" if grads else "Weights (g: gradients)"
+        if v is None or not self.has_focus:
+            target.border_subtitle = "click a weight to select it" if v is not None else ""
+            return
+        name = v.weight_name(self.cursor)
+        value = float(self.values()[self.cursor])
+        hint = "[ ] nudge, { } ×10" if self.editable else "pause (space) to edit"
+        target.border_subtitle = f"{name} = {value:.4f} · {hint}"
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_move(self, d_row: int, d_col: int) -> None:
+        if not self.blocks:
+            return
+        b_i, block = self._block_of(self.cursor)
+        row, col = block.position(self.cursor)
+        row = min(max(row + d_row, 0), block.n_in)
+        col += d_col
+        if col < 0:
+            if b_i == 0:
+                col = 0
+            else:
+                block = self.blocks[b_i - 1]
+                col, row = block.n_out - 1, min(row, block.n_in)
+        elif col >= block.n_out:
+            if b_i == len(self.blocks) - 1:
+                col = block.n_out - 1
+            else:
+                block = self.blocks[b_i + 1]
+                col, row = 0, min(row, block.n_in)
+        self.cursor = block.index(row, col)
+
+    def action_nudge(self, delta: float) -> None:
+        self.post_message(self.Nudge(self.cursor, delta))
+
+    def select(self, index: int) -> None:
+        if self.blocks and 0 <= index < self.blocks[-1].stop:
+            self.cursor = index
+
+    def on_click(self, event) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        for x0, x1, index in self._hits.get(offset.y, ()):
+            if x0 <= offset.x < x1:
+                self.focus()
+                self.cursor = index
+                return
+
+    def _block_of(self, index: int) -> tuple[int, Block]:
+        for i, b in enumerate(self.blocks):
+            if b.start <= index < b.stop:
+                return i, b
+        return 0, self.blocks[0]
+
+    def _scroll_to_cursor(self) -> None:
+        parent = self.parent
+        if self._cursor_at is None or parent is None or not hasattr(parent, "scroll_to_region"):
+            return
+        x, y = self._cursor_at
+        top = self.virtual_region.y
+        parent.scroll_to_region(Region(0, top + y, 1, 1), animate=False, immediate=True)
+
+    # -- layout and drawing --------------------------------------------------------------------
+    def _cell_width(self, width: int) -> int:
+        widest = max((LABEL + b.n_out * NUMBER_CELL for b in self.blocks), default=0)
+        tallest = max((b.n_in for b in self.blocks), default=0)
+        if widest <= width and tallest <= 32:
+            return NUMBER_CELL
+        return SMALL_CELL
+
+    def _arrange(self, width: int) -> tuple[int, list[list[Block]]]:
+        """Cell width and the blocks in bands (left to right, wrapping)."""
+        cw = self._cell_width(width)
+        bands: list[list[Block]] = [[]]
+        used = 0
+        for b in self.blocks:
+            w = LABEL + b.n_out * cw
+            if bands[-1] and used + GAP + w > width:
+                bands.append([])
+                used = 0
+            used += (GAP if bands[-1] else 0) + w
+            bands[-1].append(b)
+        return cw, bands
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if not self.blocks:
+            return 1
+        _, bands = self._arrange(width)
+        return sum(3 + max(b.n_in for b in band) for band in bands) + len(bands) - 1
+
+    def render(self) -> Text:
+        values = self.values()
+        if values is None or not self.blocks:
+            return Text("waiting for the weights")
+        width = self.size.width
+        cw, bands = self._arrange(width)
+        pos = self._color("weights--positive")
+        neg = self._color("weights--negative")
+        base = self.background_colors[1]
+        label_style = self.get_component_rich_style("weights--label", partial=True)
+        title_style = self.get_component_rich_style("weights--title", partial=True)
+        cursor_style = self.get_component_rich_style("weights--cursor", partial=True)
+        show_cursor = self.has_focus
+        delta = None if self.show_grads else self.view.delta
+        n_layers = len(self.view.widths)
+        activations = self.view.net.activation_names
+        self._hits = {}
+        lines: list[Text] = []
+        for band in bands:
+            height = 3 + max(b.n_in for b in band)
+            rows = [Text() for _ in range(height)]
+            for bi, b in enumerate(band):
+                if bi:
+                    for r in rows:
+                        r.append(" " * GAP)
+                w = LABEL + b.n_out * cw
+                x0 = rows[0].cell_len
+                title = f"dense{b.layer + 1} {b.n_in}→{b.n_out} {activations[b.layer]}"
+                rows[0].append(title[:w].ljust(w), title_style)
+                header = " " * LABEL + "".join(
+                    neuron_label(b.layer + 1, j, n_layers)[: cw - 1].center(cw) if cw > SMALL_CELL else " " * cw
+                    for j in range(b.n_out))
+                rows[1].append(header, label_style)
+                seg = values[b.start:b.stop]
+                vmax = float(np.max(np.abs(seg[np.isfinite(seg)]), initial=0.0)) or 1.0
+                for r in range(b.n_in + 1):
+                    line = rows[2 + r]
+                    name = "b" if r == b.n_in else neuron_label(b.layer, r, n_layers)
+                    line.append(name[: LABEL - 1].ljust(LABEL), label_style)
+                    y = len(lines) + 2 + r
+                    for j in range(b.n_out):
+                        index = b.index(r, j)
+                        v = float(values[index])
+                        x = line.cell_len
+                        self._hits.setdefault(y, []).append((x, x + cw, index))
+                        mark = " "
+                        if delta is not None and delta[index] != 0:
+                            mark = "▴" if delta[index] > 0 else "▾"
+                        text = (mark + format_value(v) + " ") if cw == NUMBER_CELL else (mark + " ")
+                        style = self._cell_style(v, vmax, pos, neg, base)
+                        if show_cursor and index == self.cursor:
+                            style += cursor_style
+                            self._cursor_at = (x, y)
+                        line.append(text, style)
+                for extra in range(b.n_in + 1, height - 2):  # pad shorter blocks in the band
+                    rows[2 + extra].append(" " * w)
+                del x0
+            lines += rows
+            lines.append(Text())
+        if lines:
+            lines.pop()
+        return Text("\n").join(lines)
+
+    def _color(self, component: str) -> Color:
+        return self.get_component_styles(component).color
+
+    @staticmethod
+    def _cell_style(v: float, vmax: float, pos: Color, neg: Color, base: Color) -> Style:
+        if not np.isfinite(v):
+            return Style(bold=True, reverse=True)
+        strength = min(1.0, abs(v) / vmax)
+        bg = base.blend(pos if v >= 0 else neg, 0.12 + 0.78 * strength) if v != 0 else base
+        return Style(color=bg.get_contrast_text(0.9).rich_color, bgcolor=bg.rich_color)
