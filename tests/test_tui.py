@@ -1,0 +1,596 @@
+"""The dashboard, driven as a user would: keys, clicks, edits; state checked as a user sees it.
+
+Every app comes from ``create_app`` (the factory the CLI uses) over a small seeded trainer,
+started paused so nothing moves unless the test says so. Waiting is always on a condition
+checked after each batch of trainer events (``until``), bounded by a number of batches, never
+by sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tui_nn.trainer import TrainConfig, Trainer
+from tui_nn.tui.app import DEFAULT_SPEED, MAX_SPEED, MIN_SPEED, create_app, faster, slower
+from tui_nn.tui.help_screen import HelpScreen
+from tui_nn.tui.messages import TrainerEvents
+from tui_nn.tui.widgets.accuracy_chart import AccuracyChart
+from tui_nn.tui.widgets.dataset_view import DatasetView
+from tui_nn.tui.widgets.event_log import EventLog
+from tui_nn.tui.widgets.loss_chart import LossChart
+from tui_nn.tui.widgets.status_bar import StatusBar
+from tui_nn.tui.widgets.weights_view import WeightsView, format_value
+
+SIZE = (120, 36)
+
+
+def scenario(test):
+    """Run an ``async`` test body in its own event loop (no pytest asyncio plugin needed)."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        return asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+def small(**overrides) -> TrainConfig:
+    """The book's 2-3-3 network on a smaller vertical set: fast and deterministic."""
+    return TrainConfig(**{"samples": 30, "iterations": 300, "seed": 0, **overrides})
+
+
+def make_app(tmp_path: Path | None = None, *, paused: bool = True, speed=DEFAULT_SPEED, **overrides):
+    checkpoint = str(tmp_path / "run.ckpt.npz") if tmp_path is not None else None
+    return create_app(Trainer(small(**overrides)), paused=paused, speed=speed, checkpoint_path=checkpoint)
+
+
+@asynccontextmanager
+async def running(app, size=SIZE):
+    """``app.run_test`` whose pilot also knows when a batch of trainer events arrives."""
+    arrived = asyncio.Event()
+
+    def hook(message):
+        if isinstance(message, TrainerEvents):
+            arrived.set()
+
+    async with app.run_test(size=size, message_hook=hook) as pilot:
+        pilot.arrived = arrived
+        yield pilot
+
+
+async def until(pilot, condition, batches: int = 5000) -> None:
+    """Handle the trainer's events until ``condition()`` holds; fail if it still does not after
+    ``batches`` batches (or if no batch comes at all)."""
+    for _ in range(batches):
+        pilot.arrived.clear()
+        await pilot.pause(0)  # handle what is queued (no sleeping)
+        if condition():
+            return
+        await asyncio.wait_for(pilot.arrived.wait(), timeout=30)  # a safety net, never a delay
+    assert condition(), "the dashboard never reached the expected state"
+
+
+def status(app) -> str:
+    return str(app.query_one(StatusBar).render())
+
+
+def log_text(app) -> str:
+    return "\n".join(app.query_one(EventLog).texts)
+
+
+def notifications(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def settle(pilot) -> None:
+    """The session's first events have arrived (and, being lifecycle events, are on screen)."""
+    await until(pilot, lambda: pilot.app.view.started)
+
+
+# -- the factory ---------------------------------------------------------------------------------
+
+
+def test_factory_defaults_and_validation():
+    app = create_app(Trainer(small()))
+    assert app.view.speed == DEFAULT_SPEED and not app.start_paused
+    assert app.checkpoint_path == "tui-nn-vertical-seed0.ckpt.npz"
+    assert create_app(Trainer(small()), speed=None).view.speed is None
+    with pytest.raises(ValueError, match="speed"):
+        create_app(Trainer(small()), speed=0)
+
+
+def test_speed_ladder():
+    assert slower(DEFAULT_SPEED) == 320 and faster(DEFAULT_SPEED) == 1280
+    assert slower(MIN_SPEED) == MIN_SPEED
+    assert faster(MAX_SPEED) is None and slower(None) == MAX_SPEED
+    # The default run (10,000 iterations) takes 10-20 s at the default speed.
+    assert 10 <= 10_000 / DEFAULT_SPEED <= 20
+
+
+def test_format_value_fits_five_characters():
+    for v in (0.0, -0.0, 0.123, -0.126, 9.996, -12.34, 123.4, -9999.0, 123456.0, -1e9):
+        assert len(format_value(v)) <= 6
+    assert format_value(-0.001) == " 0.00" and format_value(0.5) == " 0.50"
+
+
+# -- keys ------------------------------------------------------------------------------------------
+
+
+@scenario
+async def test_starts_paused_and_space_resumes_then_pauses():
+    app = make_app(speed=100, iterations=10_000_000)
+    async with running(app) as pilot:
+        await settle(pilot)
+        assert app.view.state == "paused" and "PAUSED" in status(app)
+        assert app.trainer.iteration == 0
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.state == "running" and app.view.iteration > 0)
+        assert "RUNNING" in status(app)
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.state == "paused")
+        stopped_at = app.view.iteration
+        assert "PAUSED" in status(app) and f"Paused at iteration {stopped_at}" in log_text(app)
+        assert app.session.paused
+
+
+@scenario
+async def test_n_runs_exactly_one_iteration():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        for expected in (1, 2, 3):
+            await pilot.press("n")
+            await until(pilot, lambda: app.view.iteration == expected)
+        assert app.trainer.iteration == 3 and app.view.state == "paused"
+        assert "it 3/300" in status(app)
+        assert app.view.losses.count == 3  # every iteration reached the chart's series
+
+
+@scenario
+async def test_o_switches_to_the_next_optimizer_and_keeps_the_weights():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "n")
+        await until(pilot, lambda: app.view.iteration == 2)
+        before = app.view.params.copy()
+        await pilot.press("o")
+        await until(pilot, lambda: app.view.optimizer == "anneal")
+        assert app.trainer.optimizer.name == "anneal"
+        assert np.array_equal(app.trainer.net.params, before)
+        assert app.view.switches[-1] == (2, "anneal")  # the loss chart's marker
+        assert "hill-climb → anneal" in log_text(app)
+        await pilot.pause()
+        assert app.query_one("#hp-temperature").value == "0.01"  # anneal's own hyperparameters
+
+
+@scenario
+async def test_number_keys_pick_an_optimizer():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("7")
+        await until(pilot, lambda: app.view.optimizer == "adam")
+        assert app.trainer.optimizer.name == "adam"
+        assert app.query_one("#hp-lr").value == "0.001"
+        await pilot.press("9")  # there are seven optimizers
+        await pilot.pause()
+        assert app.view.optimizer == "adam"
+        assert any("press 1–7" in m for m in notifications(app))
+        await pilot.press("1")
+        await until(pilot, lambda: app.view.optimizer == "random-search")
+
+
+@scenario
+async def test_r_resets_to_the_same_start():
+    app = make_app()
+    start = app.view.params.copy()
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "n", "n", "n", "n")
+        await until(pilot, lambda: app.view.iteration == 5)
+        await pilot.press("r")
+        await until(pilot, lambda: app.view.iteration == 0 and "Reset" in log_text(app))
+        assert np.array_equal(app.trainer.net.params, start)
+        assert np.array_equal(app.view.params, start)
+        assert app.view.losses.count == 0 and "it 0/300" in status(app)
+
+
+@scenario
+async def test_plus_and_minus_scale_the_primary_hyperparameter():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("plus")
+        await until(pilot, lambda: app.trainer.optimizer.hp["scale"] == 0.1)
+        await pilot.press("minus", "minus")
+        await until(pilot, lambda: app.trainer.optimizer.hp["scale"] == 0.025)
+        assert app.query_one("#hp-scale").value == "0.025"
+        assert "hill-climb scale: 0.05 → 0.1" in log_text(app)
+        await pilot.press("7", "plus")  # adam: the learning rate
+        await until(pilot, lambda: app.trainer.optimizer.name == "adam" and app.trainer.optimizer.hp["lr"] == 0.002)
+
+
+@scenario
+async def test_plus_beyond_the_range_is_refused_and_changes_nothing():
+    app = make_app(hyperparams={"scale": 800.0})
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("plus")
+        await pilot.pause()
+        assert app.trainer.optimizer.hp["scale"] == 800.0
+        assert any("scale must be in (0, 1000]" in m for m in notifications(app))
+        assert "Refused: scale must be in" in log_text(app)
+
+
+@scenario
+async def test_s_saves_a_checkpoint_where_asked(tmp_path):
+    app = make_app(tmp_path)
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("n", "n")
+        await until(pilot, lambda: app.view.iteration == 2)
+        await pilot.press("s")
+        path = tmp_path / "run.ckpt.npz"
+        await until(pilot, lambda: "Checkpoint saved" in log_text(app))
+        assert path.is_file() and str(path) in log_text(app)
+        assert any(str(path.resolve()) in m for m in notifications(app))
+    assert Trainer.from_checkpoint(path).iteration == 2
+
+
+@scenario
+async def test_s_saves_to_the_default_name_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = create_app(Trainer(small(seed=3)), paused=True)
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await until(pilot, lambda: (tmp_path / "tui-nn-vertical-seed3.ckpt.npz").is_file())
+
+
+@scenario
+async def test_less_and_greater_change_the_iteration_rate():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("less_than_sign")
+        await until(pilot, lambda: app.view.speed == 320)
+        assert app.session.speed == 320 and "speed 320/s" in status(app)
+        await pilot.press("greater_than_sign", "greater_than_sign")
+        await until(pilot, lambda: app.view.speed == 1280)
+        for _ in range(7):
+            await pilot.press("greater_than_sign")
+        await until(pilot, lambda: app.view.speed is None)
+        assert app.session.speed is None and "speed max" in status(app)
+        await pilot.press("less_than_sign")
+        await until(pilot, lambda: app.view.speed == MAX_SPEED)
+
+
+@scenario
+async def test_l_toggles_the_log_scale():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        chart = app.query_one(LossChart)
+        assert not chart.log_scale
+        await pilot.press("l")
+        assert chart.log_scale and "log scale" in str(chart.border_subtitle)
+        await pilot.press("l")
+        assert not chart.log_scale
+
+
+@scenario
+async def test_g_shows_gradients_for_gradient_optimizers_only():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        weights = app.query_one(WeightsView)
+        await pilot.press("g")
+        assert not weights.show_grads
+        assert any("derivative-free" in m for m in notifications(app))
+        await pilot.press("4", "n")  # sgd, one step: now there is a gradient
+        await until(pilot, lambda: app.view.grads is not None)
+        await pilot.press("g")
+        assert weights.show_grads
+        assert str(app.query_one("#weights-panel").border_title).startswith("Gradients")
+        assert np.array_equal(weights.values(), app.view.grads)
+        await pilot.press("g")
+        assert not weights.show_grads
+
+
+@scenario
+async def test_question_mark_opens_help_and_escape_closes_it():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        shown = [key for key, _ in app.screen.key_rows()]
+        for key in ("space", "n", "o", "1–9", "r", "+", "-", "<", ">", "s", "l", "g", "?", "q", "] / ["):
+            assert key in shown
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark", "q")  # q closes help, it does not quit
+        assert not isinstance(app.screen, HelpScreen) and app.is_running
+
+
+@scenario
+async def test_q_quits_and_stops_the_trainer_thread():
+    app = make_app(paused=False, speed=20, iterations=10_000_000)
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.iteration > 0)
+        session = app.session
+        await pilot.press("q")
+    assert app.return_code == 0
+    assert not session.running
+
+
+@scenario
+async def test_every_key_is_in_the_command_palette():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for label in ("Resume", "Step", "Optimizer", "Reset", "lr×2", "lr÷2", "Slower", "Faster", "Save", "Log",
+                      "Grads", "Help", "Quit"):
+            assert any(t.startswith(label) for t in titles), label
+        assert "Optimizer: adam (7)" in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Step (n)")
+        await until(pilot, lambda: app.screen.query("CommandList").first().option_count > 0)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.view.iteration == 1)
+
+
+# -- editing ---------------------------------------------------------------------------------------
+
+
+@scenario
+async def test_editing_a_hyperparameter_applies_a_good_value():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.click("#hp-scale")
+        field = app.query_one("#hp-scale")
+        assert field.has_focus
+        field.value = ""
+        await pilot.press(*"0.2", "enter")
+        await until(pilot, lambda: app.trainer.optimizer.hp["scale"] == 0.2)
+        await until(pilot, lambda: "hill-climb scale: 0.05 → 0.2" in log_text(app))
+        assert str(app.query_one("#hyperparam-error").render()) == ""
+
+
+@pytest.mark.parametrize("typed, message", [("-1", "scale must be in (0, 1000]"), ("abc", "must be a number")])
+@scenario
+async def test_editing_a_hyperparameter_refuses_a_bad_value(typed, message):
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.click("#hp-scale")
+        field = app.query_one("#hp-scale")
+        field.value = ""
+        await pilot.press(*typed, "enter")
+        await pilot.pause()
+        assert message in str(app.query_one("#hyperparam-error").render())
+        assert any(message in m for m in notifications(app))
+        assert field.value == "0.05"  # the value in force is back
+        assert app.trainer.optimizer.hp["scale"] == 0.05
+        await pilot.press("escape")
+        assert not field.has_focus
+
+
+@scenario
+async def test_nudging_a_weight_while_paused_updates_loss_accuracy_and_regions():
+    trainer = Trainer(small(iterations=1000))
+    trainer.advance(300)
+    app = create_app(trainer, paused=True)
+    async with running(app) as pilot:
+        await settle(pilot)
+        weights = app.query_one(WeightsView)
+        assert weights.has_focus and weights.editable
+        await pilot.press("down", "right")  # input x2 -> neuron h2 of dense1
+        assert weights.cursor == 1 * 3 + 1
+        assert "dense1 w[x2→h2]" in str(app.query_one("#weights-panel").border_subtitle).replace("\\", "")
+        index = weights.cursor
+        before = float(app.trainer.net.params[index])
+        loss_before = app.view.train_loss
+        evals_before = len(app.view.evaluations)
+        dataset = app.query_one(DatasetView)
+        regions_before = dataset.regions.copy()
+        await pilot.press(*["right_curly_bracket"] * 4)  # +0.5 each
+        await until(pilot, lambda: len(app.view.evaluations) >= evals_before + 4)
+        assert app.trainer.net.params[index] == pytest.approx(before + 2.0, abs=1e-4)
+        assert app.view.train_loss != loss_before  # status bar and the loss chart's "now" point
+        assert app.view.evaluations[-1].iteration == 300
+        assert f"{app.view.train_loss:.4f}" in status(app)
+        assert "dense1 w[x2→h2]" in log_text(app)
+        # Raise the output bias of class 1 (o1): its decision region grows.
+        weights.select(2 * 3 + 3 + 3 * 3)
+        assert "dense2 bias[o1]" in str(app.query_one("#weights-panel").border_subtitle).replace("\\", "")
+        await pilot.press(*["right_curly_bracket"] * 6)
+        await until(pilot, lambda: len(app.view.evaluations) >= evals_before + 10)
+        await pilot.pause()  # let the panel redraw
+        assert (dataset.regions == 0).sum() > (regions_before == 0).sum()
+        bias = weights.cursor
+        bias_value = float(app.trainer.net.params[bias])
+        await pilot.press("left_square_bracket")  # -0.05
+        await until(pilot, lambda: app.trainer.net.params[bias] == pytest.approx(bias_value - 0.05, abs=1e-4))
+
+
+@scenario
+async def test_weights_cannot_be_nudged_while_running():
+    app = make_app(paused=False, speed=20, iterations=10_000_000)
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.state == "running")
+        await pilot.press("right_square_bracket")
+        await pilot.pause(0)
+        assert any("Pause first" in m for m in notifications(app))
+
+
+# -- mouse -----------------------------------------------------------------------------------------
+
+
+@scenario
+async def test_clicking_an_optimizer_switches_to_it():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.click("#optimizer-list", offset=(4, 6))  # the seventh row: adam
+        await until(pilot, lambda: app.view.optimizer == "adam")
+        assert app.trainer.optimizer.name == "adam"
+
+
+@scenario
+async def test_clicking_a_weight_selects_it():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        weights = app.query_one(WeightsView)
+        (x0, x1, index), = [h for h in weights._hits[3] if h[2] == 5]  # dense1, row x2, column h3
+        await pilot.click(WeightsView, offset=(x0 + 2 + weights.styles.padding.left, 3))
+        assert weights.cursor == 5 and weights.has_focus
+
+
+@scenario
+async def test_narrow_terminal_shows_tabs_and_clicking_one_shows_its_panel():
+    app = make_app()
+    async with running(app, (80, 24)) as pilot:
+        await settle(pilot)
+        assert app.query_one("#panel-tabs").display
+        assert app.query_one(LossChart).region.height > 0
+        assert app.query_one("#weights-panel").region.height == 0
+        await pilot.click("#tab-weights")
+        await pilot.pause()
+        assert app.query_one("#weights-panel").region.height > 0
+        assert app.query_one(LossChart).region.height == 0
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        assert not app.query_one("#panel-tabs").display
+        for panel in ("#loss", "#accuracy", "#weights-panel", "#optimizer", "#dataset", "#log"):
+            assert app.query_one(panel).region.height > 0, panel
+
+
+# -- the run's life --------------------------------------------------------------------------------
+
+
+@scenario
+async def test_finished_keeps_the_panels_and_space_extends_the_run():
+    app = make_app(paused=False, speed=None, iterations=200)
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.state == "finished")
+        assert "FINISHED" in status(app) and "Finished at iteration 200" in log_text(app)
+        assert app.view.losses.count == 200  # no loss value lost at full speed
+        it, lo, hi, last = app.view.losses.arrays()
+        t_it, t_lo, t_hi, _ = app.trainer.losses.arrays()
+        assert np.array_equal(lo, t_lo) and np.array_equal(hi, t_hi)
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.limit == 400 and app.view.state == "finished")
+        assert app.trainer.iteration == 400
+
+
+@scenario
+async def test_divergence_pauses_and_says_so():
+    app = make_app(paused=False, speed=None, dataset="sine", samples=60, optimizer="sgd",
+                   hyperparams={"lr": 1e4}, iterations=1000)
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.state == "diverged")
+        assert "DIVERGED" in status(app) and "Diverged at iteration" in log_text(app)
+        assert any("Lower the learning rate" in m for m in notifications(app))
+        assert np.isfinite(app.view.params).all()  # the last good weights
+
+
+@scenario
+async def test_a_trainer_error_is_shown_not_raised():
+    app = make_app(paused=False)
+
+    def broken(n):
+        raise RuntimeError("the numbers went sideways")
+
+    app.trainer.advance = broken
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.state == "failed")
+        assert "FAILED" in status(app)
+        assert "the numbers went sideways" in log_text(app)
+        assert "Traceback" not in log_text(app)
+        assert app.exit_status == 1
+        await pilot.press("question_mark")  # the interface still answers
+        assert isinstance(app.screen, HelpScreen)
+
+
+@scenario
+async def test_trainer_keeps_progressing_while_the_ui_redraws():
+    app = make_app(paused=False, speed=None, iterations=10_000_000)
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.iteration > 0)
+        first = app.trainer.iteration
+        for _ in range(20):  # redraw every panel, as fast as the UI can
+            app._dirty |= {"status", "series", "weights", "optimizer", "log", "layout"}
+            app.flush()
+            await pilot.pause(0)
+        assert app.trainer.iteration - first > 2_000
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.state == "paused")
+        assert app.session.paused
+
+
+@scenario
+async def test_a_run_advanced_before_the_app_shows_its_history():
+    trainer = Trainer(small())
+    trainer.advance(120)
+    app = create_app(trainer, paused=True)
+    async with running(app) as pilot:
+        await settle(pilot)
+        assert app.view.losses.count == 120
+        assert "it 120/300" in status(app)
+
+
+@pytest.mark.parametrize("overrides, mode", [
+    ({"dataset": "sine", "samples": 80}, "curve"),
+    ({"dataset": "iris", "samples": None}, "projection"),
+    ({"dataset": "moons"}, "regions"),
+])
+@scenario
+async def test_dataset_panel_draws_each_kind_of_data(overrides, mode):
+    app = make_app(**overrides)
+    async with running(app) as pilot:
+        await settle(pilot)
+        view = app.query_one(DatasetView)
+        assert view.mode == mode
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        drawn = str(view.render())
+        assert drawn.strip() and "projecting" not in drawn
+        if mode == "curve":
+            assert "R²" in str(app.query_one(AccuracyChart).border_title)
+
+
+@scenario
+async def test_no_color_still_tells_regions_apart(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    trainer = Trainer(small())
+    trainer.advance(300)  # trained: the regions differ
+    app = create_app(trainer, paused=True)
+    async with running(app) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        drawn = str(app.query_one(DatasetView).render())
+        assert "·" in drawn and ":" in drawn  # each predicted class has its own texture
+
+
+@scenario
+async def test_charts_follow_the_theme():
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        app.theme = "textual-light"
+        await pilot.pause()
+        chart = app.query_one(LossChart)
+        assert chart._get_plotext_theme_name(app.theme) == "textual-auto-textual-light"
+        assert "now" in str(chart.render())
