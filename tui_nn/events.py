@@ -31,9 +31,11 @@ class Event:
 
 def _plain(value, timing: bool = True):
     if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            return [_plain(v) for v in value.tolist()]  # JSON has no NaN or inf
         return value.tolist()
     if isinstance(value, np.generic):
-        return value.item()
+        return _plain(value.item())
     if isinstance(value, dict):  # nested too: a Finished summary holds elapsed and its_per_sec
         return {k: _plain(v, timing) for k, v in value.items() if timing or k not in TIMING}
     if isinstance(value, (list, tuple)):

@@ -178,12 +178,13 @@ class Session:
                 self.paused = False
                 return out + ([ev.Resumed(t.iteration)] if was or out else [])
             if isinstance(cmd, ev.Step):
+                out = [] if self.paused else [ev.Paused(t.iteration)]
                 self.paused = True
                 if t.state == "finished":
-                    t.extend(1)
+                    out += t.extend(1)
                 if t.state == "diverged":
                     t.recover()
-                out = t.advance(1)
+                out += t.advance(1)
                 return out + [ev.Stepped(t.iteration), t.snapshot(self._rate)]
             if isinstance(cmd, ev.SwitchOptimizer):
                 return t.switch_optimizer(cmd.name, **cmd.hyperparams) + [t.snapshot(self._rate)]
