@@ -1,0 +1,328 @@
+"""Sweeps (tui_nn.sweep): grids, seeds, identical results on every backend, dead workers,
+resume, the results files and the best model."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from tui_nn.network import Network
+from tui_nn.sweep import (ConfigFinished, ConfigProgress, ConfigRetried, ConfigRunning, ConfigSubmitted,
+                          InlineBackend, LocalPool, Result, ResultsFiles, Sweep, SweepError, SweepPaused,
+                          config_seed, load_grid_file, plan_sweep, ranking)
+from tui_nn.trainer import Trainer, TrainConfig
+
+# 4 configurations on a small, easy set: about 0.05 s each.
+GRID = {"dataset": "vertical", "samples": 60, "nodes": [8, 16], "optimizer": "adam", "lr": [0.05, 0.01],
+        "batch_size": 32, "epochs": 40}
+
+
+def outcome(results) -> list[tuple]:
+    """Everything about the results that must not depend on where they ran (not the timings)."""
+    return [(r.index, r.status, r.val_loss, r.val_accuracy, r.train_loss, r.train_accuracy, r.epochs, r.history)
+            for r in sorted(results, key=lambda r: r.index)]
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return plan_sweep(GRID, seed=5)
+
+
+@pytest.fixture(scope="module")
+def reference(plan):
+    """The grid run serially, in this process."""
+    return Sweep(plan, InlineBackend()).run()
+
+
+# --- grids and seeds -------------------------------------------------------------------------------
+
+
+def test_grid_expands_in_order_last_key_fastest(plan):
+    assert plan.total == 4 and plan.varying == ["nodes", "lr"]
+    assert [c.params for c in plan.configurations] == [
+        {"nodes": 8, "lr": 0.05}, {"nodes": 8, "lr": 0.01}, {"nodes": 16, "lr": 0.05}, {"nodes": 16, "lr": 0.01}]
+    c = plan.configurations[3].config
+    assert (c["layers"], c["hyperparams"], c["optimizer"], c["epochs"], c["val_split"]) == (
+        [16], {"lr": 0.01}, "adam", 40, 0.2)
+
+
+def test_nodes_and_depth_build_the_layers():
+    plan = plan_sweep({"nodes": [16, 32], "depth": [1, 2], "optimizer": "adam"})
+    assert [tuple(c.config["layers"]) for c in plan.configurations] == [(16,), (16, 16), (32,), (32, 32)]
+
+
+def test_each_configuration_gets_its_own_seed_and_the_sweep_seed_for_its_data(plan):
+    seeds = [c.seed for c in plan.configurations]
+    assert len(set(seeds)) == 4
+    assert all(c.config["data_seed"] == 5 and c.config["seed"] == c.seed for c in plan.configurations)
+    # The seed is a function of the sweep seed and the configuration alone: not of the grid around it.
+    alone = plan_sweep({**GRID, "nodes": 16, "lr": 0.01}, seed=5).configurations[0]
+    assert alone.seed == plan.configurations[3].seed
+    assert plan_sweep(GRID, seed=6).configurations[3].seed != alone.seed
+
+
+def test_config_seed_is_pinned():
+    """A stable hash (SHA-256 of canonical JSON): the same on every machine and Python version;
+    fields left at their defaults do not count, so a new TrainConfig field changes no seed."""
+    config = TrainConfig(optimizer="adam", hyperparams={"lr": 0.01}).to_dict()
+    assert config_seed(0, config) == 2251133095
+    assert config_seed(0, {"optimizer": "adam", "hyperparams": {"lr": 0.01}}) == 2251133095
+    assert config_seed(1, config) != 2251133095
+
+
+def test_every_configuration_trains_on_the_same_data(plan):
+    a, b = (plan.trainer(c) for c in plan.configurations[1:3])
+    assert np.array_equal(a.X_train, b.X_train) and np.array_equal(a.y_val, b.y_val)
+    assert not np.array_equal(a.net.params[:16], b.net.params[:16])
+
+
+def test_random_samples_are_drawn_from_the_seed():
+    big = {"nodes": [4, 8, 16, 32], "dropout": [0.0, 0.1, 0.2], "optimizer": "adam", "lr": [0.1, 0.01, 0.001]}
+    picks = [c.index for c in plan_sweep(big, seed=1, random=5).configurations]
+    assert picks == [c.index for c in plan_sweep(big, seed=1, random=5).configurations]
+    assert picks != [c.index for c in plan_sweep(big, seed=2, random=5).configurations]
+    assert len(set(picks)) == 5 and picks == sorted(picks) and all(0 <= i < 36 for i in picks)
+    full = plan_sweep(big, seed=1).configurations
+    for c in plan_sweep(big, seed=1, random=5).configurations:
+        assert c == full[c.index]  # same configuration, same seed as in the full grid
+    assert len(plan_sweep(big, seed=1, random=100).configurations) == 36
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"lr": []}, "lr: empty list"),
+    ({"optimizer": "adam", "lr": [0.01, -0.01]}, "lr must be in (0"),
+    ({"dropout": [0, 1]}, "dropout must be in [0, 1)"),
+    ({"learning_rate": [0.1]}, "unknown option 'learning_rate'; did you mean 'lr'?"),
+    ({"lr": [0.1, 0.1], "optimizer": "adam"}, "appears twice"),
+    ({"val_split": 0}, "val_split must be above 0"),
+    ({"layers": [8], "nodes": [8]}, "either layers or nodes"),
+    ({"lr": 0.1}, "hill-climb has no hyperparameter 'lr'"),
+    ({"batch_size": ["big"]}, "batch_size: 'big' is not an integer"),
+])
+def test_bad_grids_are_refused_with_one_line(values, message):
+    with pytest.raises(SweepError) as err:
+        plan_sweep(values)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_grid_files_toml_and_json(tmp_path):
+    toml = tmp_path / "grid.toml"
+    toml.write_text('nodes = [16, 32]\ndepth = 2\noptimizer = "adam"\nseed = 7\n[hyperparams]\nlr = [0.01, 0.001]\n')
+    assert load_grid_file(toml) == {"nodes": [16, 32], "depth": 2, "optimizer": "adam", "seed": 7,
+                                    "lr": [0.01, 0.001]}
+    js = tmp_path / "grid.json"
+    js.write_text(json.dumps({"layers": [[8], [8, 8]], "batch-size": [16]}))
+    assert load_grid_file(js) == {"layers": [[8], [8, 8]], "batch_size": [16]}
+    js.write_text(json.dumps({"lr": []}))
+    with pytest.raises(SweepError, match="grid file .*grid.json: lr: empty list"):
+        load_grid_file(js)
+    toml.write_text("momentum = [0.9]\nbogus = 1\n")
+    with pytest.raises(SweepError, match="grid file .*grid.toml: unknown option 'bogus'"):
+        load_grid_file(toml)
+    toml.write_text("lr = [0.1,\n")
+    with pytest.raises(SweepError, match="not valid TOML"):
+        load_grid_file(toml)
+
+
+def test_ties_go_to_the_lowest_configuration_number():
+    a, b, c = (Result(i, {}, 0, "ok", val_loss=0.5, val_accuracy=0.9) for i in (4, 2, 7))
+    failed = Result(0, {}, 0, "failed")
+    assert [r.index for r in ranking([a, failed, b, c], "val_loss")] == [2, 4, 7, 0]
+    c.val_accuracy = 0.95
+    assert [r.index for r in ranking([a, failed, b, c], "val_accuracy")] == [7, 2, 4, 0]
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def test_results_match_a_plain_training_run(plan, reference):
+    """A sweep's result for a configuration is what training that configuration gives."""
+    c = plan.configurations[2]
+    summary = Trainer(TrainConfig.from_dict(c.config)).run()
+    r = next(r for r in reference if r.index == c.index)
+    assert (r.status, r.val_loss, r.val_accuracy, r.train_loss) == (
+        "ok", summary["val_loss"], summary["val_accuracy"], summary["train_loss"])
+    assert r.epochs == 40 and len(r.history) == 41 and r.history[-1]["val_loss"] == r.val_loss
+    assert ranking(reference, "val_loss") == reference  # run() returns them best first
+
+
+def test_two_local_worker_processes_give_identical_results(plan, reference):
+    results = Sweep(plan, LocalPool(2)).run()
+    assert outcome(results) == outcome(reference)
+
+
+def test_a_killed_worker_costs_only_its_configuration(plan, reference):
+    """SIGKILL the worker process training configuration 2, once, mid-run: it is retried on a
+    fresh worker, and the sweep ends with exactly the serial results."""
+    events = []
+    killed = []
+
+    def on_event(e):
+        events.append(e)
+        if isinstance(e, ConfigRunning) and e.index == 2:
+            pids[e.attempt] = e.pid
+        if isinstance(e, ConfigProgress) and e.index == 2 and not killed:
+            killed.append(pids[e.attempt])
+            os.kill(pids[e.attempt], signal.SIGKILL)
+
+    pids: dict[int, int] = {}
+    long_plan = plan_sweep({**GRID, "epochs": 200}, seed=5)  # long enough that the kill lands mid-run
+    results = Sweep(long_plan, LocalPool(2), live=True).run(on_event)
+    retried = [e for e in events if isinstance(e, ConfigRetried)]
+    assert [(e.index, e.attempt) for e in retried] == [(2, 1)]
+    assert "died" in retried[0].reason and "-9" in retried[0].reason
+    assert pids[1] != killed[0]
+    assert {r.index: r.status for r in results} == {0: "ok", 1: "ok", 2: "ok", 3: "ok"}
+    serial = Sweep(long_plan, InlineBackend()).run()
+    assert outcome(results) == outcome(serial)
+
+
+def test_a_configuration_that_keeps_killing_its_worker_fails_after_the_retries(plan, monkeypatch):
+    """Each attempt's worker is killed: after 1 + retries attempts it is reported failed and the
+    rest of the sweep completes."""
+    long_plan = plan_sweep({**GRID, "epochs": 200}, seed=5)
+
+    def on_event(e):
+        if isinstance(e, ConfigProgress) and e.index == 1 and e.attempt not in killed:
+            killed.add(e.attempt)
+            os.kill(pids[e.attempt], signal.SIGKILL)
+        elif isinstance(e, ConfigRunning) and e.index == 1:
+            pids[e.attempt] = e.pid
+
+    pids, killed = {}, set()
+    results = Sweep(long_plan, LocalPool(2), retries=1, live=True).run(on_event)
+    status = {r.index: r.status for r in results}
+    assert status == {0: "ok", 1: "failed", 2: "ok", 3: "ok"} and killed == {0, 1}
+    assert "died" in next(r.error for r in results if r.index == 1)
+
+
+def test_cancel_a_running_and_a_waiting_configuration(plan):
+    long_plan = plan_sweep({**GRID, "epochs": 200}, seed=5)
+    sweep = Sweep(long_plan, LocalPool(1), live=True)
+    submitted = []
+
+    def on_event(e):
+        if isinstance(e, ConfigSubmitted):
+            submitted.append(e.index)
+        if isinstance(e, ConfigProgress) and e.index == 0 and e.point["epoch"] == 0:
+            sweep.cancel(0)  # running: its worker is stopped
+            sweep.cancel(2)  # not started yet: it never runs
+
+    results = sweep.run(on_event)
+    assert {r.index: r.status for r in results} == {0: "cancelled", 1: "ok", 2: "cancelled", 3: "ok"}
+    assert submitted == [0, 1, 3]
+    assert results[0].status == "ok"  # cancelled ones rank last
+
+
+def test_pause_holds_new_submissions_until_resume(plan):
+    sweep = Sweep(plan, InlineBackend())
+    log = []
+
+    def on_event(e):
+        log.append(type(e).__name__ if not isinstance(e, SweepPaused) else f"paused={e.paused}")
+        if isinstance(e, ConfigFinished) and e.result.index == 0:
+            sweep.pause()
+        if isinstance(e, SweepPaused) and e.paused:
+            assert sweep.running == {}
+            sweep.resume()  # from another thread in real use; queued all the same
+
+    sweep.run(on_event)
+    i = log.index("paused=True")
+    assert log[i - 1] == "ConfigFinished" and log[i + 1] == "paused=False" and log[i + 2] == "ConfigSubmitted"
+    assert log.count("ConfigFinished") == 4
+
+
+# --- files, resume and the best model -------------------------------------------------------------
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_results_files_hold_every_configuration(plan, reference, tmp_path):
+    files = ResultsFiles(plan, tmp_path / "results.csv")
+    assert files.history == tmp_path / "results.jsonl"
+    Sweep(plan, InlineBackend(), files=files).run()
+    rows = read_csv(tmp_path / "results.csv")
+    assert list(rows[0]) == ["index", "nodes", "lr", "val_loss", "val_accuracy", "train_loss", "train_accuracy",
+                             "epochs", "seconds", "status", "seed"]
+    by_index = {r.index: r for r in reference}
+    assert sorted(int(row["index"]) for row in rows) == [0, 1, 2, 3]
+    for row in rows:
+        r = by_index[int(row["index"])]
+        assert (row["nodes"], row["lr"], row["status"], row["seed"]) == (
+            str(r.params["nodes"]), repr(r.params["lr"]), "ok", str(r.seed))
+        assert float(row["val_loss"]) == r.val_loss and float(row["val_accuracy"]) == r.val_accuracy
+        assert float(row["epochs"]) == 40.0 and float(row["seconds"]) >= 0
+    records = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert len(records) == 4
+    for rec in records:
+        r = by_index[rec["index"]]
+        assert rec["history"] == r.history and rec["val_loss"] == r.val_loss and rec["params"] == r.params
+        assert [p["epoch"] for p in rec["history"]] == list(range(41))
+
+
+def test_existing_results_are_not_overwritten_without_resume(plan, tmp_path):
+    (tmp_path / "results.csv").write_text("index\n")
+    with pytest.raises(SweepError, match="already exists; add --resume"):
+        ResultsFiles(plan, tmp_path / "results.csv")
+
+
+def test_resume_after_an_interruption_runs_only_what_is_missing(plan, reference, tmp_path):
+    out = tmp_path / "results.csv"
+    # Interrupted: stopped after two results, with a third row cut short mid-write.
+    sweep = Sweep(plan, InlineBackend(), files=ResultsFiles(plan, out))
+    sweep.run(lambda e: sweep.stop() if isinstance(e, ConfigFinished) and len(sweep.results) == 2 else None)
+    assert sweep.interrupted and len(read_csv(out)) == 2
+    with open(out, "a") as f:
+        f.write("3,16,0.01,0.29")
+    with open(out.with_suffix(".jsonl"), "a") as f:
+        f.write('{"index": 3, "hist')
+
+    resumed = ResultsFiles(plan, out, resume=True)
+    assert sorted(resumed.previous) == [0, 1]
+    submitted = []
+    sweep = Sweep(plan, InlineBackend(), files=resumed)
+    results = sweep.run(lambda e: submitted.append(e.index) if isinstance(e, ConfigSubmitted) else None)
+    assert submitted == [2, 3] and not sweep.interrupted
+    assert outcome(results) == outcome(reference)
+    assert [r.index for r in results] == [r.index for r in reference]
+    rows = read_csv(out)
+    assert sorted(int(row["index"]) for row in rows) == [0, 1, 2, 3]
+    assert len((out.with_suffix(".jsonl")).read_text().splitlines()) == 4
+
+
+def test_resume_refuses_results_of_another_sweep(plan, tmp_path):
+    out = tmp_path / "results.csv"
+    Sweep(plan, InlineBackend(), files=ResultsFiles(plan, out)).run()
+    other = plan_sweep({**GRID, "epochs": 41}, seed=5)  # same columns, other options
+    with pytest.raises(SweepError, match="configuration 0 was run with other options"):
+        ResultsFiles(other, out, resume=True)
+    with pytest.raises(SweepError, match="--resume needs the same grid"):
+        ResultsFiles(plan_sweep({**GRID, "dropout": [0.0, 0.1]}, seed=5), out, resume=True)
+
+
+def test_best_model_weights(plan, reference, tmp_path):
+    """The best configuration's weights, from the worker or retrained after a resume, are the
+    same, and reproduce its validation loss."""
+    sweep = Sweep(plan, InlineBackend())
+    sweep.run()
+    best = sweep.best
+    assert best.index == reference[0].index
+    from_worker = sweep.best_trainer()
+    path = tmp_path / "best.npz"
+    from_worker.net.save(path)
+
+    resumed = Sweep(plan, InlineBackend())
+    resumed.results = {r.index: Result(r.index, r.params, r.seed, r.status, r.val_loss) for r in reference}
+    retrained = resumed.best_trainer()
+    net = Network.load(path)
+    assert np.array_equal(net.params, retrained.net.params)
+    val_loss, _ = retrained.metrics(retrained.X_val, retrained.y_val)
+    assert val_loss == best.val_loss

@@ -1,0 +1,60 @@
+"""Sweeps on a Dask cluster of worker processes on the loopback interface: the same results as
+serially, and a killed worker costs only its running configuration."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from distributed import LocalCluster  # noqa: E402
+
+from tui_nn.sweep import ConfigProgress, ConfigRunning, DaskBackend, InlineBackend, Sweep, plan_sweep  # noqa: E402
+
+GRID = {"dataset": "vertical", "samples": 60, "nodes": [8, 16], "optimizer": "adam", "lr": [0.05, 0.01],
+        "batch_size": 32, "epochs": 40}
+
+
+def outcome(results) -> list[tuple]:
+    """Everything about the results that must not depend on where they ran (not the timings)."""
+    return [(r.index, r.status, r.val_loss, r.val_accuracy, r.train_loss, r.train_accuracy, r.epochs, r.history)
+            for r in sorted(results, key=lambda r: r.index)]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        yield cluster
+
+
+def test_dask_gives_the_serial_results(cluster):
+    plan = plan_sweep(GRID, seed=5)
+    assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+    backend = DaskBackend(cluster.scheduler_address, jobs=2)
+    assert backend.capacity == 2
+    results = Sweep(plan, backend).run()
+    assert outcome(results) == outcome(Sweep(plan, InlineBackend()).run())
+
+
+def test_a_killed_dask_worker_costs_only_its_configuration(cluster):
+    """SIGKILL the worker process running configuration 2 mid-run: the scheduler runs it again
+    on a worker that is alive, and the results are the serial ones."""
+    plan = plan_sweep({**GRID, "epochs": 200}, seed=5)
+    pids, running = {}, []
+
+    def on_event(e):
+        if isinstance(e, ConfigRunning) and e.index == 2:
+            running.append(e.pid)
+            pids.setdefault("first", e.pid)
+        if isinstance(e, ConfigProgress) and e.index == 2 and "killed" not in pids:
+            pids["killed"] = pids["first"]
+            os.kill(pids["first"], signal.SIGKILL)
+
+    results = Sweep(plan, DaskBackend(cluster.scheduler_address, jobs=2), live=True).run(on_event)
+    assert len(running) == 2 and running[0] == pids["killed"] and running[1] != pids["killed"]
+    assert {r.index: r.status for r in results} == {0: "ok", 1: "ok", 2: "ok", 3: "ok"}
+    assert outcome(results) == outcome(Sweep(plan, InlineBackend()).run())

@@ -1,0 +1,1183 @@
+"""Hyperparameter sweeps: train one network per point of a grid and keep the best.
+
+The pieces, in the order a sweep uses them:
+
+- :func:`plan_sweep` turns grid values (``{"lr": [0.01, 0.001], "epochs": 100, ...}``) into a
+  :class:`Plan`: the validated list of :class:`Configuration` s to train. Each configuration's
+  ``TrainConfig.seed`` is a hash of the sweep seed and the configuration itself, and its
+  ``data_seed`` is the sweep seed, so every configuration sees the same data and split, and its
+  result does not depend on where or in which order it runs.
+- :func:`run_configuration` trains one configuration and returns a plain dict (what a worker
+  sends back).
+- :class:`Sweep` runs a plan on a backend (:class:`LocalPool` of worker processes,
+  :class:`DaskBackend` for a Dask cluster, or :class:`InlineBackend` in this process), appends
+  each result to the CSV and JSON-lines files as it arrives, retries configurations whose worker
+  died, and reports :class:`SweepEvent` s to front ends. Commands (pause, resume, cancel, stop)
+  may be sent from any thread.
+
+This module is core: no Textual, no click. Dask is imported only by :class:`DaskBackend`.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import difflib
+import hashlib
+import io
+import json
+import math
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+import tomllib
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_for_connections
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import events as ev
+from .optimizers import OPTIMIZERS
+from .trainer import TrainConfig, Trainer
+
+
+class SweepError(ValueError):
+    """A bad grid, option or results file; ``str(err)`` is one line naming it and the fix."""
+
+
+METRICS = {"val_loss": "min", "val_accuracy": "max"}
+DEFAULT_VAL_SPLIT = 0.2  # selection needs validation data
+DEFAULT_RETRIES = 2  # extra attempts for a configuration whose worker died
+
+# Grid keys and how their values are read. "nodes" and "depth" build `layers` (depth x nodes).
+_INT = {"samples", "classes", "iterations", "epochs", "batch_size", "eval_every", "nodes", "depth"}
+_FLOAT = {"val_split", "test_split", "dropout", "target_loss"}
+_STR = {"dataset", "data", "label", "task", "activation", "init", "optimizer"}
+_BOOL = {"standardize"}
+HYPERPARAMS = sorted({h.name for cls in OPTIMIZERS.values() for h in cls.hyper})
+GRID_KEYS = sorted(_INT | _FLOAT | _STR | _BOOL | {"layers"} | set(HYPERPARAMS))
+_DATA_KEYS = ("dataset", "data", "label", "task", "samples", "classes")
+
+CSV_RESULTS = ("val_loss", "val_accuracy", "train_loss", "train_accuracy", "epochs", "seconds", "status", "seed")
+DONE = ("ok", "diverged")  # statuses --resume skips; failed and cancelled configurations run again
+
+
+# --- grids ---------------------------------------------------------------------------------------
+
+
+def _coerce(key: str, value):
+    """One grid value, read as the type `key` takes; a one-line SweepError otherwise."""
+    def bad(kind):
+        return SweepError(f"{key}: {value!r} is not {kind}")
+
+    if key in _INT:
+        if isinstance(value, bool):
+            raise bad("an integer")
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise bad("an integer") from None
+    if key in _FLOAT or key in HYPERPARAMS:
+        if isinstance(value, bool):
+            raise bad("a number")
+        try:
+            return float(str(value).strip()) if isinstance(value, str) else float(value)
+        except (TypeError, ValueError):
+            raise bad("a number") from None
+    if key in _BOOL:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "1"):
+            return True
+        if text in ("false", "no", "0"):
+            return False
+        raise bad("true or false")
+    if key == "layers":
+        # One candidate architecture: 64, "64,64" or [64, 64].
+        if isinstance(value, (list, tuple)):
+            parts = list(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            parts = [value]
+        else:
+            parts = str(value).split(",")
+        try:
+            widths = tuple(int(str(p).strip()) for p in parts)
+        except ValueError:
+            raise bad("a list of layer widths such as [64, 64] or \"64,64\"") from None
+        if not widths or any(w <= 0 for w in widths):
+            raise bad("a list of positive layer widths")
+        return widths
+    if isinstance(value, (dict, list)):
+        raise bad("a single value")
+    return str(value)
+
+
+def _axis(key: str, value) -> list:
+    """The candidate values of one grid key: a list stays a list, a single value is one candidate."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values:
+        raise SweepError(f"{key}: empty list; give at least one value")
+    out = [_coerce(key, v) for v in values]
+    seen = set()
+    for v in out:
+        if v in seen:
+            raise SweepError(f"{key}: {_show(v)} appears twice; give each value once")
+        seen.add(v)
+    return out
+
+
+_SYNONYMS = {"learning_rate": "lr", "learningrate": "lr", "lr_decay": "decay", "batch": "batch_size",
+             "batchsize": "batch_size", "hidden": "nodes", "units": "nodes", "width": "nodes", "neurons": "nodes",
+             "n_layers": "depth", "num_layers": "depth", "hidden_layers": "layers", "epoch": "epochs"}
+
+
+def _unknown_key(key: str, where: str) -> SweepError:
+    close = [_SYNONYMS[key.lower()]] if key.lower() in _SYNONYMS else difflib.get_close_matches(
+        key, GRID_KEYS, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return SweepError(f"{where}unknown option {key!r}; {hint}known: {', '.join(GRID_KEYS)}")
+
+
+def load_grid_file(path) -> dict[str, Any]:
+    """Read a grid file: TOML (``.toml``) or JSON (anything else), one key per option.
+
+    A list gives the candidates of an option, a single value fixes it. Optimizer
+    hyperparameters may also sit in a ``[hyperparams]`` table. ``seed`` is the sweep seed.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise SweepError(f"grid file {path}: {e.strerror or e}; give a readable TOML or JSON file") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            raw = tomllib.loads(text)
+        else:
+            raw = json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
+        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        raise SweepError(f"grid file {path}: not valid {kind} ({' '.join(str(e).split())})") from None
+    if not isinstance(raw, dict):
+        raise SweepError(f"grid file {path}: expected a table of options at the top level")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = key.replace("-", "_")
+        if name == "hyperparams" and isinstance(value, dict):
+            for hkey, hvalue in value.items():
+                hname = hkey.replace("-", "_")
+                if hname not in HYPERPARAMS:
+                    raise _unknown_key(hkey, f"grid file {path}: ")
+                values[hname] = hvalue
+            continue
+        if name != "seed" and name not in GRID_KEYS:
+            raise _unknown_key(key, f"grid file {path}: ")
+        values[name] = value
+    for name, value in values.items():
+        if name != "seed":
+            try:
+                _axis(name, value)  # a bad value is reported with the file's name
+            except SweepError as e:
+                raise SweepError(f"grid file {path}: {e}") from None
+    return values
+
+
+def _show(value) -> str:
+    """A grid value as the CSV and the tables show it."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def config_seed(sweep_seed: int, config: dict) -> int:
+    """A 32-bit seed from the sweep seed and a configuration (stable across runs and machines).
+
+    ``config`` is a ``TrainConfig.to_dict()``. Its own seeds and the fields left at their
+    defaults are left out (so a new TrainConfig field does not change every seed), and a data
+    file counts by its name only (so the same sweep from another folder gives the same seeds).
+    """
+    defaults = TrainConfig().to_dict()
+    key = {k: v for k, v in config.items() if k not in ("seed", "data_seed") and v != defaults.get(k, ...)}
+    if key.get("data"):
+        key["data"] = Path(key["data"]).name
+    blob = json.dumps({"sweep_seed": sweep_seed, "config": key}, sort_keys=True, separators=(",", ":"))
+    return int.from_bytes(hashlib.sha256(blob.encode()).digest()[:4], "big")
+
+
+@dataclass(frozen=True)
+class Configuration:
+    index: int  # position in the full grid (stable under --random and --resume)
+    params: dict  # the values of the grid's varying options, in grid order
+    config: dict  # TrainConfig.to_dict(), what a worker trains
+    seed: int
+
+    def label(self) -> str:
+        return format_params(self.params)
+
+
+def format_params(params: dict) -> str:
+    return " ".join(f"{k}={_show(v)}" for k, v in params.items()) or "(single configuration)"
+
+
+@dataclass
+class Plan:
+    """A validated sweep: the configurations to train and how to pick the best."""
+
+    axes: dict[str, list]  # every grid key with its candidates (one candidate = fixed)
+    seed: int
+    metric: str
+    configurations: list[Configuration]
+    total: int  # size of the full grid (before --random)
+
+    def __post_init__(self):
+        self._by_index = {c.index: c for c in self.configurations}
+
+    def configuration(self, index: int) -> Configuration:
+        """The configuration at grid position ``index`` (KeyError if this sweep does not run it)."""
+        return self._by_index[index]
+
+    @property
+    def varying(self) -> list[str]:
+        return [k for k, v in self.axes.items() if len(v) > 1]
+
+    @property
+    def columns(self) -> list[str]:
+        return ["index", *self.varying, *CSV_RESULTS]
+
+    def trainer(self, configuration: Configuration) -> Trainer:
+        """A fresh trainer for one configuration (for the dashboard or to rebuild the best)."""
+        return Trainer(TrainConfig.from_dict(configuration.config))
+
+
+def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = None,
+               metric: str = "val_loss") -> Plan:
+    """Validate grid values and list the configurations (all of them, or ``random`` sampled).
+
+    ``values`` maps grid keys (see ``GRID_KEYS``) to a list of candidates or a single value.
+    Keys are expanded in the order given, the last varying fastest. Raises SweepError (a
+    ValueError) with a one-line message for anything wrong, before anything runs.
+    """
+    if metric not in METRICS:
+        raise SweepError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise SweepError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    if random is not None and random < 1:
+        raise SweepError(f"--random must be at least 1, got {random}")
+    axes: dict[str, list] = {}
+    for key, value in values.items():
+        name = key.replace("-", "_")
+        if name not in GRID_KEYS:
+            raise _unknown_key(key, "")
+        axes[name] = _axis(name, value)
+    if "layers" in axes and ("nodes" in axes or "depth" in axes):
+        raise SweepError("give either layers or nodes/depth, not both")
+    if "depth" in axes and "nodes" not in axes:
+        raise SweepError("depth needs nodes: give the hidden layer width(s) with nodes")
+    if "data" in axes and "dataset" in axes:
+        raise SweepError("give either dataset or data, not both")
+    axes.setdefault("val_split", [DEFAULT_VAL_SPLIT])
+    if 0.0 in axes["val_split"]:
+        raise SweepError("val_split must be above 0: a sweep selects the best configuration on validation data")
+
+    sizes = [len(v) for v in axes.values()]
+    total = math.prod(sizes)
+    if random is None:
+        indices = range(total)
+    else:
+        indices = sorted(_sample(total, random, seed))
+    configurations = [_configuration(axes, i, seed) for i in indices]
+    return Plan(axes, seed, metric, configurations, total)
+
+
+def _sample(total: int, n: int, seed: int) -> list[int]:
+    """``n`` distinct grid indices (all of them if the grid is smaller), drawn from ``seed``."""
+    if n >= total:
+        return list(range(total))
+    rng = np.random.RandomState(seed)
+    if total <= 10_000_000:
+        return [int(i) for i in rng.choice(total, size=n, replace=False)]
+    picked: dict[int, None] = {}
+    while len(picked) < n:  # a huge grid: draw until n distinct (collisions are rare)
+        picked.setdefault(int(rng.randint(0, total, dtype=np.int64)), None)
+    return list(picked)
+
+
+def _configuration(axes: dict[str, list], index: int, sweep_seed: int) -> Configuration:
+    chosen: dict[str, Any] = {}
+    rest = index
+    for key in reversed(axes):  # mixed radix, the last key fastest (as itertools.product)
+        rest, i = divmod(rest, len(axes[key]))
+        chosen[key] = axes[key][i]
+    chosen = {k: chosen[k] for k in axes}
+    params = {k: chosen[k] for k, v in axes.items() if len(v) > 1}
+
+    fields_: dict[str, Any] = {}
+    hyperparams = {}
+    for key, value in chosen.items():
+        if key in HYPERPARAMS:
+            hyperparams[key] = value
+        elif key not in ("nodes", "depth"):
+            fields_[key] = value
+    if "nodes" in chosen:
+        fields_["layers"] = (chosen["nodes"],) * chosen.get("depth", 1)
+    if fields_.get("data"):
+        # Workers may run in another folder (or on another machine with the same paths).
+        fields_["data"] = str(Path(fields_["data"]).expanduser().resolve())
+    try:
+        config = TrainConfig(**fields_, hyperparams=hyperparams, data_seed=sweep_seed).validate()
+    except ValueError as e:
+        where = f" ({format_params(params)})" if params else ""
+        raise SweepError(f"{' '.join(str(e).split())}{where}") from None
+    as_dict = config.to_dict()
+    seed = config_seed(sweep_seed, as_dict)
+    as_dict["seed"] = seed
+    return Configuration(index, params, as_dict, seed)
+
+
+# --- one configuration (runs in a worker) ------------------------------------------------------------
+
+
+def run_configuration(config: dict, report: Callable[[dict], None] | None = None,
+                      should_stop: Callable[[], bool] | None = None) -> dict:
+    """Train one configuration to the end; return a plain, picklable result dict.
+
+    ``report`` gets each evaluation (epoch, train/val loss and accuracy) as it happens;
+    ``should_stop`` is asked after each one and ends the run as ``cancelled`` when true.
+    """
+    t0 = time.perf_counter()
+    try:
+        trainer = Trainer(TrainConfig.from_dict(config))
+        t0 = time.perf_counter()  # seconds count the training, not loading the data
+        history: list[dict] = []
+        status = "ok"
+        for event in trainer.events():
+            if isinstance(event, ev.Evaluation):
+                point = {"epoch": event.epoch, "iteration": event.iteration,
+                         "train_loss": event.train_loss, "train_accuracy": event.train_accuracy,
+                         "val_loss": event.val_loss, "val_accuracy": event.val_accuracy}
+                history.append(point)
+                if report is not None:
+                    report(point)
+                if should_stop is not None and should_stop():
+                    return {"status": "cancelled", "history": history, "seconds": time.perf_counter() - t0}
+            elif isinstance(event, ev.Diverged):
+                status = "diverged"
+        s = trainer.summary()
+        summary = {k: s[k] for k in ("val_loss", "val_accuracy", "train_loss", "train_accuracy",
+                                      "test_accuracy", "epochs", "iterations")}
+        return {"status": status, "summary": summary, "history": history,
+                "weights": trainer.net.params.copy(), "seconds": time.perf_counter() - t0}
+    except Exception as e:  # noqa: BLE001 - a failed configuration must not end the sweep
+        return {"status": "failed", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
+                "history": [], "seconds": time.perf_counter() - t0}
+
+
+_threads_limited = False
+
+
+def limit_blas_threads() -> None:
+    """One BLAS/OpenMP thread in this process (a worker): parallelism comes from the workers."""
+    global _threads_limited
+    if not _threads_limited:
+        from threadpoolctl import threadpool_limits  # comes with scikit-learn
+
+        threadpool_limits(1)
+        _threads_limited = True
+
+
+# --- results --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    index: int
+    params: dict
+    seed: int
+    status: str  # ok | diverged | failed | cancelled
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    train_loss: float | None = None
+    train_accuracy: float | None = None
+    epochs: float | None = None
+    seconds: float = 0.0
+    history: list[dict] = field(default_factory=list)
+    error: str | None = None
+    weights: Any = None  # the final weights (NumPy), when they came back in this session
+    attempts: int = 1
+
+    def score(self, metric: str) -> float:
+        """Smaller is better; failed, cancelled or non-finite results score inf."""
+        value = getattr(self, metric)
+        if self.status not in DONE or value is None or not math.isfinite(value):
+            return math.inf
+        return value if METRICS[metric] == "min" else -value
+
+    def csv_row(self, varying: list[str]) -> list[str]:
+        return [str(self.index), *(_show(self.params[k]) for k in varying),
+                *(_num(getattr(self, k)) for k in CSV_RESULTS[:4]), _num(self.epochs),
+                f"{self.seconds:.3f}", self.status, str(self.seed)]
+
+    def record(self) -> dict:
+        """The JSON-lines record: the result with its history (no weights)."""
+        return _finite({"index": self.index, "params": {k: list(v) if isinstance(v, tuple) else v
+                                                         for k, v in self.params.items()},
+                        "seed": self.seed, "status": self.status, "val_loss": self.val_loss,
+                        "val_accuracy": self.val_accuracy, "train_loss": self.train_loss,
+                        "train_accuracy": self.train_accuracy, "epochs": self.epochs,
+                        "seconds": self.seconds, "error": self.error, "history": self.history})
+
+
+def ranking(results, metric: str) -> list[Result]:
+    """Best first; ties broken by configuration index (lowest first)."""
+    return sorted(results, key=lambda r: (r.score(metric), r.index))
+
+
+def _num(x) -> str:
+    return "" if x is None else repr(float(x))
+
+
+def _finite(value):
+    """NaN and infinities as null, so every line is standard JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def history_path_for(out) -> Path:
+    """The default JSON-lines history file next to ``out``: results.csv -> results.jsonl."""
+    out = Path(out)
+    return out.with_suffix(".jsonl") if out.suffix else out.with_name(out.name + ".jsonl")
+
+
+class ResultsFiles:
+    """The CSV table (one row per configuration) and the JSON-lines histories, both appended to
+    and flushed per result, so an interrupted sweep loses nothing."""
+
+    def __init__(self, plan: Plan, out, history=None, resume: bool = False):
+        self.plan = plan
+        self.out = Path(out)
+        self.history = Path(history) if history is not None else history_path_for(self.out)
+        self.previous: dict[int, Result] = {}
+        from .atomic import check_writable
+
+        for path in (self.out, self.history):
+            problem = check_writable(path)
+            if problem:
+                raise SweepError(problem)
+        if self.out == self.history:
+            raise SweepError(f"the results table and the histories would both be {self.out}; give other names")
+        if not resume:
+            for path in (self.out, self.history):
+                if path.exists():
+                    raise SweepError(f"{path} already exists; add --resume to continue that sweep, "
+                                     "or give another --out")
+        elif self.out.exists():
+            self.previous = self._read_previous()
+            self._rewrite()
+
+    def _read_previous(self) -> dict[int, Result]:
+        by_index = {c.index: c for c in self.plan.configurations}
+        columns = self.plan.columns
+        with open(self.out, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        if not rows:
+            return {}
+        if rows[0] != columns:
+            raise SweepError(f"{self.out} has the columns {','.join(rows[0])}, but this sweep writes "
+                             f"{','.join(columns)}; --resume needs the same grid, or give another --out")
+        done: dict[int, Result] = {}
+        n = len(columns)
+        for row in rows[1:]:
+            if len(row) != n:
+                continue  # a line cut short by an interruption
+            try:
+                index = int(row[0])
+            except ValueError:
+                continue
+            c = by_index.get(index)
+            if c is None:
+                if 0 <= index < self.plan.total:
+                    continue  # not drawn by this --random: keep the row, do not count it
+                raise SweepError(f"{self.out}: configuration {index} is not in this grid; "
+                                 "--resume needs the same grid, or give another --out")
+            record = dict(zip(columns, row))
+            if str(c.seed) != record["seed"] or any(_show(c.params[k]) != record[k] for k in self.plan.varying):
+                raise SweepError(f"{self.out}: configuration {index} was run with other options or another "
+                                 "seed; --resume needs the same command, or give another --out")
+            if record["status"] not in DONE:
+                done.pop(index, None)
+                continue
+            floats = {k: (float(record[k]) if record[k] else None) for k in CSV_RESULTS[:5]}
+            done[index] = Result(index, c.params, c.seed, record["status"], seconds=float(record["seconds"] or 0),
+                                 **floats)
+        histories = self._read_histories()
+        for index, result in done.items():
+            result.history = histories.get(index, [])
+        return done
+
+    def _read_histories(self) -> dict[int, list]:
+        out: dict[int, list] = {}
+        if not self.history.exists():
+            return out
+        with open(self.history, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                    out[int(record["index"])] = record.get("history") or []
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by an interruption
+        return out
+
+    def _rewrite(self) -> None:
+        """Rewrite both files with only the complete results kept, before appending more."""
+        from .atomic import atomic_write
+
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(self.plan.columns)
+        for index in sorted(self.previous):
+            w.writerow(self.previous[index].csv_row(self.plan.varying))
+        atomic_write(self.out, buf.getvalue().encode())
+        lines = "".join(json.dumps(self.previous[i].record()) + "\n" for i in sorted(self.previous))
+        atomic_write(self.history, lines.encode())
+
+    def open(self) -> None:
+        new = not self.out.exists() or self.out.stat().st_size == 0
+        self._csv = open(self.out, "a", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._csv, lineterminator="\n")
+        if new:
+            self._writer.writerow(self.plan.columns)
+            self._csv.flush()
+        self._jsonl = open(self.history, "a", encoding="utf-8")
+
+    def append(self, result: Result) -> None:
+        self._writer.writerow(result.csv_row(self.plan.varying))
+        self._jsonl.write(json.dumps(result.record()) + "\n")
+        for f in (self._csv, self._jsonl):
+            f.flush()
+            os.fsync(f.fileno())
+
+    def close(self) -> None:
+        for name in ("_csv", "_jsonl"):
+            f = getattr(self, name, None)
+            if f is not None:
+                f.close()
+
+
+# --- events for front ends -------------------------------------------------------------------------
+
+
+@dataclass
+class SweepEvent:
+    pass
+
+
+@dataclass
+class SweepStarted(SweepEvent):
+    total: int  # configurations in this sweep (after --random)
+    todo: int  # still to run (the others came from --resume)
+    backend: str  # e.g. "2 local worker processes"
+    capacity: int
+
+
+@dataclass
+class ConfigSubmitted(SweepEvent):
+    index: int
+    attempt: int
+
+
+@dataclass
+class ConfigRunning(SweepEvent):
+    """A worker started the configuration (``pid`` of the worker process, ``host`` where known)."""
+
+    index: int
+    attempt: int
+    pid: int | None
+    host: str | None = None
+
+
+@dataclass
+class ConfigProgress(SweepEvent):
+    index: int
+    attempt: int
+    point: dict  # epoch, iteration, train/val loss and accuracy
+
+
+@dataclass
+class ConfigFinished(SweepEvent):
+    result: Result
+    best: Result | None  # the best so far, after this one
+
+
+@dataclass
+class ConfigRetried(SweepEvent):
+    index: int
+    attempt: int  # the attempt that is starting now (1 = the first retry)
+    reason: str
+
+
+@dataclass
+class SweepPaused(SweepEvent):
+    paused: bool
+
+
+@dataclass
+class SweepFinished(SweepEvent):
+    results: list[Result]  # ranked, best first
+    interrupted: bool
+
+
+# --- backends ------------------------------------------------------------------------------------
+#
+# A backend runs configurations somewhere and reports messages, each a tuple:
+#   ("running", index, attempt, pid, host)   ("progress", index, attempt, point)
+#   ("done", index, attempt, result dict)    ("lost", index, attempt, reason)
+#   ("cancelled", index, attempt)
+
+
+class InlineBackend:
+    """Runs each configuration in this process, one at a time (tests, debugging)."""
+
+    description = "in-process"
+
+    def __init__(self):
+        self.capacity = 1
+        self._queue: collections.deque = collections.deque()
+
+    def submit(self, c: Configuration, attempt: int, live: bool) -> None:
+        self._queue.append((c, attempt, live))
+
+    def cancel(self, index: int) -> bool:
+        return False
+
+    def wait(self, timeout: float) -> list[tuple]:
+        if not self._queue:
+            return []
+        from threadpoolctl import threadpool_limits
+
+        c, attempt, live = self._queue.popleft()
+        messages: list[tuple] = [("running", c.index, attempt, os.getpid(), None)]
+        report = (lambda p: messages.append(("progress", c.index, attempt, p))) if live else None
+        with threadpool_limits(1):
+            result = run_configuration(c.config, report)
+        messages.append(("done", c.index, attempt, result))
+        return messages
+
+    def close(self, terminate: bool = False) -> None:
+        self._queue.clear()
+
+
+def _worker_main(conn) -> None:
+    """A local worker process: run configurations sent over ``conn`` until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep's to handle, not each worker's
+    limit_blas_threads()
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        index, attempt, config, live = task
+        conn.send(("running", index, attempt, os.getpid(), None))
+        report = (lambda p: conn.send(("progress", index, attempt, p))) if live else None
+        conn.send(("done", index, attempt, run_configuration(config, report)))
+
+
+def _context(start_method: str | None):
+    """Worker processes come from a fork server where there is one: it imports the trainer (and
+    scikit-learn, which splitting the data needs) once, and each worker starts as a fork of it
+    in milliseconds, instead of ~1.5 s of imports per spawned worker. Elsewhere: spawn."""
+    if start_method is None:
+        start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":
+        ctx.set_forkserver_preload(["tui_nn.sweep", "sklearn.model_selection"])
+    return ctx
+
+
+class _Worker:
+    def __init__(self, ctx):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="tui-nn-sweep-worker")
+        self.process.start()
+        child.close()
+        self.task: tuple[int, int] | None = None  # (index, attempt) while busy
+        self.cancelled = False
+        self.started = False  # has it ever started a configuration?
+
+
+class LocalPool:
+    """``jobs`` worker processes on this machine, each fed one configuration at a time.
+
+    The pool watches every worker's process: one that dies (killed, out of memory) costs only
+    the configuration it was running, reported as lost; a fresh worker takes its place.
+    Cancelling a running configuration ends its worker the same way.
+    """
+
+    def __init__(self, jobs: int, start_method: str | None = None):
+        self.capacity = jobs
+        self.description = f"{jobs} local worker process{'es' if jobs != 1 else ''}"
+        self._ctx = _context(start_method)
+        # Started now, from the calling thread: a dashboard that starts later redirects stderr,
+        # which multiprocessing's helper processes cannot start with.
+        self._workers: list[_Worker] = [_Worker(self._ctx) for _ in range(jobs)]
+        self._stillborn = 0  # workers in a row that died before starting anything
+
+    def submit(self, c: Configuration, attempt: int, live: bool) -> None:
+        worker = next((w for w in self._workers if w.task is None), None)
+        if worker is None:
+            worker = _Worker(self._ctx)
+            self._workers.append(worker)
+        worker.task = (c.index, attempt)
+        worker.conn.send((c.index, attempt, c.config, live))
+
+    def cancel(self, index: int) -> bool:
+        for w in self._workers:
+            if w.task is not None and w.task[0] == index:
+                w.cancelled = True
+                w.process.kill()
+                return True
+        return False
+
+    def wait(self, timeout: float) -> list[tuple]:
+        busy = [w for w in self._workers if w.task is not None]
+        if not busy:
+            return []
+        ready = set(wait_for_connections([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout))
+        messages: list[tuple] = []
+        for w in busy:
+            if w.conn in ready or w.process.sentinel in ready:
+                messages += self._read(w)
+        return messages
+
+    def _read(self, w: _Worker) -> list[tuple]:
+        messages = []
+        try:
+            while w.conn.poll():
+                msg = w.conn.recv()
+                messages.append(msg)
+                if msg[0] == "running":
+                    w.started = True
+                    self._stillborn = 0
+                elif msg[0] == "done":
+                    w.task = None
+        except (EOFError, OSError):
+            pass  # the worker is gone; what it sent before is above
+        if w.task is not None and not w.process.is_alive():
+            index, attempt = w.task
+            w.process.join()
+            if w.cancelled:
+                messages.append(("cancelled", index, attempt))
+            else:
+                messages.append(("lost", index, attempt,
+                                 f"worker process {w.process.pid} died (exit code {w.process.exitcode})"))
+            w.conn.close()
+            self._workers.remove(w)
+            if not w.started and not w.cancelled:
+                self._stillborn += 1
+                if self._stillborn >= 3:
+                    raise SweepError(f"worker processes exit before they start (exit code {w.process.exitcode}); "
+                                     "a script that runs a sweep needs `if __name__ == \"__main__\":`")
+        return messages
+
+    def close(self, terminate: bool = False) -> None:
+        for w in self._workers:
+            if terminate or w.task is not None:
+                w.process.kill()
+            else:
+                try:
+                    w.conn.send(None)
+                except OSError:
+                    pass
+        for w in self._workers:
+            w.process.join(5)
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join()
+            w.conn.close()
+        self._workers.clear()
+
+
+def _dask_run(config: dict, index: int, attempt: int, topic: str | None, cancel_event: str | None) -> dict:
+    """The task each Dask worker runs: one configuration, reporting through worker events."""
+    import socket
+
+    from distributed import Event, get_worker
+
+    limit_blas_threads()
+    report = should_stop = None
+    if topic is not None:
+        worker = get_worker()
+        worker.log_event(topic, {"kind": "running", "index": index, "attempt": attempt,
+                                 "pid": os.getpid(), "host": socket.gethostname()})
+
+        def report(point):
+            worker.log_event(topic, {"kind": "progress", "index": index, "attempt": attempt,
+                                     "point": _finite(point)})
+    if cancel_event is not None:
+        event, last = Event(cancel_event), [time.monotonic()]
+
+        def should_stop():  # ask the scheduler at most once a second
+            if time.monotonic() - last[0] < 1.0:
+                return False
+            last[0] = time.monotonic()
+            return event.is_set()
+    return run_configuration(config, report, should_stop)
+
+
+class DaskBackend:
+    """Configurations as Dask tasks: one ``Client.submit`` per configuration.
+
+    ``address`` is a scheduler (``tcp://host:8786``) or ``"local"`` for a ``LocalCluster`` of
+    ``jobs`` single-threaded worker processes on the loopback interface. A worker that dies
+    takes its running task with it; the scheduler reruns the task elsewhere (up to its
+    ``allowed-failures``), and ``retries`` reruns a task that raised.
+    """
+
+    def __init__(self, address: str, jobs: int, retries: int = DEFAULT_RETRIES, connect_timeout: float = 3.0):
+        # Deferred: dask.distributed costs ~1 s to import; only --scheduler needs it.
+        import logging
+
+        from distributed import Client, LocalCluster
+
+        self.retries = retries
+        self.cluster = None
+        if address == "local":
+            import dask
+
+            for name in ("distributed", "distributed.nanny", "distributed.scheduler"):
+                logging.getLogger(name).setLevel(logging.ERROR)  # no chatter when a worker is killed
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                # Workers forked from a server that has imported distributed and NumPy start in
+                # a fraction of the time spawned ones take (a documented Dask setting).
+                dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
+            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", dashboard_address=None)
+            self.client = Client(self.cluster)
+            self.description = f"a local Dask cluster of {jobs} worker process{'es' if jobs != 1 else ''}"
+        else:
+            try:
+                self.client = Client(address, timeout=connect_timeout)
+            except (OSError, TimeoutError, ValueError) as e:
+                raise SweepError(f"cannot reach the Dask scheduler at {address} ({' '.join(str(e).split())[:160]}); "
+                                 "start one with `dask scheduler`, or check the address") from None
+            self.description = f"the Dask cluster at {address}"
+        self.token = uuid.uuid4().hex[:8]
+        self.topic = f"tui-nn-sweep-{self.token}"
+        self._inbox: queue.Queue = queue.Queue()
+        self._futures: dict[int, Any] = {}
+        self._live = False
+        self._capacity, self._capacity_at = 1, -math.inf
+
+    @property
+    def capacity(self) -> int:
+        """Worker threads in the cluster (asked again at most once a second: workers come and go)."""
+        now = time.monotonic()
+        if now - self._capacity_at > 1.0:
+            self._capacity = max(1, sum(self.client.nthreads().values()))
+            self._capacity_at = now
+        return self._capacity
+
+    def _on_event(self, event) -> None:
+        _, msg = event
+        if msg.get("kind") == "running":
+            self._inbox.put(("running", msg["index"], msg["attempt"], msg["pid"], msg["host"]))
+        else:
+            self._inbox.put(("progress", msg["index"], msg["attempt"], msg["point"]))
+
+    def submit(self, c: Configuration, attempt: int, live: bool) -> None:
+        if live and not self._live:
+            self.client.subscribe_topic(self.topic, self._on_event)
+            self._live = True
+        cancel = f"{self.topic}-cancel-{c.index}" if live else None
+        future = self.client.submit(_dask_run, c.config, c.index, attempt, self.topic if live else None, cancel,
+                                    key=f"tui-nn-sweep-{self.token}-{c.index}-{attempt}", pure=False,
+                                    retries=self.retries)
+        self._futures[c.index] = future
+        # Completions come back through the inbox, with progress events, so the sweep also hears
+        # UI commands while it waits; as_completed would block until a task finishes.
+        future.add_done_callback(lambda f, i=c.index, a=attempt: self._inbox.put(("future", i, a, f)))
+
+    def cancel(self, index: int) -> bool:
+        future = self._futures.get(index)
+        if future is None:
+            return False
+        if self._live:
+            from distributed import Event
+
+            Event(f"{self.topic}-cancel-{index}", client=self.client).set()
+        future.cancel()
+        return True
+
+    def wait(self, timeout: float) -> list[tuple]:
+        try:
+            items = [self._inbox.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                items.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        return [self._translate(item) for item in items]
+
+    def _translate(self, item: tuple) -> tuple:
+        if item[0] != "future":
+            return item
+        from distributed import KilledWorker
+
+        _, index, attempt, future = item
+        self._futures.pop(index, None)
+        if future.status == "finished":
+            return ("done", index, attempt, future.result())
+        if future.status == "cancelled":
+            return ("cancelled", index, attempt)
+        error = future.exception()
+        if isinstance(error, KilledWorker):
+            return ("lost", index, attempt, f"Dask workers died running it ({error})")
+        return ("done", index, attempt, {"status": "failed", "error": f"{type(error).__name__}: {error}",
+                                         "history": [], "seconds": 0.0})
+
+    def close(self, terminate: bool = False) -> None:
+        if self._futures:
+            self.client.cancel(list(self._futures.values()))
+        self._futures.clear()
+        if self.cluster is not None:
+            self.client.shutdown()  # our own cluster: stop scheduler and workers at once
+            self.cluster.close()
+        else:
+            self.client.close()  # someone else's cluster: just leave it
+
+
+def make_backend(scheduler: str | None, jobs: int | None, retries: int = DEFAULT_RETRIES, todo: int | None = None):
+    """The backend the options ask for: a Dask scheduler address, ``"local"``, or local processes
+    (``jobs`` of them, default all cores, but no more than the ``todo`` configurations)."""
+    jobs = jobs or default_jobs()
+    if todo is not None:
+        jobs = max(1, min(jobs, todo))
+    if scheduler == "inline":
+        return InlineBackend()
+    if scheduler:
+        return DaskBackend(scheduler, jobs, retries)
+    return LocalPool(jobs)
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# --- the sweep -----------------------------------------------------------------------------------
+
+
+class Sweep:
+    """Run a plan on a backend, stream results to files, and report events.
+
+    ``run()`` blocks until every configuration has a result, ``stop()`` is called or the
+    process is interrupted; call it from the thread that should do the bookkeeping. ``pause``,
+    ``resume``, ``cancel`` and ``stop`` may be called from any thread.
+    """
+
+    def __init__(self, plan: Plan, backend=None, *, files: ResultsFiles | None = None,
+                 retries: int = DEFAULT_RETRIES, live: bool = False):
+        self.plan = plan
+        self.backend = backend if backend is not None else InlineBackend()
+        self.files = files
+        self.retries = retries
+        self.live = live
+        self.results: dict[int, Result] = dict(files.previous) if files is not None else {}
+        self.running: dict[int, int] = {}  # index -> attempt
+        self.attempts: dict[int, int] = {}
+        self.paused = False
+        self.interrupted = False
+        self._best_weights: tuple[int, Any] | None = None
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()  # guards results/running for readers in other threads
+        self._listeners: list[Callable[[SweepEvent], None]] = []
+
+    # -- commands (any thread) ------------------------------------------------------------------
+    def pause(self) -> None:
+        self._commands.put(("pause",))
+
+    def resume(self) -> None:
+        self._commands.put(("resume",))
+
+    def cancel(self, index: int) -> None:
+        self._commands.put(("cancel", index))
+
+    def stop(self) -> None:
+        self._commands.put(("stop",))
+
+    def subscribe(self, listener: Callable[[SweepEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[SweepEvent], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    # -- state (any thread) ---------------------------------------------------------------------
+    def snapshot(self) -> tuple[dict[int, Result], dict[int, int]]:
+        with self._lock:
+            return dict(self.results), dict(self.running)
+
+    @property
+    def best(self) -> Result | None:
+        with self._lock:
+            ranked = ranking(self.results.values(), self.plan.metric)
+        return ranked[0] if ranked and ranked[0].status in DONE and math.isfinite(
+            ranked[0].score(self.plan.metric)) else None
+
+    def ranked(self) -> list[Result]:
+        with self._lock:
+            return ranking(self.results.values(), self.plan.metric)
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self, on_event: Callable[[SweepEvent], None] | None = None) -> list[Result]:
+        """Run every configuration without a result; return all results, best first."""
+        if on_event is not None:
+            self.subscribe(on_event)
+        pending = collections.deque(c for c in self.plan.configurations if c.index not in self.results)
+        by_index = {c.index: c for c in self.plan.configurations}
+        stopping = False
+        if self.files is not None:
+            self.files.open()
+        try:
+            self._emit(SweepStarted(len(self.plan.configurations), len(pending), self.backend.description,
+                                    self.backend.capacity))
+            while True:
+                stopping = self._apply_commands(pending, block=False) or stopping
+                if stopping:
+                    break
+                while not self.paused and pending and len(self.running) < self.backend.capacity:
+                    c = pending.popleft()
+                    attempt = self.attempts.get(c.index, 0)
+                    with self._lock:
+                        self.running[c.index] = attempt
+                    self.backend.submit(c, attempt, self.live)
+                    self._emit(ConfigSubmitted(c.index, attempt))
+                if not self.running:
+                    if not pending:
+                        break
+                    stopping = self._apply_commands(pending, block=True)  # paused: wait for a command
+                    continue
+                for message in self.backend.wait(0.2):
+                    self._handle(message, pending, by_index)
+        except BaseException:
+            self.interrupted = True
+            self.backend.close(terminate=True)
+            raise
+        finally:
+            if self.files is not None:
+                self.files.close()
+        self.interrupted = stopping and (bool(pending) or bool(self.running))
+        self.backend.close(terminate=stopping)
+        results = self.ranked()
+        self._emit(SweepFinished(results, self.interrupted))
+        return results
+
+    def _apply_commands(self, pending, block: bool) -> bool:
+        """Apply queued commands; True if the sweep should stop."""
+        stop = False
+        while True:
+            try:
+                cmd = self._commands.get(block=block)
+            except queue.Empty:
+                return stop
+            block = False
+            if cmd[0] == "stop":
+                stop = True
+            elif cmd[0] in ("pause", "resume"):
+                if self.paused != (cmd[0] == "pause"):
+                    self.paused = cmd[0] == "pause"
+                    self._emit(SweepPaused(self.paused))
+            elif cmd[0] == "cancel":
+                index = cmd[1]
+                if index in self.running:
+                    if not self.backend.cancel(index):
+                        pass  # the inline backend cannot stop a run midway
+                else:
+                    for c in list(pending):
+                        if c.index == index:
+                            pending.remove(c)
+                            self._finish(Result(c.index, c.params, c.seed, "cancelled", attempts=0))
+
+    def _handle(self, message: tuple, pending, by_index) -> None:
+        kind, index, attempt = message[:3]
+        if self.running.get(index) != attempt:
+            return  # from an attempt that was given up (a retried or cancelled run)
+        c = by_index[index]
+        if kind == "running":
+            self._emit(ConfigRunning(index, attempt, message[3], message[4]))
+        elif kind == "progress":
+            self._emit(ConfigProgress(index, attempt, message[3]))
+        elif kind == "cancelled":
+            self._finish(Result(index, c.params, c.seed, "cancelled", attempts=attempt + 1))
+        elif kind == "lost":
+            reason = message[3]
+            if attempt < self.retries:
+                with self._lock:
+                    del self.running[index]
+                self.attempts[index] = attempt + 1
+                pending.appendleft(c)  # first in line, so the sweep still ends in grid order
+                self._emit(ConfigRetried(index, attempt + 1, reason))
+            else:
+                self._finish(Result(index, c.params, c.seed, "failed", error=reason, attempts=attempt + 1))
+        elif kind == "done":
+            self._finish(self._result(c, message[3], attempt))
+
+    def _result(self, c: Configuration, raw: dict, attempt: int) -> Result:
+        s = raw.get("summary") or {}
+        return Result(c.index, c.params, c.seed, raw["status"], s.get("val_loss"), s.get("val_accuracy"),
+                      s.get("train_loss"), s.get("train_accuracy"), s.get("epochs"), raw.get("seconds", 0.0),
+                      raw.get("history", []), raw.get("error"), raw.get("weights"), attempt + 1)
+
+    def _finish(self, result: Result) -> None:
+        weights, result.weights = result.weights, None
+        with self._lock:
+            self.running.pop(result.index, None)
+            self.results[result.index] = result
+        best = self.best
+        if best is not None and best.index == result.index and weights is not None:
+            self._best_weights = (result.index, weights)
+        if self.files is not None:
+            self.files.append(result)
+        self._emit(ConfigFinished(result, best))
+
+    def _emit(self, event: SweepEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # -- the best model -------------------------------------------------------------------------
+    def best_trainer(self) -> Trainer | None:
+        """A trainer holding the best configuration's final weights.
+
+        They come from the worker when it ran in this session; otherwise (a resumed sweep) the
+        configuration is trained again, which gives the same weights (it is deterministic).
+        """
+        best = self.best
+        if best is None:
+            return None
+        trainer = self.plan.trainer(self.plan.configuration(best.index))
+        if self._best_weights is not None and self._best_weights[0] == best.index:
+            trainer.net.params[...] = self._best_weights[1]
+        else:
+            trainer.run()
+        return trainer
