@@ -1,0 +1,174 @@
+"""`tui-nn sweep`: bad grids refused up front, the headless run and its files, grid files,
+--scheduler local, and a real interrupted-then-resumed sweep in a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from tui_nn.cli import main
+from tui_nn.network import Network
+from tui_nn.sweep import InlineBackend, Sweep, plan_sweep
+
+FLAGS = ["--dataset", "vertical", "--samples", "60", "--nodes", "8,16", "--optimizer", "adam", "--lr", "0.05,0.01",
+         "--batch-size", "32", "--epochs", "40", "--seed", "5"]
+GRID = {"dataset": "vertical", "samples": 60, "nodes": [8, 16], "optimizer": "adam", "lr": [0.05, 0.01],
+        "batch_size": 32, "epochs": 40}
+
+
+def run(*args: str):
+    try:
+        runner = CliRunner(mix_stderr=False)  # click < 8.2
+    except TypeError:
+        runner = CliRunner()  # click >= 8.2 keeps stderr apart by default
+    return runner.invoke(main, ["sweep", *args], prog_name="tui-nn")
+
+
+def read_csv(path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def untimed(rows: list[dict]) -> list[dict]:
+    return sorted(({k: v for k, v in row.items() if k != "seconds"} for row in rows), key=lambda r: int(r["index"]))
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return {r.index: r for r in Sweep(plan_sweep(GRID, seed=5), InlineBackend()).run()}
+
+
+# --- bad input --------------------------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens here once the socket is closed
+
+
+@pytest.mark.parametrize("args, grid, fragment", [
+    (["--lr", ""], None, "--lr: empty list"),
+    (["--dropout", "0,,0.2"], None, "--dropout: empty value"),
+    ([], "lr = []\noptimizer = 'adam'\n", "grid.toml: lr: empty list"),
+    (["--optimizer", "adam", "--lr", "0.01,-0.01"], None, "lr must be in (0"),
+    ([], '{"optimizer": "sgd", "lr": [-1]}', "lr must be in (0"),
+    (["--dropout", "0,1"], None, "dropout must be in [0, 1)"),
+    ([], "dropout = [0.5, 1.5]\n", "dropout must be in [0, 1)"),
+    ([], "learning_rate = [0.01]\n", "grid.toml: unknown option 'learning_rate'; did you mean 'lr'?"),
+    ([], '{"nodes": [8], "activations": ["relu"]}', "unknown option 'activations'; did you mean 'activation'?"),
+    (["--param", "warmup=1,2"], None, "unknown option 'warmup'"),
+    (["--nodes", "8", "--scheduler", "tcp://127.0.0.1:{port}"], None, "cannot reach the Dask scheduler"),
+])
+def test_bad_grids_are_refused_up_front(tmp_path, args, grid, fragment):
+    if grid is not None:
+        path = tmp_path / ("grid.json" if grid.startswith("{") else "grid.toml")
+        path.write_text(grid)
+        args = [*args, "--grid", str(path)]
+    args = [a.format(port=closed_port()) for a in args]
+    out = tmp_path / "results.csv"
+    result = run("--headless", "--out", str(out), *args)
+    assert result.exit_code == 2, result.output + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0], result.stderr
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_existing_results_need_resume(tmp_path):
+    out = tmp_path / "results.csv"
+    out.write_text("index,val_loss\n")
+    result = run("--headless", "--out", str(out), "--nodes", "8")
+    assert result.exit_code == 2 and "already exists; add --resume" in result.stderr
+    assert out.read_text() == "index,val_loss\n"
+
+
+# --- headless runs -----------------------------------------------------------------------------------
+
+
+def test_headless_sweep_prints_lines_table_and_best_and_writes_its_files(tmp_path, reference):
+    out, best = tmp_path / "results.csv", tmp_path / "best.json"
+    result = run("--headless", *FLAGS, "--jobs", "2", "--out", str(out), "--save-best", str(best))
+    assert result.exit_code == 0, result.output + result.stderr
+    text = result.output
+    assert "\r" not in text and "\x1b" not in text  # plain lines in a pipe
+    assert text.startswith("Sweep: 4 configurations over nodes (2) x lr (2) on 2 local worker processes\n")
+    assert sum(line.startswith(("[1/4]", "[2/4]", "[3/4]", "[4/4]")) for line in text.splitlines()) == 4
+    ranked = sorted(reference.values(), key=lambda r: (r.val_loss, r.index))
+    table = text.split("   #  nodes")[1].splitlines()[1:5]
+    assert [int(line.split()[1 if line.startswith("*") else 0]) for line in table] == [r.index for r in ranked]
+    assert table[0].startswith("*")
+    b = ranked[0]
+    assert f"Best: #{b.index} nodes={b.params['nodes']} lr={b.params['lr']!r}: val_loss {b.val_loss:.6g}" in text
+    assert f"Saved its weights to {best}" in text and "Total params:" in text
+
+    rows = read_csv(out)
+    assert len(rows) == 4
+    for row in rows:
+        r = reference[int(row["index"])]
+        assert float(row["val_loss"]) == r.val_loss and float(row["train_accuracy"]) == r.train_accuracy
+    history = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines()]
+    assert {h["index"]: h["history"] for h in history} == {i: r.history for i, r in reference.items()}
+
+    net = Network.load(best)
+    trainer = plan_sweep(GRID, seed=5).trainer(plan_sweep(GRID, seed=5).configurations[b.index])
+    trainer.net.params[...] = net.params
+    assert trainer.metrics(trainer.X_val, trainer.y_val)[0] == pytest.approx(b.val_loss, rel=1e-6)
+
+
+def test_grid_file_gives_the_same_sweep_and_flags_win(tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text('dataset = "vertical"\nsamples = 60\nnodes = [8, 16]\noptimizer = "adam"\n'
+                    'lr = [0.05, 0.01]\nbatch_size = 32\nepochs = 5\nseed = 5\n')
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert run("--headless", *FLAGS, "--jobs", "1", "--out", str(a)).exit_code == 0
+    result = run("--headless", "--grid", str(grid), "--epochs", "40", "--jobs", "1", "--out", str(b))
+    assert result.exit_code == 0, result.stderr
+    assert untimed(read_csv(a)) == untimed(read_csv(b))
+
+
+def test_scheduler_local_gives_the_local_pool_results(tmp_path):
+    a, b = tmp_path / "pool.csv", tmp_path / "dask.csv"
+    assert run("--headless", *FLAGS, "--jobs", "2", "--out", str(a)).exit_code == 0
+    result = run("--headless", *FLAGS, "--jobs", "2", "--scheduler", "local", "--out", str(b))
+    assert result.exit_code == 0, result.stderr
+    assert "on a local Dask cluster of 2 worker processes" in result.output
+    assert untimed(read_csv(a)) == untimed(read_csv(b))
+
+
+def test_interrupted_sweep_resumes_where_it_stopped(tmp_path):
+    """A real `tui-nn sweep` gets Ctrl-C (SIGINT to its process group) after its first result:
+    it exits 130 keeping what finished, and --resume runs only the rest."""
+    out = tmp_path / "results.csv"
+    args = [sys.executable, "-m", "tui_nn", "sweep", *FLAGS, "--epochs", "150", "--jobs", "1", "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, cwd=tmp_path)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("[1/4]"):
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stdout + stderr
+    assert "Interrupted: 1 of 4 configurations done" in stdout and "--resume" in stdout
+    assert "Traceback" not in stderr
+    first = read_csv(out)
+    assert len(first) == 1
+
+    done = subprocess.run([*args, "--resume"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 already in" in done.stdout
+    assert sum(line.startswith("[") for line in done.stdout.splitlines()) == 3  # [2/4] .. [4/4]
+    rows = read_csv(out)
+    assert len(rows) == 4 and rows[0] == first[0]
+    plan = plan_sweep({**GRID, "epochs": 150}, seed=5)
+    expected = {r.index: r.val_loss for r in Sweep(plan, InlineBackend()).run()}
+    assert {int(r["index"]): float(r["val_loss"]) for r in rows} == expected

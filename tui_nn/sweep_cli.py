@@ -1,0 +1,374 @@
+"""``tui-nn sweep``: train one network per point of a hyperparameter grid and keep the best.
+
+Registered on the ``tui-nn`` group at the end of ``tui_nn/cli.py``; import it through
+``tui_nn.cli`` (this module takes the shared data options from there). Like ``cli.py``, it
+imports only click and the standard library at the top: the sweep core (NumPy, the trainer),
+Dask and Textual load inside the command.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+import time
+
+import click
+
+from .cli import HYPER_OPTIONS, DataSource, InputError, data_options
+
+METRIC_CHOICES = ("val_loss", "val_accuracy")
+# Flags whose value is a comma-separated list of candidates, in the order they expand
+# (the last varying one fastest); (option, grid key, help).
+LIST_OPTIONS = (
+    ("--nodes", "nodes", "Hidden layer widths to try, e.g. 16,32,64."),
+    ("--depth", "depth", "Numbers of hidden layers to try (each --nodes wide) [default: 1]."),
+    ("--activation", "activation", "Hidden activations to try: relu, sigmoid, tanh, linear."),
+    ("--dropout", "dropout", "Dropout rates to try, each in [0, 1)."),
+    ("--init", "init", "Weight initialisations to try: nnfs, he, glorot."),
+    ("--optimizer", "optimizer", "Optimizers to try [default: hill-climb]; see `tui-nn train --help`."),
+    *((opt, name, f"Values to try: {text[0].lower()}{text[1:]}") for opt, name, text in HYPER_OPTIONS),
+    ("--batch-size", "batch_size", "Mini-batch sizes to try; 0 = full batch."),
+    ("--epochs", "epochs", "Epoch counts to try."),
+    ("--iterations", "iterations", "Iteration counts to try (instead of --epochs)."),
+)
+
+
+def _list_options(f):
+    for option, name, text in reversed(LIST_OPTIONS):
+        f = click.option(option, name, metavar="LIST", help=text)(f)
+    return f
+
+
+@click.command()
+@click.option("--grid", "grid_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Grid file (TOML or JSON): any train option or hyperparameter, a list to try several values.")
+@_list_options
+@click.option("--param", "params", multiple=True, metavar="NAME=LIST",
+              help="Any other option or hyperparameter, e.g. --param beta1=0.9,0.99 "
+                   "(layers take ';' between candidates: --param 'layers=64,64;128').")
+@data_options
+@click.option("--val-split", type=click.FloatRange(0, 1, min_open=True, max_open=True), metavar="F",
+              help="Fraction held out to pick the best configuration [default: 0.2].")
+@click.option("--test-split", type=click.FloatRange(0, 1, max_open=True), metavar="F",
+              help="Fraction held out for a final test accuracy [default: 0].")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), metavar="N",
+              help="Sweep seed: the data split, each configuration's seed and --random [default: 0].")
+@click.option("--random", "sample", type=click.IntRange(min=1), metavar="N",
+              help="Train N configurations drawn from the grid (by the seed) instead of all of them.")
+@click.option("--metric", type=click.Choice(METRIC_CHOICES), default="val_loss", show_default=True,
+              help="What picks the best configuration (ties: the lowest configuration number).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",
+              help="Configurations trained at once (worker processes) [default: all cores].")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run on a Dask cluster: tcp://HOST:PORT of its scheduler, or `local` for a local one.")
+@click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+              help="Extra attempts for a configuration whose worker dies.")
+@click.option("--out", default="results.csv", show_default=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Results table, one row per configuration, appended as they finish.")
+@click.option("--history", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Each run's per-epoch history as JSON lines [default: --out with .jsonl].")
+@click.option("--resume", is_flag=True, help="Continue the sweep in --out: skip the configurations it has.")
+@click.option("--save-best", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Save the best model's weights to FILE (.json readable, .npz exact).")
+@click.option("--headless", is_flag=True, help="No dashboard: a progress bar (plain lines in a pipe), then the table.")
+def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sample, metric, jobs, scheduler,
+          retries, out, history, resume, save_best, headless, **lists) -> None:
+    """Train the same network over a grid of hyperparameters and keep the best.
+
+    \b
+    tui-nn sweep --data magic04.data --nodes 16,32,64 --depth 2 --dropout 0,0.2 \\
+        --lr 0.01,0.005,0.001 --batch-size 32,64,128 --optimizer adam --epochs 100
+
+    Every configuration gets the same data split and a seed of its own derived from --seed,
+    so results do not depend on --jobs or the cluster. Results stream into --out as they
+    finish; --resume skips the configurations already there.
+
+    \b
+    Exit status: 0 done, 1 no configuration succeeded, 2 bad input, 130 interrupted.
+    """
+    # Deferred: the sweep core brings in NumPy and the trainer (~0.2 s; scikit-learn ~0.7 s
+    # once data is split). Dask (~1 s) loads only with --scheduler, Textual only for the dashboard.
+    from .atomic import check_writable
+    from .sweep import ResultsFiles, Sweep, SweepError, load_grid_file, make_backend, plan_sweep
+
+    values = load_grid_file(grid_file) if grid_file else {}
+    file_seed = values.pop("seed", None)
+    _add_flags(values, lists, params, source, val_split, test_split)
+    sweep_seed = seed if seed is not None else (file_seed if file_seed is not None else 0)
+    if not isinstance(sweep_seed, int) or isinstance(sweep_seed, bool) or not 0 <= sweep_seed < 2**32:
+        raise SweepError(f"grid file {grid_file}: seed must be an integer in [0, 2**32), got {sweep_seed!r}")
+    plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric)
+    _check_data(plan)
+    if save_best is not None:
+        problem = check_writable(save_best)
+        if problem:
+            raise InputError(f"--save-best: {problem}")
+        if not save_best.endswith((".json", ".npz")):
+            raise InputError(f"--save-best {save_best}: use a .json (readable) or .npz (exact) file name")
+    files = ResultsFiles(plan, out, history, resume=resume)
+    interactive = not headless and sys.stdout.isatty() and sys.stdin.isatty()
+    if not headless and not interactive:
+        click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
+    backend = make_backend(scheduler, jobs, retries, todo=len(plan.configurations) - len(files.previous))
+    run = Sweep(plan, backend, files=files, retries=retries, live=interactive)
+
+    if interactive:
+        raise SystemExit(_dashboard(run, save_best))
+    raise SystemExit(_headless(run, save_best))
+
+
+def _add_flags(values: dict, lists: dict, params, source: DataSource, val_split, test_split) -> None:
+    """Put the options given on the command line into the grid values (they win over the file)."""
+    from .sweep import SweepError
+
+    if source.explicit or not any(k in values for k in ("dataset", "data")):
+        for key in ("dataset", "data", "label", "samples", "classes"):
+            values.pop(key, None)
+        if source.path is not None:
+            values["data"] = source.path
+            if source.label is not None:
+                values["label"] = source.label
+        else:
+            values["dataset"] = source.dataset
+            for key in ("samples", "classes"):
+                if getattr(source, key) is not None:
+                    values[key] = getattr(source, key)
+    if source.task is not None:
+        values["task"] = source.task
+    for _, name, _ in LIST_OPTIONS:
+        text = lists.get(name)
+        if text is not None:
+            values[name] = _split(f"--{name.replace('_', '-')}", text, ",")
+    for item in params:
+        name, eq, text = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not eq or not name:
+            raise SweepError(f"--param {item}: give NAME=VALUES, e.g. --param beta1=0.9,0.99")
+        values[name] = _split(f"--param {name}", text, ";" if name == "layers" else ",")
+    if val_split is not None:
+        values["val_split"] = val_split
+    if test_split is not None:
+        values["test_split"] = test_split
+
+
+def _split(option: str, text: str, sep: str) -> list[str]:
+    from .sweep import SweepError
+
+    if not text.strip():
+        raise SweepError(f"{option}: empty list; give at least one value")
+    parts = [p.strip() for p in text.split(sep)]
+    if any(not p for p in parts):
+        raise SweepError(f"{option}: empty value in {text!r}; separate values with '{sep}'")
+    return parts
+
+
+def _check_data(plan) -> None:
+    """Load each distinct data source once, so a bad file or split fails before any worker starts."""
+    keys = ("dataset", "data", "label", "task", "samples", "classes", "val_split", "test_split", "standardize")
+    seen = set()
+    for c in plan.configurations:
+        data = tuple(str(c.config.get(k)) for k in keys)
+        if data not in seen:
+            seen.add(data)
+            plan.trainer(c)
+
+
+# --- headless --------------------------------------------------------------------------------------
+
+
+class _Report:
+    """What a headless sweep prints: a bar on a terminal, one line per result otherwise."""
+
+    def __init__(self, run, stream=None):
+        self.run = run
+        self.stream = stream or sys.stdout
+        self.tty = _isatty(self.stream)
+        self.done = self.total = 0
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+        self.bar_shown = False
+
+    def __call__(self, event) -> None:
+        from . import sweep as sw
+
+        if isinstance(event, sw.SweepStarted):
+            self.total, self.done = event.total, event.total - event.todo
+            plan = self.run.plan
+            axes = " x ".join(f"{k} ({len(plan.axes[k])})" for k in plan.varying) or "one configuration"
+            resumed = f", {self.done} already in {self.run.files.out}" if self.done and self.run.files else ""
+            self._line(f"Sweep: {event.total} configurations over {axes} on {event.backend}{resumed}")
+            if self.run.files is not None:
+                self._line(f"Results: {self.run.files.out}  histories: {self.run.files.history}")
+        elif isinstance(event, sw.ConfigFinished):
+            self.done += 1
+            if not self.tty:
+                r = event.result
+                self._line(f"[{self.done}/{self.total}] #{r.index} {sw.format_params(r.params)}: "
+                           f"{_outcome(r)} ({r.seconds:.1f} s)")
+        elif isinstance(event, sw.ConfigRetried):
+            self._line(f"#{event.index}: {event.reason}; retrying (attempt {event.attempt + 1})")
+        if self.tty:
+            self._bar(force=not isinstance(event, sw.ConfigProgress))
+
+    def _line(self, text: str) -> None:
+        self.clear()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _bar(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        frac = self.done / self.total if self.total else 1.0
+        width = 24
+        bar = "█" * int(frac * width) + "·" * (width - int(frac * width))
+        best, metric = self.run.best, self.run.plan.metric
+        best_text = f"best #{best.index} {metric} {getattr(best, metric):.6g}" if best else ""
+        line = (f"\r{bar} {self.done}/{self.total}  running {len(self.run.running)}  {best_text}"
+                f"  {_clock(now - self.t0)}")
+        self.stream.write(line[: shutil.get_terminal_size().columns + 1] + "\x1b[K")
+        self.stream.flush()
+        self.bar_shown = True
+
+    def clear(self) -> None:
+        if self.bar_shown:
+            self.stream.write("\r\x1b[K")
+            self.bar_shown = False
+
+
+def _headless(run, save_best) -> int:
+    import signal
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    report = _Report(run)
+    old = signal.signal(signal.SIGTERM, terminate)
+    try:
+        results = run.run(report)
+    except KeyboardInterrupt:
+        report.clear()
+        done = sum(1 for r in run.results.values() if r.status in ("ok", "diverged"))
+        where = f" ({run.files.out})" if run.files else ""
+        click.echo(f"Interrupted: {done} of {len(run.plan.configurations)} configurations done{where}; "
+                   "run the same command with --resume to continue.")
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    report.clear()
+    click.echo(_final_table(results, run.plan))
+    return _finish(run, results, save_best)
+
+
+def _finish(run, results, save_best) -> int:
+    for r in results:
+        if r.status == "failed":
+            click.echo(f"#{r.index} failed: {r.error}")
+    best = run.best
+    if best is None:
+        click.echo("No configuration finished with a finite validation score.")
+        return 1
+    from .sweep import format_params
+
+    metric = run.plan.metric
+    click.echo(f"\nBest: #{best.index} {format_params(best.params)}: {metric} {getattr(best, metric):.6g}")
+    if save_best is not None:
+        trainer = run.best_trainer()
+        trainer.net.save(save_best)
+        click.echo(f"Saved its weights to {save_best}")
+        net = trainer.net
+    else:
+        net = run.plan.trainer(run.plan.configuration(best.index)).net
+    click.echo(net.summary())
+    return 0
+
+
+def _final_table(results, plan, limit: int = 20) -> str:
+    from .sweep import _show
+
+    header = ("", "#", *plan.varying, "val_loss", "val_acc", "train_loss", "train_acc", "epochs", "seconds", "status")
+    rows = [header]
+    best_index = results[0].index if results and math.isfinite(results[0].score(plan.metric)) else None
+    for r in results[:limit]:
+        rows.append(("*" if r.index == best_index else "", str(r.index), *(_show(r.params[k]) for k in plan.varying),
+                     _fmt(r.val_loss), _fmt(r.val_accuracy, 4), _fmt(r.train_loss), _fmt(r.train_accuracy, 4),
+                     _fmt(r.epochs, 4), f"{r.seconds:.1f}", r.status))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.rjust(w) if i >= 1 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             .rstrip() for row in rows]
+    if len(results) > limit:
+        lines.append(f"... and {len(results) - limit} more")
+    return "\n".join(lines)
+
+
+def _outcome(r) -> str:
+    if r.status in ("ok", "diverged"):
+        text = f"val_loss {_fmt(r.val_loss)}  val_accuracy {_fmt(r.val_accuracy, 4)}"
+        return text if r.status == "ok" else text + "  (diverged)"
+    return r.status + (f": {r.error}" if r.error else "")
+
+
+def _fmt(x, digits: int = 6) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.{digits}g}" if math.isfinite(x) else str(x)
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+# --- dashboard -------------------------------------------------------------------------------------
+
+
+def _dashboard(run, save_best) -> int:
+    """The live sweep dashboard; the sweep itself runs in a thread of its own."""
+    import threading
+
+    # Deferred: Textual and plotext cost ~0.3 s to import.
+    from .tui.sweep_app import SweepApp
+
+    outcome: dict = {}
+
+    def drive():
+        try:
+            outcome["results"] = run.run()
+        except BaseException as e:  # noqa: BLE001 - reported after the dashboard closes
+            outcome["error"] = e
+
+    thread = threading.Thread(target=drive, name="tui-nn-sweep", daemon=True)
+    thread.start()
+    while True:
+        app = SweepApp(run)
+        action = app.run()
+        if action is None or action[0] != "open":
+            break
+        _open_training_dashboard(run, action[1])
+    if thread.is_alive():
+        run.stop()
+        thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    results = run.ranked()
+    click.echo(_final_table(results, run.plan))
+    if run.interrupted:
+        click.echo(f"Stopped: run the same command with --resume to continue ({run.files.out}).")
+        return 130
+    return _finish(run, results, save_best)
+
+
+def _open_training_dashboard(run, index: int) -> None:
+    from .tui.app import create_app
+
+    create_app(run.plan.trainer(run.plan.configuration(index)), paused=True).run()
