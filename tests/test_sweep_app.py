@@ -1,0 +1,102 @@
+"""The sweep dashboard: leaderboard order and highlight, the selected configuration's curves,
+and the keys (pause/resume submissions, cancel the selected run, open the best)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from textual.widgets import DataTable, Static
+
+from tui_nn.sweep import (ConfigProgress, InlineBackend, LocalPool, SweepFinished, SweepPaused, Sweep,
+                          plan_sweep)
+from tui_nn.tui.sweep_app import CurvesChart, SweepApp
+
+GRID = {"dataset": "vertical", "samples": 60, "nodes": [8, 16], "optimizer": "adam", "lr": [0.05, 0.01],
+        "batch_size": 32, "epochs": 40}
+
+
+def when(sweep: Sweep, test) -> threading.Event:
+    """An event set the first time the sweep emits an event for which ``test`` is true."""
+    flag = threading.Event()
+    sweep.subscribe(lambda e: flag.set() if test(e) else None)
+    return flag
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    app.flush()
+    await pilot.pause()
+
+
+def table_rows(app) -> list[list[str]]:
+    table = app.query_one(DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def test_leaderboard_pause_curves_and_open_best():
+    asyncio.run(leaderboard_pause_curves_and_open_best())
+
+
+async def leaderboard_pause_curves_and_open_best():
+    sweep = Sweep(plan_sweep(GRID, seed=5), InlineBackend(), live=True)
+    app = SweepApp(sweep)
+    async with app.run_test(size=(130, 40)) as pilot:
+        paused = when(sweep, lambda e: isinstance(e, SweepPaused) and e.paused)
+        finished = when(sweep, lambda e: isinstance(e, SweepFinished))
+        await pilot.press("p")  # before the sweep starts: nothing may be submitted
+        thread = threading.Thread(target=sweep.run, daemon=True)
+        thread.start()
+        assert await asyncio.to_thread(paused.wait, 30)
+        await settle(app, pilot)
+        assert app.paused and "PAUSED" in str(app.query_one("#status", Static).render())
+        assert sweep.running == {} and sweep.results == {} and app.query_one(DataTable).row_count == 0
+
+        await pilot.press("p")
+        assert await asyncio.to_thread(finished.wait, 60)
+        await asyncio.to_thread(thread.join, 30)
+        await settle(app, pilot)
+        ranked = sweep.ranked()
+        rows = table_rows(app)
+        assert [int(row[1]) for row in rows] == [r.index for r in ranked]
+        assert rows[0][0] == "★" and all(row[0] == "" for row in rows[1:])
+        labels = [str(c.label) for c in app.query_one(DataTable).ordered_columns]
+        assert labels[:4] == ["", "#", "nodes", "lr"]
+        assert [float(row[labels.index("val_loss")]) for row in rows] == [float(f"{r.val_loss:.6g}") for r in ranked]
+        status = str(app.query_one("#status", Static).render())
+        assert "4/4 done" in status and f"best #{ranked[0].index}" in status
+
+        loss = app.query_one("#loss", CurvesChart)
+        assert loss.history == ranked[0].history and len(loss.history) == 41
+        await pilot.press("down")
+        assert app.selected == ranked[1].index
+        assert app.query_one("#accuracy", CurvesChart).history == ranked[1].history
+        assert f"#{ranked[1].index}" in loss.label
+
+        await pilot.press("o")
+    assert app.return_value == ("open", ranked[0].index)
+
+
+def test_cancel_the_selected_running_configuration():
+    asyncio.run(cancel_the_selected_running_configuration())
+
+
+async def cancel_the_selected_running_configuration():
+    # Configuration 0 would train for ~20 s: long enough to be cancelled while it runs.
+    plan = plan_sweep({**GRID, "nodes": 8, "lr": 0.01, "epochs": [20000, 20]}, seed=5)
+    sweep = Sweep(plan, LocalPool(1), live=True)
+    app = SweepApp(sweep)
+    async with app.run_test(size=(130, 40)) as pilot:
+        running = when(sweep, lambda e: isinstance(e, ConfigProgress) and e.index == 0)
+        finished = when(sweep, lambda e: isinstance(e, SweepFinished))
+        thread = threading.Thread(target=sweep.run, daemon=True)
+        thread.start()
+        assert await asyncio.to_thread(running.wait, 30)
+        await settle(app, pilot)
+        assert table_rows(app)[0][:2] == ["▶", "0"] and app.selected == 0
+        await pilot.press("c")
+        assert await asyncio.to_thread(finished.wait, 60)
+        await asyncio.to_thread(thread.join, 30)
+        await settle(app, pilot)
+        assert {r.index: r.status for r in sweep.results.values()} == {0: "cancelled", 1: "ok"}
+        assert [row[1] for row in table_rows(app)] == ["1", "0"]

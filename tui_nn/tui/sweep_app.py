@@ -1,0 +1,296 @@
+"""The sweep dashboard: a live leaderboard of a :class:`~tui_nn.sweep.Sweep` and the curves of
+the selected configuration.
+
+The sweep runs in a thread of its own (the CLI starts it before the app, so it keeps running
+while the training dashboard is open). The app subscribes to its events, which arrive as
+:class:`SweepApp.Update` messages, folds them into plain state, and redraws the leaderboard at
+most every ``FLUSH_SECONDS`` (at once when a configuration finishes). Keys become sweep
+commands: ``p`` pauses or resumes new submissions, ``c`` cancels the selected running
+configuration, ``o`` leaves with ``("open", index)`` so the CLI opens the best configuration in
+the training dashboard, ``q`` leaves (the CLI stops the sweep; ``--resume`` continues it).
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable, Footer, Static
+from textual_plotext import PlotextPlot
+
+from .. import sweep as sw
+from .colors import rgb, theme_color
+from .plotting import finite
+
+FLUSH_SECONDS = 0.25
+
+
+class CurvesChart(PlotextPlot):
+    """Training and validation values of one configuration per evaluation (by epoch)."""
+
+    def __init__(self, title: str, train_key: str, val_key: str, unit_range: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.title, self.train_key, self.val_key, self.unit_range = title, train_key, val_key, unit_range
+        self.history: list[dict] = []
+        self.label = ""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.border_title = self.title
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
+
+    def show(self, history: list[dict], label: str) -> None:
+        self.history, self.label = history, label
+        self.replot()
+
+    def replot(self) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        if not self.is_mounted:
+            return
+        epochs = [p["epoch"] for p in self.history]
+        last = []
+        for key, name, color, mark in ((self.train_key, "train", "primary", "braille"),
+                                       (self.val_key, "val", "warning", "braille")):
+            values = [math.nan if p.get(key) is None else p[key] for p in self.history]
+            x, y = finite(epochs, values)
+            if len(y):
+                plt.plot(x.tolist(), y.tolist(), marker=mark, color=rgb(theme_color(self.app, color)), label=name)
+                last.append(f"{name} {y[-1]:.4g}")
+        if self.unit_range:
+            plt.ylim(0.0, 1.0)
+        plt.xlabel("epoch")
+        self.border_title = " · ".join([self.title, *last])
+        self.border_subtitle = self.label
+        self.refresh()
+
+
+class Leaderboard(DataTable):
+    """The leaderboard. Its cursor follows the best configuration until the user moves it."""
+
+    MOVE_KEYS = frozenset({"up", "down", "pageup", "pagedown", "home", "end", "ctrl+home", "ctrl+end"})
+    user_moved = False
+
+    def on_key(self, event) -> None:
+        if event.key in self.MOVE_KEYS:
+            self.user_moved = True
+
+    def on_click(self, event) -> None:
+        self.user_moved = True
+
+
+class SweepApp(App):
+    """The sweep dashboard. See the module docstring."""
+
+    CSS_PATH = "sweep.tcss"
+    TITLE = "tui-nn sweep"
+    BINDINGS = [
+        Binding("p", "toggle_pause", "Pause/resume"),
+        Binding("c", "cancel", "Cancel selected"),
+        Binding("o", "open_best", "Open best"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    class Update(Message):
+        """A sweep event, posted from the sweep's thread."""
+
+        def __init__(self, event: sw.SweepEvent):
+            super().__init__()
+            self.event = event
+
+    paused: reactive[bool] = reactive(False)
+
+    def __init__(self, sweep: sw.Sweep):
+        super().__init__()
+        self.sweep = sweep
+        self.plan = sweep.plan
+        self.results: dict[int, sw.Result] = {}
+        self.running: dict[int, int] = {}  # index -> attempt
+        self.live: dict[int, list[dict]] = {}  # index -> history so far, while it runs
+        self.total = len(self.plan.configurations)
+        self.finished = False
+        self.selected: int | None = None
+        self._dirty = True
+
+    # -- layout ----------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        yield Leaderboard(id="leaderboard", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="curves"):
+            yield CurvesChart("Loss", "train_loss", "val_loss", id="loss", classes="panel")
+            yield CurvesChart("Accuracy", "train_accuracy", "val_accuracy", unit_range=True, id="accuracy",
+                              classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(Leaderboard)
+        table.add_columns("", "#", *self.plan.varying, "status", "epoch", "val_loss", "val_acc", "train_loss",
+                          "train_acc", "seconds")
+        self.sweep.subscribe(self._forward)  # first, so nothing after the snapshot is missed
+        self.results, self.running = self.sweep.snapshot()
+        self.paused = self.sweep.paused
+        self.finished = not self.running and len(self.results) == self.total
+        self.set_interval(FLUSH_SECONDS, self.flush)
+        self.flush()
+        table.focus()
+
+    def on_unmount(self) -> None:
+        self.sweep.unsubscribe(self._forward)
+
+    def _forward(self, event: sw.SweepEvent) -> None:
+        """Called in the sweep's thread."""
+        self.post_message(self.Update(event))
+
+    # -- sweep events ------------------------------------------------------------------------------------
+    def on_sweep_app_update(self, message: Update) -> None:
+        e = message.event
+        if isinstance(e, sw.ConfigSubmitted):
+            self.running[e.index] = e.attempt
+            self.live[e.index] = []
+        elif isinstance(e, sw.ConfigProgress):
+            if self.running.get(e.index) == e.attempt:
+                self.live.setdefault(e.index, []).append(e.point)
+        elif isinstance(e, sw.ConfigRetried):
+            self.notify(f"#{e.index}: {e.reason}; retrying", title="Worker lost", severity="warning")
+        elif isinstance(e, sw.ConfigFinished):
+            self.running.pop(e.result.index, None)
+            self.live.pop(e.result.index, None)
+            self.results[e.result.index] = e.result
+            if e.result.status == "failed":
+                self.notify(f"#{e.result.index}: {e.result.error}", title="Failed", severity="error")
+            self._dirty = True
+            self.flush()
+            return
+        elif isinstance(e, sw.SweepPaused):
+            self.paused = e.paused
+        elif isinstance(e, sw.SweepFinished):
+            self.finished = True
+            self.running.clear()
+            note = "stopped" if e.interrupted else "finished"
+            self.notify(f"Sweep {note}: o opens the best configuration, q quits.", title="Sweep")
+        self._dirty = True
+
+    def watch_paused(self) -> None:
+        self._dirty = True
+
+    # -- drawing -----------------------------------------------------------------------------------------
+    def rows(self) -> list[tuple[int, str]]:
+        """(index, state) in leaderboard order: finished by the metric, then running, then the
+        failed and cancelled."""
+        ranked = sw.ranking(self.results.values(), self.plan.metric)
+        good = [(r.index, "done") for r in ranked if math.isfinite(r.score(self.plan.metric))]
+        bad = [(r.index, "done") for r in ranked if not math.isfinite(r.score(self.plan.metric))]
+        return good + [(i, "running") for i in sorted(self.running)] + bad
+
+    def best(self) -> sw.Result | None:
+        ranked = sw.ranking(self.results.values(), self.plan.metric)
+        return ranked[0] if ranked and math.isfinite(ranked[0].score(self.plan.metric)) else None
+
+    def flush(self) -> None:
+        if not self._dirty or not self.is_mounted:
+            return
+        self._dirty = False
+        self._draw_status()
+        self._draw_table()
+        self._draw_curves()
+
+    def _draw_status(self) -> None:
+        done = len(self.results)
+        parts = [f"{done}/{self.total} done", f"{len(self.running)} running"]
+        best = self.best()
+        if best is not None:
+            metric = self.plan.metric
+            parts.append(f"best #{best.index} {metric} {getattr(best, metric):.6g}")
+        if self.finished:
+            parts.append("finished")
+        elif self.paused:
+            parts.append("PAUSED: no new configurations start (p resumes)")
+        self.query_one("#status", Static).update(" · ".join(parts))
+
+    def _draw_table(self) -> None:
+        table = self.query_one(Leaderboard)
+        best = self.best()
+        rows = self.rows()
+        if table.user_moved or not rows:
+            keep = self.selected
+        else:
+            keep = rows[0][0]  # the best, or the first running before any has finished
+        highlight = f"bold {theme_color(self, 'success').hex}"
+        table.clear()
+        for index, state in rows:
+            params = self.plan.configuration(index).params
+            if state == "running":
+                points = self.live.get(index, [])
+                last = points[-1] if points else {}
+                cells = ["▶", str(index), *(sw._show(params[k]) for k in self.plan.varying), "running",
+                         _fmt(last.get("epoch"), 4), _fmt(last.get("val_loss")), _fmt(last.get("val_accuracy"), 4),
+                         _fmt(last.get("train_loss")), _fmt(last.get("train_accuracy"), 4), ""]
+            else:
+                r = self.results[index]
+                cells = ["★" if best is not None and best.index == index else "", str(index),
+                         *(sw._show(params[k]) for k in self.plan.varying), r.status, _fmt(r.epochs, 4),
+                         _fmt(r.val_loss), _fmt(r.val_accuracy, 4), _fmt(r.train_loss), _fmt(r.train_accuracy, 4),
+                         f"{r.seconds:.1f}"]
+            if best is not None and best.index == index:
+                cells = [Text(cell, style=highlight) for cell in cells]
+            table.add_row(*cells, key=str(index))
+        if table.row_count:
+            try:
+                row = table.get_row_index(str(keep)) if keep is not None else 0
+            except Exception:  # noqa: BLE001 - the selected row is gone (a retried run): go to the top
+                row = 0
+            table.move_cursor(row=row, animate=False)
+            self.selected = int(table.coordinate_to_cell_key((row, 0)).row_key.value)
+
+    def _draw_curves(self) -> None:
+        index = self.selected
+        if index is None:
+            history, label = [], "no configuration yet"
+        else:
+            label = f"#{index} {sw.format_params(self.plan.configuration(index).params)}"
+            if index in self.results:
+                history = self.results[index].history
+            else:
+                history, label = self.live.get(index, []), label + " (running)"
+        self.query_one("#loss", CurvesChart).show(history, label)
+        self.query_one("#accuracy", CurvesChart).show(history, label)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value is not None:
+            index = int(event.row_key.value)
+            if index != self.selected:
+                self.selected = index
+                self._draw_curves()
+
+    # -- actions -----------------------------------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        if self.paused:
+            self.sweep.resume()
+        else:
+            self.sweep.pause()
+
+    def action_cancel(self) -> None:
+        index = self.selected
+        if index is None or index not in self.running:
+            self.notify("Select a running configuration to cancel it.", severity="warning")
+            return
+        self.sweep.cancel(index)
+        self.notify(f"Cancelling #{index}.")
+
+    def action_open_best(self) -> None:
+        best = self.best()
+        if best is None:
+            self.notify("No configuration has finished yet.", severity="warning")
+            return
+        self.exit(("open", best.index))
+
+
+def _fmt(x, digits: int = 6) -> str:
+    if x is None:
+        return ""
+    return f"{x:.{digits}g}" if math.isfinite(x) else str(x)
