@@ -127,7 +127,10 @@ def _evaluate_plain(net, P, X, y):
         W = P[:, start:start + n_w].reshape(K, n_in, n_out)
         b = P[:, start + n_w:start + n_w + n_out].reshape(K, 1, n_out)
         start += n_w + n_out
-        z = np.matmul(a, W.astype(F64)).astype(F32)
+        if K == 1:  # the book's own 2-D dot (a stacked matmul with a shared input skips BLAS)
+            z = np.dot(a.reshape(-1, n_in), W[0].astype(F64)).astype(F32).reshape(1, -1, n_out)
+        else:
+            z = np.matmul(a, W.astype(F64)).astype(F32)
         z += b
         act = net.activation_names[i]
         if i < n_dense - 1:
@@ -712,12 +715,13 @@ class Adam(GradientOptimizer):
         np.square(grads, out=tmp)
         tmp *= 1 - b2
         c += tmp
-        # lr * m_hat / (sqrt(c_hat) + eps), with the bias corrections folded into scalars.
+        # lr * m_hat / (sqrt(c_hat) + eps) with m_hat = m / (1 - b1**t), c_hat = c / (1 - b2**t),
+        # rewritten as lr_t * m / (sqrt(c) + eps_t): the same value in two fewer passes.
+        root = math.sqrt(1 - b2**t)
         np.sqrt(c, out=tmp)
-        tmp *= 1 / math.sqrt(1 - b2**t)
-        tmp += self.hp["epsilon"]
+        tmp += self.hp["epsilon"] * root
         np.divide(m, tmp, out=tmp)
-        tmp *= -lr / (1 - b1**t)
+        tmp *= -lr * root / (1 - b1**t)
         params += tmp
 
 
