@@ -259,6 +259,7 @@ class TuiNNApp(App):
             self._dirty |= self.view.apply([ev.Failed(self.view.iteration, str(e), "")])
             self.flush()
             return
+        self.view.hyperparams[name] = value  # at once, so quick repeated presses compound
         self.send(ev.SetHyperparam(name, value))
 
     def action_save(self) -> None:
@@ -268,13 +269,18 @@ class TuiNNApp(App):
         if self.view.speed is not None and self.view.speed <= MIN_SPEED:
             self.notify(f"Already at the slowest speed, {format_speed(MIN_SPEED)}.")
             return
-        self.send(ev.SetSpeed(slower(self.view.speed)))
+        self.set_speed(slower(self.view.speed))
 
     def action_faster(self) -> None:
         if self.view.speed is None:
             self.notify("Already at full speed.")
             return
-        self.send(ev.SetSpeed(faster(self.view.speed)))
+        self.set_speed(faster(self.view.speed))
+
+    def set_speed(self, speed: float | None) -> None:
+        self.view.speed = speed  # at once, so quick repeated presses compound
+        self._dirty.add("status")
+        self.send(ev.SetSpeed(speed))
 
     def action_toggle_log_scale(self) -> None:
         chart = self.query_one(LossChart)

@@ -104,6 +104,8 @@ class RunView:
         self.elapsed = 0.0
         self._running_since: float | None = None
         self._set_state(self.state)
+        self._history = (f"Continuing at iteration {t.iteration:,}: best loss {t.best_loss:.7f} (iteration "
+                         f"{t.best_iteration}), {t.improvements} improvements so far") if t.iteration else None
 
     # -- derived values ----------------------------------------------------------------------------
     @property
@@ -178,21 +180,43 @@ class RunView:
         self.state = state
 
     def _on_started(self, e: ev.Started):
-        self.started = True
         self.iteration = e.iteration
-        return {"status"}
+        if self.started:
+            return {"status"}
+        self.started = True
+        shape = "→".join(map(str, self.widths))
+        hp = ", ".join(f"{k}={v:g}" for k, v in self.hyperparams.items())
+        val = f", {e.n_val} validation" if e.n_val else ""
+        topics = {"status"} | self._say(
+            "start", f"Training on {e.dataset} ({e.n_train} samples{val}): a {shape} network "
+                     f"({e.n_params} parameters), {e.optimizer} ({hp}), seed {self.seed}")
+        if self._history:
+            self._say("start", self._history)
+        return topics
 
     def _on_progress(self, e: ev.Progress):
+        topics: set[str] = set()
         self.losses.extend(e.iteration, e.losses)
         self.iteration = e.iteration + len(e)
         self.epoch = e.epoch
         self.best_loss = e.best_loss
+        if self.optimizer_kind == "search":
+            # The current weights are the last accepted candidate: its loss and accuracy are the
+            # run's current ones, without waiting for the next evaluation.
+            self.stats["tried"] = self.stats.get("tried", 0) + len(e)
+            self.stats["accepted"] = self.stats.get("accepted", 0) + int(e.accepted.sum())
+            self.stats["acceptance_rate"] = self.stats["accepted"] / max(1, self.stats["tried"])
+            topics.add("optimizer")
+            accepted = np.flatnonzero(e.accepted)
+            if accepted.size:
+                self.train_loss = float(e.losses[accepted[-1]])
+                self.train_accuracy = float(e.accuracies[accepted[-1]])
         if self.optimizer_kind == "search" and e.improved.any():
             for i in np.flatnonzero(e.improved):
                 self._best(f"New set of weights found, iteration: {e.iteration + int(i)} "
                            f"loss: {e.losses[i]:.7f} {self.metric}: {e.accuracies[i]:.4g}")
             self._logged_best = e.best_loss
-        return {"status", "series", "log"}
+        return topics | {"status", "series", "log"}
 
     def _on_evaluation(self, e: ev.Evaluation):
         self.evaluations.append(EvalPoint(e.iteration, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy))
@@ -260,7 +284,7 @@ class RunView:
         self.params = self.params.copy()
         self.params[e.index] = e.new
         return {"weights"} | self._say(
-            "weight", f"{self.weight_name(e.index)}: {e.old:.4f} → {e.new:.4f}")
+            "weight", f"Weight {self.weight_name(e.index)} set: {e.old:.4f} → {e.new:.4f}")
 
     def _on_reset(self, e: ev.ResetDone):
         self.losses = Series()

@@ -6,7 +6,7 @@ import numpy as np
 from textual_plotext import PlotextPlot
 
 from ..colors import rgb, theme_color
-from ..plotting import finite
+from ..plotting import finite, nice_ticks
 from ..state import RunView
 
 
@@ -47,6 +47,7 @@ class AccuracyChart(PlotextPlot):
                 plt.plot(x.tolist(), y.tolist(), marker=mark, color=rgb(theme_color(app, color)), label=label)
                 lows.append(float(np.min(y)))
         plt.xlim(0, max(view.iteration, 1))
+        plt.xticks(*nice_ticks(max(view.iteration, 1)))
         if regression:
             plt.ylim(max(-1.0, min(lows + [0.0])), 1.0)
         else:

@@ -7,7 +7,7 @@ from textual.reactive import reactive
 from textual_plotext import PlotextPlot
 
 from ..colors import rgb, theme_color
-from ..plotting import finite, positive, rebucket
+from ..plotting import finite, nice_ticks, positive, rebucket
 from ..state import RunView
 
 
@@ -87,6 +87,7 @@ class LossChart(PlotextPlot):
         bottom = min(float(np.min(y)) for y in ys)
         right = max(view.iteration, 1)
         plt.xlim(0, right)
+        plt.xticks(*nice_ticks(right))
         if self.log_scale:
             plt.yscale("log")
         else:

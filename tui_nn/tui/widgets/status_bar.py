@@ -63,4 +63,16 @@ class StatusBar(Static):
             if label:
                 t.append(label + " ", label_style)
             t.append(value, "bold")
-        self.update(t, layout=False)  # fixed height (app.tcss): no relayout several times a second
+        self._text = t
+        self._fit()
+        self.update(t, layout=False)  # the height only changes with _fit: no relayout per update
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """One line, or two when the text does not fit (the ``-two-lines`` class)."""
+        width = self.content_region.width
+        text = getattr(self, "_text", None)
+        if width and text is not None:
+            self.set_class(text.cell_len > width, "-two-lines")

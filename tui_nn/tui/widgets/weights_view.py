@@ -27,25 +27,51 @@ NUDGE_GROUP = Binding.Group("nudge", compact=True)
 
 @dataclass
 class Block:
-    """One dense layer laid out as the network stores it: a row per input, a column per
-    neuron, then the bias row."""
+    """One dense layer as a grid. Normally as the network stores it: a row per input, a column
+    per neuron, then the bias row. A layer too wide for the panel is drawn transposed: a row per
+    neuron, a column per input, then the bias column."""
 
     layer: int  # 0-based dense layer
     start: int  # first flat index of its weights
     n_in: int
     n_out: int
+    transposed: bool = False
+    cell: int = NUMBER_CELL  # characters per cell
+
+    @property
+    def rows(self) -> int:
+        return self.n_out if self.transposed else self.n_in + 1
+
+    @property
+    def cols(self) -> int:
+        return self.n_in + 1 if self.transposed else self.n_out
+
+    @property
+    def width(self) -> int:
+        return LABEL + self.cols * self.cell
 
     def index(self, row: int, col: int) -> int:
-        """Flat parameter index of (row, col); row == n_in is the bias row."""
-        if row == self.n_in:
-            return self.start + self.n_in * self.n_out + col
-        return self.start + row * self.n_out + col
+        """Flat parameter index of grid cell (row, col)."""
+        i, j = (col, row) if self.transposed else (row, col)  # i: input (n_in = bias), j: neuron
+        if i == self.n_in:
+            return self.start + self.n_in * self.n_out + j
+        return self.start + i * self.n_out + j
 
     def position(self, index: int) -> tuple[int, int]:
+        """Grid cell (row, col) of a flat parameter index."""
         off = index - self.start
-        if off >= self.n_in * self.n_out:
-            return self.n_in, off - self.n_in * self.n_out
-        return divmod(off, self.n_out)
+        i, j = (self.n_in, off - self.n_in * self.n_out) if off >= self.n_in * self.n_out else divmod(off, self.n_out)
+        return (j, i) if self.transposed else (i, j)
+
+    def row_label(self, r: int, n_layers: int) -> str:
+        if self.transposed:
+            return neuron_label(self.layer + 1, r, n_layers)
+        return "b" if r == self.n_in else neuron_label(self.layer, r, n_layers)
+
+    def col_label(self, c: int, n_layers: int) -> str:
+        if self.transposed:
+            return "b" if c == self.n_in else neuron_label(self.layer, c, n_layers)
+        return neuron_label(self.layer + 1, c, n_layers)
 
     @property
     def stop(self) -> int:
@@ -171,20 +197,20 @@ class WeightsView(Widget, can_focus=True):
             return
         b_i, block = self._block_of(self.cursor)
         row, col = block.position(self.cursor)
-        row = min(max(row + d_row, 0), block.n_in)
+        row = min(max(row + d_row, 0), block.rows - 1)
         col += d_col
         if col < 0:
             if b_i == 0:
                 col = 0
             else:
                 block = self.blocks[b_i - 1]
-                col, row = block.n_out - 1, min(row, block.n_in)
-        elif col >= block.n_out:
+                col, row = block.cols - 1, min(row, block.rows - 1)
+        elif col >= block.cols:
             if b_i == len(self.blocks) - 1:
-                col = block.n_out - 1
+                col = block.cols - 1
             else:
                 block = self.blocks[b_i + 1]
-                col, row = 0, min(row, block.n_in)
+                col, row = 0, min(row, block.rows - 1)
         self.cursor = block.index(row, col)
 
     def action_nudge(self, delta: float) -> None:
@@ -219,39 +245,36 @@ class WeightsView(Widget, can_focus=True):
         parent.scroll_to_region(Region(0, top + y, 1, 1), animate=False, immediate=True)
 
     # -- layout and drawing --------------------------------------------------------------------
-    def _cell_width(self, width: int) -> int:
-        widest = max((LABEL + b.n_out * NUMBER_CELL for b in self.blocks), default=0)
-        tallest = max((b.n_in for b in self.blocks), default=0)
-        if widest <= width and tallest <= 32:
-            return NUMBER_CELL
-        return SMALL_CELL
-
-    def _arrange(self, width: int) -> tuple[int, list[list[Block]]]:
-        """Cell width and the blocks in bands (left to right, wrapping)."""
-        cw = self._cell_width(width)
+    def _arrange(self, width: int) -> list[list[Block]]:
+        """Pick each block's orientation and cell width (numbers if they fit), then place the
+        blocks left to right in bands, wrapping to a new band when the panel is full."""
+        for b in self.blocks:
+            for transposed, cell in ((False, NUMBER_CELL), (True, NUMBER_CELL), (False, SMALL_CELL),
+                                     (True, SMALL_CELL), (False, 1), (True, 1)):
+                b.transposed, b.cell = transposed, cell
+                if b.width <= width:
+                    break
         bands: list[list[Block]] = [[]]
         used = 0
         for b in self.blocks:
-            w = LABEL + b.n_out * cw
-            if bands[-1] and used + GAP + w > width:
+            if bands[-1] and used + GAP + b.width > width:
                 bands.append([])
                 used = 0
-            used += (GAP if bands[-1] else 0) + w
+            used += (GAP if bands[-1] else 0) + b.width
             bands[-1].append(b)
-        return cw, bands
+        return bands
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if not self.blocks:
             return 1
-        _, bands = self._arrange(width)
-        return sum(3 + max(b.n_in for b in band) for band in bands) + len(bands) - 1
+        bands = self._arrange(width)
+        return sum(2 + max(b.rows for b in band) for band in bands) + len(bands) - 1
 
     def render(self) -> Text:
         values = self.values()
         if values is None or not self.blocks:
             return Text("waiting for the weights")
-        width = self.size.width
-        cw, bands = self._arrange(width)
+        bands = self._arrange(self.size.width)
         pos = self._color("weights--positive")
         neg = self._color("weights--negative")
         base = self.background_colors[1]
@@ -263,51 +286,49 @@ class WeightsView(Widget, can_focus=True):
         n_layers = len(self.view.widths)
         activations = self.view.net.activation_names
         self._hits = {}
+        self._cursor_at = None
         lines: list[Text] = []
         for band in bands:
-            height = 3 + max(b.n_in for b in band)
-            rows = [Text() for _ in range(height)]
+            height = 2 + max(b.rows for b in band)
+            rows = [Text(no_wrap=True, overflow="crop") for _ in range(height)]
             for bi, b in enumerate(band):
                 if bi:
                     for r in rows:
                         r.append(" " * GAP)
-                w = LABEL + b.n_out * cw
-                x0 = rows[0].cell_len
+                cw = b.cell
                 title = f"dense{b.layer + 1} {b.n_in}→{b.n_out} {activations[b.layer]}"
-                rows[0].append(title[:w].ljust(w), title_style)
+                rows[0].append(title[:b.width].ljust(b.width), title_style)
                 header = " " * LABEL + "".join(
-                    neuron_label(b.layer + 1, j, n_layers)[: cw - 1].center(cw) if cw > SMALL_CELL else " " * cw
-                    for j in range(b.n_out))
+                    (b.col_label(c, n_layers)[: cw - 1].center(cw) if cw == NUMBER_CELL else " " * cw)
+                    for c in range(b.cols))
                 rows[1].append(header, label_style)
                 seg = values[b.start:b.stop]
                 vmax = float(np.max(np.abs(seg[np.isfinite(seg)]), initial=0.0)) or 1.0
-                for r in range(b.n_in + 1):
+                for r in range(b.rows):
                     line = rows[2 + r]
-                    name = "b" if r == b.n_in else neuron_label(b.layer, r, n_layers)
-                    line.append(name[: LABEL - 1].ljust(LABEL), label_style)
+                    line.append(b.row_label(r, n_layers)[: LABEL - 1].ljust(LABEL), label_style)
                     y = len(lines) + 2 + r
-                    for j in range(b.n_out):
-                        index = b.index(r, j)
+                    for c in range(b.cols):
+                        index = b.index(r, c)
                         v = float(values[index])
                         x = line.cell_len
                         self._hits.setdefault(y, []).append((x, x + cw, index))
                         mark = " "
                         if delta is not None and delta[index] != 0:
                             mark = "▴" if delta[index] > 0 else "▾"
-                        text = (mark + format_value(v) + " ") if cw == NUMBER_CELL else (mark + " ")
+                        text = (mark + format_value(v) + " ") if cw == NUMBER_CELL else (mark + " ")[:cw]
                         style = self._cell_style(v, vmax, pos, neg, base)
                         if show_cursor and index == self.cursor:
                             style += cursor_style
                             self._cursor_at = (x, y)
                         line.append(text, style)
-                for extra in range(b.n_in + 1, height - 2):  # pad shorter blocks in the band
-                    rows[2 + extra].append(" " * w)
-                del x0
+                for r in range(b.rows, height - 2):  # pad shorter blocks in the band
+                    rows[2 + r].append(" " * b.width)
             lines += rows
             lines.append(Text())
         if lines:
             lines.pop()
-        return Text("\n").join(lines)
+        return Text("\n", no_wrap=True, overflow="crop").join(lines)
 
     def _color(self, component: str) -> Color:
         return self.get_component_styles(component).color
