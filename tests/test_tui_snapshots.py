@@ -1,0 +1,63 @@
+"""Snapshot tests of the dashboard's screens (pytest-textual-snapshot).
+
+Every app is the book's default run (vertical data, 2-3-3 network, hill-climb, seed 0), advanced
+a fixed number of iterations before the app starts, then started paused: nothing moves, the
+clock reads 0:00 and iterations per second "—", so the pictures are the same on every run.
+Regenerate after an intended change with ``pytest tests/test_tui_snapshots.py --snapshot-update``
+and look at the SVGs under ``tests/__snapshots__/`` before committing them.
+"""
+
+from __future__ import annotations
+
+from tui_nn.trainer import TrainConfig, Trainer
+from tui_nn.tui.app import create_app
+
+
+def paused_app(iterations: int = 2000):
+    trainer = Trainer(TrainConfig())
+    trainer.advance(iterations)
+    return create_app(trainer, paused=True)
+
+
+async def wait_for(pilot, condition, tries: int = 400) -> None:
+    """Pause (bounded by a count, never a delay) until ``condition()`` holds."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause()
+    assert condition()
+
+
+async def ready(pilot) -> None:
+    """The session's first events are on screen, then three single steps."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.view.started)
+    start = app.view.iteration
+    for k in range(1, 4):
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.view.iteration == start + k)
+    app.flush()
+
+
+async def weight_nudged(pilot) -> None:
+    await ready(pilot)
+    app = pilot.app
+    await pilot.press("down", "right", "right", "right_square_bracket")  # dense1 w[x2→h3] + 0.05
+    await wait_for(pilot, lambda: "Weight dense1 w[x2→h3] set" in "\n".join(app.query_one("#log").texts))
+    app.flush()
+
+
+def test_main_screen(snap_compare):
+    assert snap_compare(paused_app(), terminal_size=(120, 36), run_before=ready)
+
+
+def test_main_screen_small_terminal(snap_compare):
+    assert snap_compare(paused_app(), terminal_size=(80, 24), run_before=ready)
+
+
+def test_weight_selected_and_nudged(snap_compare):
+    assert snap_compare(paused_app(), terminal_size=(120, 36), run_before=weight_nudged)
+
+
+def test_help_screen(snap_compare):
+    assert snap_compare(paused_app(), terminal_size=(120, 36), run_before=ready, press=["question_mark"])
