@@ -172,3 +172,25 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path):
     plan = plan_sweep({**GRID, "epochs": 150}, seed=5)
     expected = {r.index: r.val_loss for r in Sweep(plan, InlineBackend()).run()}
     assert {int(r["index"]): float(r["val_loss"]) for r in rows} == expected
+
+
+def test_headless_bar_on_a_terminal():
+    """On a terminal: one bar redrawn in place (no line per result), cleared before the table."""
+    import io
+
+    from tui_nn.sweep_cli import _Report
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    sweep = Sweep(plan_sweep(GRID, seed=5), InlineBackend())
+    screen = Terminal()
+    report = _Report(sweep, screen)
+    sweep.run(report)
+    report.clear()
+    text = screen.getvalue()
+    assert text.startswith("Sweep: 4 configurations") and "[1/4]" not in text
+    bars = text.split("\r")
+    assert any(" 4/4 " in bar and f"best #{sweep.best.index}" in bar for bar in bars)
+    assert text.endswith("\x1b[K\r\x1b[K")  # the last bar, then wiped for the table

@@ -129,6 +129,8 @@ class SweepApp(App):
 
     def on_mount(self) -> None:
         table = self.query_one(Leaderboard)
+        order = "lowest" if sw.METRICS[self.plan.metric] == "min" else "highest"
+        table.border_title = f"Leaderboard: {order} {self.plan.metric} first"
         table.add_columns("", "#", *self.plan.varying, "status", "epoch", "val_loss", "val_acc", "train_loss",
                           "train_acc", "seconds")
         self.sweep.subscribe(self._forward)  # first, so nothing after the snapshot is missed
