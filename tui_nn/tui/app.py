@@ -79,7 +79,7 @@ class TuiNNApp(App):
     BINDINGS = bindings()
     AUTO_FOCUS = "#weights"
     # Narrow or short terminals show one group of panels at a time, chosen with tabs.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (160, "-very-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall"), (50, "-very-tall")]
 
     def __init__(self, trainer, *, paused: bool = False, speed: float | None = DEFAULT_SPEED,
@@ -96,7 +96,7 @@ class TuiNNApp(App):
         self._lock = threading.Lock()
         self._batch: list[ev.Event] | None = None  # events the session added since the last message
         self._dirty: set[str] = set(TOPICS)
-        self._footer_state: bool | None = None
+        self._footer_state = self.view.paused  # what the footer shows (Pause or Resume)
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

@@ -23,6 +23,7 @@ KEYS: list[Key] = [
     Key("space", "space", "pause", "Pause", "Pause training"),
     Key("space", "space", "resume", "Resume", "Resume training; after the end, run as many iterations again"),
     Key("n", "n", "step", "Step", "Run exactly one iteration, then stay paused"),
+    Key("question_mark", "?", "help", "Help", "Show every key and what the panels mean"),
     Key("o", "o", "next_optimizer", "Optimizer", "Switch to the next optimizer (the weights are kept)"),
     Key("r", "r", "reset", "Reset", "Re-initialise the weights (same seed, same start)"),
     Key("plus,equals_sign", "+", "scale_primary(2.0)", "lr×2",
@@ -36,7 +37,6 @@ KEYS: list[Key] = [
     Key("s", "s", "save", "Save", "Save a checkpoint (resume it with tui-nn train --resume FILE)"),
     Key("l", "l", "toggle_log_scale", "Log", "Loss chart: toggle a logarithmic scale"),
     Key("g", "g", "toggle_gradients", "Grads", "Weights panel: show the last gradient instead (gradient optimizers)"),
-    Key("question_mark", "?", "help", "Help", "Show every key and what the panels mean"),
     Key("q", "q", "quit", "Quit", "Stop training and quit"),
 ]
 for _i in range(1, 10):

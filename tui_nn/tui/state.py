@@ -298,8 +298,12 @@ class RunView:
         self.elapsed = 0.0
         if self._running_since is not None:
             self._running_since = time.monotonic()
-        if self.state in ("finished", "diverged", "failed"):
-            self._set_state("paused" if self.state != "failed" else "failed")
+        # The session keeps its pause flag: a finished run starts again at once, a diverged one
+        # (paused when it diverged) waits for space.
+        if self.state == "finished":
+            self._set_state("running")
+        elif self.state == "diverged":
+            self._set_state("paused")
         return {"status", "series", "weights", "layout"} | self._say(
             "reset", "Reset: weights re-initialised (same seed, same start)")
 
