@@ -255,6 +255,20 @@ async def test_s_saves_to_the_default_name_in_the_working_directory(tmp_path, mo
 
 
 @scenario
+async def test_an_unwritable_checkpoint_path_is_reported_and_training_goes_on(tmp_path):
+    target = tmp_path / "missing-folder" / "run.ckpt.npz"
+    app = create_app(Trainer(small()), paused=True, checkpoint_path=str(target))
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await until(pilot, lambda: "Refused" in log_text(app))
+        assert not target.exists() and app.view.state == "paused"
+        assert any("Refused" == n.title for n in app._notifications)
+        await pilot.press("n")  # the trainer still answers
+        await until(pilot, lambda: app.view.iteration == 1)
+
+
+@scenario
 async def test_less_and_greater_change_the_iteration_rate():
     app = make_app()
     async with running(app) as pilot:
@@ -366,23 +380,23 @@ async def test_editing_a_hyperparameter_applies_a_good_value():
         assert str(app.query_one("#hyperparam-error").render()) == ""
 
 
-@pytest.mark.parametrize("typed, message", [("-1", "scale must be in (0, 1000]"), ("abc", "must be a number")])
 @scenario
-async def test_editing_a_hyperparameter_refuses_a_bad_value(typed, message):
+async def test_editing_a_hyperparameter_refuses_a_bad_value():
     app = make_app()
     async with running(app) as pilot:
         await settle(pilot)
-        await pilot.click("#hp-scale")
-        field = app.query_one("#hp-scale")
-        field.value = ""
-        await pilot.press(*typed, "enter")
-        await pilot.pause()
-        assert message in str(app.query_one("#hyperparam-error").render())
-        assert any(message in m for m in notifications(app))
-        assert field.value == "0.05"  # the value in force is back
-        assert app.trainer.optimizer.hp["scale"] == 0.05
-        await pilot.press("escape")
-        assert not field.has_focus
+        for typed, message in (("-1", "scale must be in (0, 1000]"), ("abc", "must be a number")):
+            await pilot.click("#hp-scale")
+            field = app.query_one("#hp-scale")
+            field.value = ""
+            await pilot.press(*typed, "enter")
+            assert message in str(app.query_one("#hyperparam-error").render())
+            assert any(message in m for m in notifications(app))
+            assert field.value == "0.05"  # the value in force is back
+            assert app.trainer.optimizer.hp["scale"] == 0.05
+            await pilot.press("escape")
+            assert not field.has_focus
+        assert "scale: 0.05 →" not in log_text(app)
 
 
 @scenario
