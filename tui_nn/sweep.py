@@ -734,9 +734,18 @@ class LocalPool:
         self.capacity = jobs
         self.description = f"{jobs} local worker process{'es' if jobs != 1 else ''}"
         self._ctx = _context(start_method)
-        # Started now, from the calling thread: a dashboard that starts later redirects stderr,
-        # which multiprocessing's helper processes cannot start with.
-        self._workers: list[_Worker] = [_Worker(self._ctx) for _ in range(jobs)]
+        # Start multiprocessing's helper processes now, from the calling thread: a dashboard
+        # started later redirects stderr, which they cannot start with. The fork server then
+        # imports the trainer while this process goes on; workers start at the first submit.
+        if self._ctx.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+        else:
+            from multiprocessing import resource_tracker
+
+            resource_tracker.ensure_running()
+        self._workers: list[_Worker] = []
         self._stillborn = 0  # workers in a row that died before starting anything
 
     def submit(self, c: Configuration, attempt: int, live: bool) -> None:

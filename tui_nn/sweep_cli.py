@@ -99,7 +99,6 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     if not isinstance(sweep_seed, int) or isinstance(sweep_seed, bool) or not 0 <= sweep_seed < 2**32:
         raise SweepError(f"grid file {grid_file}: seed must be an integer in [0, 2**32), got {sweep_seed!r}")
     plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric)
-    _check_data(plan)
     if save_best is not None:
         problem = check_writable(save_best)
         if problem:
@@ -110,12 +109,18 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     interactive = not headless and sys.stdout.isatty() and sys.stdin.isatty()
     if not headless and not interactive:
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
+    # The backend starts first (local workers get ready while the data is checked here).
     backend = make_backend(scheduler, jobs, retries, todo=len(plan.configurations) - len(files.previous))
+    try:
+        shapes = _check_data(plan)
+    except BaseException:
+        backend.close(terminate=True)
+        raise
     run = Sweep(plan, backend, files=files, retries=retries, live=interactive)
 
     if interactive:
-        raise SystemExit(_dashboard(run, save_best))
-    raise SystemExit(_headless(run, save_best))
+        raise SystemExit(_dashboard(run, save_best, shapes))
+    raise SystemExit(_headless(run, save_best, shapes))
 
 
 def _add_flags(values: dict, lists: dict, params, source: DataSource, val_split, test_split) -> None:
@@ -163,15 +168,20 @@ def _split(option: str, text: str, sep: str) -> list[str]:
     return parts
 
 
-def _check_data(plan) -> None:
-    """Load each distinct data source once, so a bad file or split fails before any worker starts."""
-    keys = ("dataset", "data", "label", "task", "samples", "classes", "val_split", "test_split", "standardize")
-    seen = set()
+DATA_KEYS = ("dataset", "data", "label", "task", "samples", "classes", "val_split", "test_split", "standardize")
+
+
+def _check_data(plan) -> dict[tuple, tuple]:
+    """Load each distinct data source once, so a bad file or split fails before any training.
+
+    Returns (inputs, outputs, task) by data source, to print the best model's summary."""
+    shapes = {}
     for c in plan.configurations:
-        data = tuple(str(c.config.get(k)) for k in keys)
-        if data not in seen:
-            seen.add(data)
-            plan.trainer(c)
+        key = tuple(str(c.config.get(k)) for k in DATA_KEYS)
+        if key not in shapes:
+            split = plan.trainer(c).split
+            shapes[key] = (split.n_features, split.n_outputs, split.task)
+    return shapes
 
 
 # --- headless --------------------------------------------------------------------------------------
@@ -238,7 +248,7 @@ class _Report:
             self.bar_shown = False
 
 
-def _headless(run, save_best) -> int:
+def _headless(run, save_best, shapes) -> int:
     import signal
 
     def terminate(signum, frame):
@@ -259,10 +269,10 @@ def _headless(run, save_best) -> int:
         signal.signal(signal.SIGTERM, old)
     report.clear()
     click.echo(_final_table(results, run.plan))
-    return _finish(run, results, save_best)
+    return _finish(run, results, save_best, shapes)
 
 
-def _finish(run, results, save_best) -> int:
+def _finish(run, results, save_best, shapes) -> int:
     for r in results:
         if r.status == "failed":
             click.echo(f"#{r.index} failed: {r.error}")
@@ -280,7 +290,11 @@ def _finish(run, results, save_best) -> int:
         click.echo(f"Saved its weights to {save_best}")
         net = trainer.net
     else:
-        net = run.plan.trainer(run.plan.configuration(best.index)).net
+        from .network import ModelSpec, Network
+
+        config = run.plan.configuration(best.index).config
+        spec = ModelSpec(config["layers"], config["activation"], config["dropout"], config["init"])
+        net = Network.from_spec(spec, *shapes[tuple(str(config.get(k)) for k in DATA_KEYS)])
     click.echo(net.summary())
     return 0
 
@@ -332,7 +346,7 @@ def _isatty(stream) -> bool:
 # --- dashboard -------------------------------------------------------------------------------------
 
 
-def _dashboard(run, save_best) -> int:
+def _dashboard(run, save_best, shapes) -> int:
     """The live sweep dashboard; the sweep itself runs in a thread of its own."""
     import threading
 
@@ -365,7 +379,7 @@ def _dashboard(run, save_best) -> int:
     if run.interrupted:
         click.echo(f"Stopped: run the same command with --resume to continue ({run.files.out}).")
         return 130
-    return _finish(run, results, save_best)
+    return _finish(run, results, save_best, shapes)
 
 
 def _open_training_dashboard(run, index: int) -> None:
