@@ -62,7 +62,7 @@ def _list_options(f):
               help="Configurations trained at once (worker processes) [default: all cores].")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run on a Dask cluster: tcp://HOST:PORT of its scheduler, or `local` for a local one.")
-@click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+@click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True, metavar="N",
               help="Extra attempts for a configuration whose worker dies.")
 @click.option("--out", default="results.csv", show_default=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="Results table, one row per configuration, appended as they finish.")
