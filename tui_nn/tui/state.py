@@ -75,6 +75,10 @@ class RunView:
         self.optimizer_kind = t.optimizer.kind
         self.hyperparams = dict(t.optimizer.hp)
         self.stats = dict(t.optimizer.stats())
+        # Candidates tried and accepted by the current search optimizer, counted from every
+        # Progress chunk (exact between evaluations too).
+        self.tried = int(self.stats.get("tried", 0))
+        self.accepted = int(self.stats.get("accepted", 0))
         self.lr = t.optimizer.lr
         self.hp_memory: dict[str, dict] = {t.optimizer.name: dict(t.optimizer.hp)}
         self.losses = _copy_series(t.losses)
@@ -203,9 +207,9 @@ class RunView:
         if self.optimizer_kind == "search":
             # The current weights are the last accepted candidate: its loss and accuracy are the
             # run's current ones, without waiting for the next evaluation.
-            self.stats["tried"] = self.stats.get("tried", 0) + len(e)
-            self.stats["accepted"] = self.stats.get("accepted", 0) + int(e.accepted.sum())
-            self.stats["acceptance_rate"] = self.stats["accepted"] / max(1, self.stats["tried"])
+            self.tried += len(e)
+            self.accepted += int(e.accepted.sum())
+            self._count_stats()
             topics.add("optimizer")
             accepted = np.flatnonzero(e.accepted)
             if accepted.size:
@@ -228,6 +232,7 @@ class RunView:
         self.epoch = e.epoch
         self.iteration = max(self.iteration, e.iteration)
         self.stats, self.lr = dict(e.stats), e.lr
+        self._count_stats()
         self.hyperparams = dict(e.hyperparams)
         topics = {"status", "series", "optimizer"}
         if self.optimizer_kind == "gradient" and e.best_loss < self._logged_best:
@@ -244,6 +249,11 @@ class RunView:
         self.its_per_sec = e.its_per_sec
         self.iteration = max(self.iteration, e.iteration)
         return {"weights", "status"}
+
+    def _count_stats(self) -> None:
+        if self.optimizer_kind == "search":
+            self.stats.update(tried=self.tried, accepted=self.accepted,
+                              acceptance_rate=self.accepted / self.tried if self.tried else 0.0)
 
     def _on_paused(self, e: ev.Paused):
         if self.state == "running":
@@ -269,6 +279,7 @@ class RunView:
         self.hyperparams = dict(e.hyperparams)
         self.hp_memory[e.new] = dict(e.hyperparams)
         self.switches.append((e.iteration, e.new))
+        self.tried = self.accepted = 0  # a fresh optimizer
         self._logged_best = self.best_loss
         hp = ", ".join(f"{k}={v:g}" for k, v in e.hyperparams.items())
         return {"optimizer", "series", "status"} | self._say(
@@ -287,6 +298,7 @@ class RunView:
             "weight", f"Weight {self.weight_name(e.index)} set: {e.old:.4f} → {e.new:.4f}")
 
     def _on_reset(self, e: ev.ResetDone):
+        self.tried = self.accepted = 0  # the optimizer starts afresh too
         self.losses = Series()
         self.evaluations = []
         self.switches = [(0, self.optimizer)]

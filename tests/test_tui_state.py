@@ -1,0 +1,80 @@
+"""The dashboard's model (RunView), fed with real trainer events, without any UI."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tui_nn import events as ev
+from tui_nn.trainer import TrainConfig, Trainer
+from tui_nn.tui.state import MAX_LOG_LINES_PER_FLUSH, RunView
+
+
+def fed(config: TrainConfig, chunks, paused: bool = True):
+    trainer = Trainer(config)
+    view = RunView(trainer, paused=paused)
+    view.apply(trainer.start_events())
+    for n in chunks:
+        view.apply(trainer.advance(n))
+    return trainer, view
+
+
+def test_every_loss_value_reaches_the_chart_series_whatever_the_chunking():
+    trainer, view = fed(TrainConfig(samples=30, iterations=5000), [1, 7, 300, 1, 2048, 2643])
+    assert view.losses.count == trainer.losses.count == 5000
+    for mine, theirs in zip(view.losses.arrays(), trainer.losses.arrays()):
+        assert np.array_equal(mine, theirs)
+
+
+def test_book_run_log_ends_with_the_books_last_new_best_line():
+    trainer, view = fed(TrainConfig(), [10_000])  # the book's chapter-6 run, in one chunk
+    lines = [line.text for line in view.take_log()]
+    assert lines[0].startswith("Training on vertical (300 samples): a 2→3→3 network (21 parameters), hill-climb")
+    best = [line for line in lines if line.startswith("New set of weights found")]
+    assert len(best) == MAX_LOG_LINES_PER_FLUSH  # the rest summarised, not flooding the log
+    assert f"… {243 - MAX_LOG_LINES_PER_FLUSH} more new bests, not listed" in lines
+    assert best[-1] == "New set of weights found, iteration: 9397 loss: 0.1727971 acc: 0.93"
+    assert lines[-1].startswith("Finished at iteration 10000: best loss 0.1727971 at iteration 9397")
+    assert view.state == "finished" and view.take_log() == []
+
+
+def test_search_statistics_are_exact_between_evaluations():
+    trainer, view = fed(TrainConfig(samples=30, iterations=1000), [37, 250, 113])
+    s = trainer.optimizer.stats()
+    assert (view.stats["tried"], view.stats["accepted"]) == (s["tried"], s["accepted"]) == (400, s["accepted"])
+    assert view.train_loss == trainer.optimizer.current_loss  # the current weights' loss, not a stale one
+    view.apply(trainer.switch_optimizer("anneal"))
+    view.apply(trainer.advance(10))
+    assert view.stats["tried"] == 10 and "temperature" in view.stats
+
+
+def test_weight_names_follow_the_book_layout():
+    trainer, view = fed(TrainConfig(samples=10), [])
+    assert view.weight_name(0) == "dense1 w[x1→h1]"
+    assert view.weight_name(1 * 3 + 2) == "dense1 w[x2→h3]"
+    assert view.weight_name(6) == "dense1 bias[h1]"
+    assert view.weight_name(9 + 2 * 3 + 1) == "dense2 w[h3→o2]"
+    assert view.weight_name(20) == "dense2 bias[o3]"
+
+
+def test_lifecycle_states():
+    trainer, view = fed(TrainConfig(samples=10, iterations=50), [50], paused=False)
+    assert view.state == "finished" and view.paused
+    view.apply(trainer.reset())  # the session was not paused: training starts again
+    assert view.state == "running" and view.iteration == 0 and view.losses.count == 0
+    view.apply([ev.Diverged(3, float("nan"), "loss is not a number"), ev.Paused(3)])
+    assert view.state == "diverged"  # a pause after divergence does not hide it
+    view.apply([ev.Resumed(3)])
+    assert view.state == "running"
+    view.apply([ev.Failed(3, "bad value", "")])
+    assert view.state == "running" and view.take_log()[-1].text == "Refused: bad value"
+    view.apply([ev.Failed(3, "RuntimeError: boom", "Traceback ...")])
+    assert view.state == "failed" and "boom" in view.take_log()[-1].text
+
+
+def test_a_restored_run_keeps_its_history():
+    trainer = Trainer(TrainConfig(samples=30, iterations=1000))
+    trainer.advance(400)
+    view = RunView(trainer, paused=True)
+    view.apply(trainer.start_events())
+    assert view.losses.count == 400 and view.iteration == 400
+    assert any(line.text.startswith("Continuing at iteration 400") for line in view.take_log())
