@@ -311,7 +311,8 @@ def test_resume_refuses_results_of_another_sweep(plan, tmp_path):
 def test_best_model_weights(plan, reference, tmp_path):
     """The best configuration's weights, from the worker or retrained after a resume, are the
     same, and reproduce its validation loss."""
-    sweep = Sweep(plan, InlineBackend())
+    out = tmp_path / "results.csv"
+    sweep = Sweep(plan, InlineBackend(), files=ResultsFiles(plan, out))
     sweep.run()
     best = sweep.best
     assert best.index == reference[0].index
@@ -319,8 +320,8 @@ def test_best_model_weights(plan, reference, tmp_path):
     path = tmp_path / "best.npz"
     from_worker.net.save(path)
 
-    resumed = Sweep(plan, InlineBackend())
-    resumed.results = {r.index: Result(r.index, r.params, r.seed, r.status, r.val_loss) for r in reference}
+    resumed = Sweep(plan, InlineBackend(), files=ResultsFiles(plan, out, resume=True))
+    assert resumed.run() and resumed.best.index == best.index and resumed.best.weights is None
     retrained = resumed.best_trainer()
     net = Network.load(path)
     assert np.array_equal(net.params, retrained.net.params)

@@ -1013,6 +1013,8 @@ class Sweep:
         self.retries = retries
         self.live = live
         self.results: dict[int, Result] = dict(files.previous) if files is not None else {}
+        ranked = ranking(self.results.values(), plan.metric)
+        self._best = ranked[0] if ranked and math.isfinite(ranked[0].score(plan.metric)) else None
         self.running: dict[int, int] = {}  # index -> attempt
         self.attempts: dict[int, int] = {}
         self.paused = False
@@ -1049,10 +1051,8 @@ class Sweep:
 
     @property
     def best(self) -> Result | None:
-        with self._lock:
-            ranked = ranking(self.results.values(), self.plan.metric)
-        return ranked[0] if ranked and ranked[0].status in DONE and math.isfinite(
-            ranked[0].score(self.plan.metric)) else None
+        """The best result so far (lowest configuration number among equals), if any is usable."""
+        return self._best
 
     def ranked(self) -> list[Result]:
         with self._lock:
@@ -1064,7 +1064,6 @@ class Sweep:
         if on_event is not None:
             self.subscribe(on_event)
         pending = collections.deque(c for c in self.plan.configurations if c.index not in self.results)
-        by_index = {c.index: c for c in self.plan.configurations}
         stopping = False
         if self.files is not None:
             self.files.open()
@@ -1088,7 +1087,7 @@ class Sweep:
                     stopping = self._apply_commands(pending, block=True)  # paused: wait for a command
                     continue
                 for message in self.backend.wait(0.2):
-                    self._handle(message, pending, by_index)
+                    self._handle(message, pending)
         except BaseException:
             self.interrupted = True
             self.backend.close(terminate=True)
@@ -1120,19 +1119,18 @@ class Sweep:
             elif cmd[0] == "cancel":
                 index = cmd[1]
                 if index in self.running:
-                    if not self.backend.cancel(index):
-                        pass  # the inline backend cannot stop a run midway
+                    self.backend.cancel(index)  # (the inline backend cannot: its run just finishes)
                 else:
                     for c in list(pending):
                         if c.index == index:
                             pending.remove(c)
                             self._finish(Result(c.index, c.params, c.seed, "cancelled", attempts=0))
 
-    def _handle(self, message: tuple, pending, by_index) -> None:
+    def _handle(self, message: tuple, pending) -> None:
         kind, index, attempt = message[:3]
         if self.running.get(index) != attempt:
             return  # from an attempt that was given up (a retried or cancelled run)
-        c = by_index[index]
+        c = self.plan.configuration(index)
         if kind == "running":
             self._emit(ConfigRunning(index, attempt, message[3], message[4]))
         elif kind == "progress":
@@ -1160,12 +1158,15 @@ class Sweep:
 
     def _finish(self, result: Result) -> None:
         weights, result.weights = result.weights, None
+        metric = self.plan.metric
         with self._lock:
             self.running.pop(result.index, None)
             self.results[result.index] = result
-        best = self.best
-        if best is not None and best.index == result.index and weights is not None:
-            self._best_weights = (result.index, weights)
+        best = self._best
+        if math.isfinite(result.score(metric)) and (
+                best is None or (result.score(metric), result.index) < (best.score(metric), best.index)):
+            self._best = best = result
+            self._best_weights = (result.index, weights) if weights is not None else None
         if self.files is not None:
             self.files.append(result)
         self._emit(ConfigFinished(result, best))
