@@ -171,7 +171,7 @@ async def test_o_switches_to_the_next_optimizer_and_keeps_the_weights():
 
 
 @scenario
-async def test_number_keys_pick_an_optimizer():
+async def test_number_keys_and_clicks_pick_an_optimizer():
     app = make_app()
     async with running(app) as pilot:
         await settle(pilot)
@@ -185,6 +185,9 @@ async def test_number_keys_pick_an_optimizer():
         assert any("press 1–7" in m for m in notifications(app))
         await pilot.press("1")
         await until(pilot, lambda: app.view.optimizer == "random-search")
+        await pilot.click("#optimizer-list", offset=(4, 3))  # a click on the fourth row: sgd
+        await until(pilot, lambda: app.view.optimizer == "sgd")
+        assert app.trainer.optimizer.name == "sgd"
 
 
 @scenario
@@ -287,19 +290,6 @@ async def test_less_and_greater_change_the_iteration_rate():
 
 
 @scenario
-async def test_l_toggles_the_log_scale():
-    app = make_app()
-    async with running(app) as pilot:
-        await settle(pilot)
-        chart = app.query_one(LossChart)
-        assert not chart.log_scale
-        await pilot.press("l")
-        assert chart.log_scale and "log scale" in str(chart.border_subtitle)
-        await pilot.press("l")
-        assert not chart.log_scale
-
-
-@scenario
 async def test_g_shows_gradients_for_gradient_optimizers_only():
     app = make_app()
     async with running(app) as pilot:
@@ -335,10 +325,12 @@ async def test_question_mark_opens_help_and_escape_closes_it():
 
 
 @scenario
-async def test_q_quits_and_stops_the_trainer_thread():
+async def test_while_running_weights_are_locked_and_q_quits_stopping_the_trainer():
     app = make_app(paused=False, speed=20, iterations=10_000_000)
     async with running(app) as pilot:
-        await until(pilot, lambda: app.view.iteration > 0)
+        await until(pilot, lambda: app.view.state == "running" and app.view.iteration > 0)
+        await pilot.press("right_square_bracket")
+        assert any("Pause first" in m for m in notifications(app))
         session = app.session
         await pilot.press("q")
     assert app.return_code == 0
@@ -400,7 +392,7 @@ async def test_editing_a_hyperparameter_refuses_a_bad_value():
 
 
 @scenario
-async def test_nudging_a_weight_while_paused_updates_loss_accuracy_and_regions():
+async def test_selecting_and_nudging_a_weight_while_paused_updates_loss_accuracy_and_regions():
     trainer = Trainer(small(iterations=1000))
     trainer.advance(300)
     app = create_app(trainer, paused=True)
@@ -408,7 +400,12 @@ async def test_nudging_a_weight_while_paused_updates_loss_accuracy_and_regions()
         await settle(pilot)
         weights = app.query_one(WeightsView)
         assert weights.has_focus and weights.editable
-        await pilot.press("down", "right")  # input x2 -> neuron h2 of dense1
+        (x0, x1, index), = [h for h in weights._hits[3] if h[2] == 5]  # dense1, row x2, column h3
+        await pilot.click(WeightsView, offset=(x0 + 2 + weights.styles.padding.left, 3))
+        assert weights.cursor == 5 and weights.has_focus
+        await pilot.press("up", "left")  # input x1 -> neuron h2 of dense1
+        assert weights.cursor == 0 * 3 + 1
+        await pilot.press("down")  # input x2 -> neuron h2
         assert weights.cursor == 1 * 3 + 1
         assert "dense1 w[x2→h2]" in str(app.query_one("#weights-panel").border_subtitle).replace("\\", "")
         index = weights.cursor
@@ -437,38 +434,7 @@ async def test_nudging_a_weight_while_paused_updates_loss_accuracy_and_regions()
         await until(pilot, lambda: app.trainer.net.params[bias] == pytest.approx(bias_value - 0.05, abs=1e-4))
 
 
-@scenario
-async def test_weights_cannot_be_nudged_while_running():
-    app = make_app(paused=False, speed=20, iterations=10_000_000)
-    async with running(app) as pilot:
-        await until(pilot, lambda: app.view.state == "running")
-        await pilot.press("right_square_bracket")
-        await pilot.pause(0)
-        assert any("Pause first" in m for m in notifications(app))
-
-
 # -- mouse -----------------------------------------------------------------------------------------
-
-
-@scenario
-async def test_clicking_an_optimizer_switches_to_it():
-    app = make_app()
-    async with running(app) as pilot:
-        await settle(pilot)
-        await pilot.click("#optimizer-list", offset=(4, 6))  # the seventh row: adam
-        await until(pilot, lambda: app.view.optimizer == "adam")
-        assert app.trainer.optimizer.name == "adam"
-
-
-@scenario
-async def test_clicking_a_weight_selects_it():
-    app = make_app()
-    async with running(app) as pilot:
-        await settle(pilot)
-        weights = app.query_one(WeightsView)
-        (x0, x1, index), = [h for h in weights._hits[3] if h[2] == 5]  # dense1, row x2, column h3
-        await pilot.click(WeightsView, offset=(x0 + 2 + weights.styles.padding.left, 3))
-        assert weights.cursor == 5 and weights.has_focus
 
 
 @scenario
@@ -554,17 +520,6 @@ async def test_trainer_keeps_progressing_while_the_ui_redraws():
         assert app.session.paused
 
 
-@scenario
-async def test_a_run_advanced_before_the_app_shows_its_history():
-    trainer = Trainer(small())
-    trainer.advance(120)
-    app = create_app(trainer, paused=True)
-    async with running(app) as pilot:
-        await settle(pilot)
-        assert app.view.losses.count == 120
-        assert "it 120/300" in status(app)
-
-
 @pytest.mark.parametrize("overrides, mode", [
     ({"dataset": "sine", "samples": 80}, "curve"),
     ({"dataset": "iris", "samples": None}, "projection"),
@@ -586,7 +541,7 @@ async def test_dataset_panel_draws_each_kind_of_data(overrides, mode):
 
 
 @scenario
-async def test_no_color_still_tells_regions_apart(monkeypatch):
+async def test_a_run_advanced_before_the_app_shows_its_history_even_without_colour(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     trainer = Trainer(small())
     trainer.advance(300)  # trained: the regions differ
@@ -594,17 +549,23 @@ async def test_no_color_still_tells_regions_apart(monkeypatch):
     async with running(app) as pilot:
         await settle(pilot)
         assert app.no_color
+        assert app.view.losses.count == 300 and "it 300/300" in status(app)  # the run's history
         drawn = str(app.query_one(DatasetView).render())
         assert "·" in drawn and ":" in drawn  # each predicted class has its own texture
 
 
 @scenario
-async def test_charts_follow_the_theme():
+async def test_l_toggles_the_log_scale_and_charts_follow_the_theme():
     app = make_app()
     async with running(app) as pilot:
         await settle(pilot)
+        chart = app.query_one(LossChart)
+        assert not chart.log_scale
+        await pilot.press("l")
+        assert chart.log_scale and "log scale" in str(chart.border_subtitle)
+        await pilot.press("l")
+        assert not chart.log_scale
         app.theme = "textual-light"
         await pilot.pause()
-        chart = app.query_one(LossChart)
         assert chart._get_plotext_theme_name(app.theme) == "textual-auto-textual-light"
         assert "now" in str(chart.render())
