@@ -30,7 +30,7 @@ def report(target: str, case: str, figure: str, ratio: float | None, passed: boo
     if not path:
         return
     row = {"target": target, "case": case, "figure": figure, "ratio": ratio, "passed": passed,
-           "command": " ".join([Path(sys.executable).name, *sys.argv]), **extra}
+           "command": " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]]), **extra}
     with open(path, "a") as f:
         f.write(json.dumps(row) + "\n")
 

@@ -162,15 +162,20 @@ def same(book, tui) -> str | None:
     return None
 
 
-def best_of(fn, repeats):
-    runs = [fn() for _ in range(repeats)]
-    return min(runs, key=lambda r: r[2])
+def alternate(book_fn, tui_fn, repeats):
+    """Run the two sides alternately ``repeats`` times (the machine's load hits both alike);
+    keep each side's fastest run."""
+    books, tuis = [], []
+    for _ in range(repeats):
+        books.append(book_fn())
+        tuis.append(tui_fn())
+    return min(books, key=lambda r: r[2]), min(tuis, key=lambda r: r[2])
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iterations", type=int, default=10_000)
-    ap.add_argument("--repeats", type=int, default=3, help="best of N timings for each side")
+    ap.add_argument("--repeats", type=int, default=5, help="best of N alternating timings for each side")
     ap.add_argument("--quick", action="store_true", help="fewer repeats, skip hidden 64")
     args = ap.parse_args(argv)
     reps = 1 if args.quick else args.repeats
@@ -182,8 +187,8 @@ def main(argv=None) -> int:
     print(f"{'case':<34} {'book it/s':>10} {'tui-nn it/s':>12} {'ratio':>7}  identical")
     for dataset, hidden, opt, targeted in cases:
         n = args.iterations
-        book = best_of(lambda: book_loop(dataset, hidden, opt, n), reps)
-        tui = best_of(lambda: tui_run(dataset, hidden, opt, n), reps)
+        book, tui = alternate(lambda: book_loop(dataset, hidden, opt, n), lambda: tui_run(dataset, hidden, opt, n),
+                              reps if targeted else max(1, reps // 2))
         diff = same(book[0], tui[0])
         ratio = book[2] / tui[2]
         name = f"{dataset} hidden {hidden} {opt}"

@@ -367,8 +367,7 @@ class _BookKernel:
         ey.clip(1e-7, 1 - 1e-7, out=ey)
         np.log(ey, out=ey)
         np.add.reduce(ey, axis=1, out=losses)
-        np.true_divide(losses, np.intp(N), out=losses, casting="unsafe")  # as np.mean divides
-        losses = -losses
+        np.true_divide(losses, np.intp(-N), out=losses, casting="unsafe")  # np.mean's division, negated
         # Each sample has at least one near class (its maximum, exp(0) == 1) unless NaN is involved,
         # and NaN reaches the loss; so this finds every sample without exactly one near class.
         if np.count_nonzero(near) != K * N or math.isnan(losses.sum()):
@@ -377,7 +376,7 @@ class _BookKernel:
             counts = counts.astype(np.int64)
             np.add.at(counts, ks, right.astype(np.int64) - ok[ks, ns])
         acc = counts / N
-        return losses, acc
+        return losses.copy(), acc  # the caller keeps its own: the buffer is reused next batch
 
 
 def _activate(name: str, z: np.ndarray) -> np.ndarray:

@@ -1,0 +1,113 @@
+"""Target 4: fast start.
+
+- ``tui-nn --help`` within 2x of ``python -c "import click"`` (median wall time of fresh
+  subprocesses, run alternately).
+- The dashboard's first full frame within 1.5 s of launch: ``tui-nn train --paused`` runs in a
+  pseudo-terminal of 160x48; the clock runs from spawning the process until the screen it wrote
+  shows every panel's title and the footer.
+
+    python benchmarks/bench_startup.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import select
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import report, verdict
+
+HELP_TARGET = 2.0
+FRAME_TARGET = 1.5
+BIN = Path(sys.executable).parent
+PANELS = ("─ Loss", "─ Accuracy", "─ Weights", "─ Optimizer", "─ Data", "─ Log", "q Quit")
+ESCAPES = re.compile(rb"\x1b(\[[0-9;?<>=$]*[a-zA-Z~]|\][^\x07]*\x07|[()][0-9A-Za-z])")
+
+
+def wall(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def first_frame(cmd: list[str], timeout: float = 20.0, size=(48, 160)) -> float:
+    """Seconds from spawning ``cmd`` in a pseudo-terminal to a screen showing every panel."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    t0 = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the dashboard, as a user starts it
+        os.execv(cmd[0], cmd)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
+    buf, seen = b"", None
+    try:
+        while time.perf_counter() - t0 < timeout:
+            ready, _, _ = select.select([fd], [], [], 0.01)
+            if not ready:
+                continue
+            try:
+                buf += os.read(fd, 1 << 16)
+            except OSError:
+                break
+            text = ESCAPES.sub(b"", buf).decode("utf-8", "replace")
+            if all(p in text for p in PANELS):
+                seen = time.perf_counter() - t0
+                break
+        os.write(fd, b"q")
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+            try:
+                select.select([fd], [], [], 0.05) and os.read(fd, 1 << 16)
+            except OSError:
+                pass
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    if seen is None:
+        raise RuntimeError(f"no full frame within {timeout} s")
+    return seen
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args(argv)
+    python, tui = str(BIN / "python"), str(BIN / "tui-nn")
+    wall([tui, "--help"])  # warm the file cache for both
+    wall([python, "-c", "import click"])
+    helps, clicks = [], []
+    for _ in range(args.runs):
+        helps.append(wall([tui, "--help"]))
+        clicks.append(wall([python, "-c", "import click"]))
+    h, c = statistics.median(helps), statistics.median(clicks)
+    ratio = h / c
+    print(f"tui-nn --help          {h * 1e3:6.0f} ms (median of {args.runs})")
+    print(f"python -c 'import click' {c * 1e3:4.0f} ms")
+    ok_help = ratio <= HELP_TARGET
+    verdict(f"start: tui-nn --help within {HELP_TARGET:g}x of importing click", ok_help, f"{ratio:.2f}x")
+    report("4-help", "tui-nn --help / import click", f"{h * 1e3:.0f} ms vs {c * 1e3:.0f} ms", ratio, ok_help)
+
+    frames = [first_frame([tui, "train", "--paused"]) for _ in range(max(3, args.runs // 2))]
+    f = statistics.median(frames)
+    print(f"dashboard first full frame {f:.2f} s (median; runs: {', '.join(f'{x:.2f}' for x in frames)})")
+    ok_frame = f <= FRAME_TARGET
+    verdict(f"start: dashboard's first full frame within {FRAME_TARGET:g} s", ok_frame, f"{f:.2f} s")
+    report("4-frame", "dashboard first full frame", f"{f:.2f} s", f / FRAME_TARGET, ok_frame)
+    return 0 if ok_help and ok_frame else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

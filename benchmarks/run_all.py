@@ -1,0 +1,132 @@
+"""Run the five performance benchmarks of tui-nn and print every ratio with PASS/FAIL.
+
+Each benchmark runs in its own process (``benchmarks/bench_*.py``; run one alone for its
+details). Every target is a ratio against a reference measured in the same run, because the
+machines are shared and noisy. With ``--results`` the table is also written to
+``benchmarks/RESULTS.md``.
+
+    python benchmarks/run_all.py [--quick] [--results]
+
+``--quick`` shortens the runs (1M instead of 10M iterations for memory, fewer repeats); the
+figures in RESULTS.md come from a full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+BENCHMARKS = [
+    ("bench_search.py", [], ["--repeats", "1"]),
+    ("bench_gradient.py", [], ["--repeats", "1"]),
+    ("bench_dashboard.py", [], ["--seconds", "2", "--rounds", "2", "--presses", "20"]),
+    ("bench_startup.py", [], ["--runs", "3"]),
+    ("bench_memory.py", [], ["--long", "1000000"]),
+]
+
+TITLES = {
+    "1-search": "1. Derivative-free search vs the book's loop (>= 10x, identical improvements)",
+    "2-gradient": "2. Gradient descent vs scikit-learn (time per epoch <= 0.4x, accuracy within 1 point)",
+    "3-dashboard": "3. Trainer speed under the dashboard vs headless (>= 0.9x)",
+    "3-pause": "3. Pause key at full speed, p95 (<= 50 ms; ratio to 50 ms)",
+    "4-help": "4. `tui-nn --help` vs `import click` (<= 2x)",
+    "4-frame": "4. Dashboard's first full frame (<= 1.5 s; ratio to 1.5 s)",
+    "5-memory-headless": "5. Peak RSS, 10M vs 100k iterations, headless (<= 1.2x)",
+    "5-memory-dashboard": "5. Peak RSS, 10M vs 100k iterations, dashboard (<= 1.2x)",
+}
+
+
+def blas() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+
+        import numpy  # noqa: F401  (loads the BLAS threadpoolctl reports)
+
+        info = [f"{i['internal_api']} {i.get('version')} {i.get('architecture')} x{i['num_threads']}"
+                for i in threadpool_info()]
+        return ", ".join(info) or "none found"
+    except Exception as e:  # noqa: BLE001 - informational only
+        return f"unknown ({e})"
+
+
+def machine() -> str:
+    import numpy
+
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, NumPy {numpy.__version__}, BLAS {blas()}"
+            + (f", env {env}" if env else ""))
+
+
+def write_results(rows: list[dict], header: str, command: str) -> Path:
+    path = HERE / "RESULTS.md"
+    date = datetime.date.today().isoformat()
+    lines = [
+        "# tui-nn performance results",
+        "",
+        "Every target is a ratio against a reference measured in the same run (the machines are",
+        "shared and noisy; absolute times mean little). Regenerate this table with:",
+        "",
+        f"    {command}",
+        "",
+        f"Machine: {header}",
+        "",
+        "| target | case | figure | ratio | result | command | date |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        result = "SKIP" if r["passed"] is None else ("PASS" if r["passed"] else "FAIL")
+        ratio = "" if r["ratio"] is None else f"{r['ratio']:.3g}"
+        lines.append(f"| {TITLES.get(r['target'], r['target'])} | {r['case']} | {r['figure']} | {ratio} | "
+                     f"{result} | `{r['command']}` | {date} |")
+    notes = HERE / "RESULTS_NOTES.md"
+    if notes.exists():
+        lines += ["", notes.read_text().rstrip()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="shorter runs (about 3 minutes)")
+    ap.add_argument("--results", action="store_true", help="write benchmarks/RESULTS.md")
+    args = ap.parse_args(argv)
+    header = machine()
+    print(f"tui-nn benchmarks on {header}\n", flush=True)
+    rows: list[dict] = []
+    t_all = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        record = Path(tmp) / "record.jsonl"
+        env = {**os.environ, "TUI_NN_BENCH_RECORD": str(record)}
+        for script, full, quick in BENCHMARKS:
+            cmd = [sys.executable, str(HERE / script), *(quick if args.quick else full)]
+            print(f"== {script} {' '.join(quick if args.quick else full)}", flush=True)
+            t0 = time.perf_counter()
+            code = subprocess.run(cmd, env=env, cwd=HERE.parent).returncode
+            print(f"   ({time.perf_counter() - t0:.0f} s, exit {code})\n", flush=True)
+        if record.exists():
+            rows = [json.loads(line) for line in record.read_text().splitlines() if line.strip()]
+    print(f"== summary ({time.perf_counter() - t_all:.0f} s)")
+    for r in rows:
+        result = "SKIP" if r["passed"] is None else ("PASS" if r["passed"] else "FAIL")
+        ratio = "   -  " if r["ratio"] is None else f"{r['ratio']:6.3g}"
+        print(f"{result}  ratio {ratio}  {r['target']:<20} {r['case']}: {r['figure']}")
+    if args.results:
+        command = "python benchmarks/run_all.py --results" + (" --quick" if args.quick else "")
+        print(f"wrote {write_results(rows, header, command)}")
+    failed = [r for r in rows if r["passed"] is False]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
