@@ -18,7 +18,7 @@ from ..state import RunView, neuron_label
 
 NUMBER_CELL = 7  # "▴-0.12 ": change marker, five characters of number, a space
 SMALL_CELL = 2  # colour only (plus the change marker)
-LABEL = 4  # row labels: "x1", "h2", "b"
+LABEL = 4  # row labels ("x1", "h2", "b") and a space; wider for deep nets ("h2.10")
 GAP = 2
 NUDGE = 0.05  # [ and ]: the default hill-climb scale
 BIG_NUDGE = 0.5  # { and }
@@ -37,6 +37,7 @@ class Block:
     n_out: int
     transposed: bool = False
     cell: int = NUMBER_CELL  # characters per cell
+    label: int = LABEL  # characters of the row labels, with their trailing space
 
     @property
     def rows(self) -> int:
@@ -48,7 +49,7 @@ class Block:
 
     @property
     def width(self) -> int:
-        return LABEL + self.cols * self.cell
+        return self.label + self.cols * self.cell
 
     def index(self, row: int, col: int) -> int:
         """Flat parameter index of grid cell (row, col)."""
@@ -241,19 +242,24 @@ class WeightsView(Widget, can_focus=True):
         if self._cursor_at is None or parent is None or not hasattr(parent, "scroll_to_region"):
             return
         x, y = self._cursor_at
-        top = self.virtual_region.y
-        parent.scroll_to_region(Region(0, top + y, 1, 1), animate=False, immediate=True)
+        region = self.virtual_region
+        parent.scroll_to_region(Region(region.x + x, region.y + y, NUMBER_CELL, 1), animate=False, immediate=True)
 
     # -- layout and drawing --------------------------------------------------------------------
     def _arrange(self, width: int) -> list[list[Block]]:
         """Pick each block's orientation and cell width (numbers if they fit), then place the
         blocks left to right in bands, wrapping to a new band when the panel is full."""
+        n_layers = len(self.view.widths) if self.view else 3
         for b in self.blocks:
             for transposed, cell in ((False, NUMBER_CELL), (True, NUMBER_CELL), (False, SMALL_CELL),
                                      (True, SMALL_CELL), (False, 1), (True, 1)):
                 b.transposed, b.cell = transposed, cell
+                b.label = max(LABEL, 1 + max(len(b.row_label(r, n_layers)) for r in range(b.rows)))
                 if b.width <= width:
                     break
+            else:  # nothing fits: the narrowest layout, and the panel scrolls sideways
+                b.transposed = b.n_out + 1 < b.n_in + 1
+                b.label = max(LABEL, 1 + max(len(b.row_label(r, n_layers)) for r in range(b.rows)))
         bands: list[list[Block]] = [[]]
         used = 0
         for b in self.blocks:
@@ -264,17 +270,33 @@ class WeightsView(Widget, can_focus=True):
             bands[-1].append(b)
         return bands
 
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """The panel's width, or more when a layer cannot fit (the panel then scrolls sideways)."""
+        available = max(1, container.width - self.styles.gutter.width)
+        if not self.blocks:
+            return available
+        bands = self._arrange(available)
+        return max(available, max(sum(b.width for b in band) + GAP * (len(band) - 1) for band in bands))
+
+    def _available_width(self) -> int:
+        """The width the layers are arranged for: the scrolling panel's, not our own (which
+        grows past it when a layer cannot fit)."""
+        parent = self.parent
+        if parent is not None and parent.size.width:
+            return max(1, parent.scrollable_content_region.width - self.styles.gutter.width)
+        return self.size.width
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if not self.blocks:
             return 1
-        bands = self._arrange(width)
+        bands = self._arrange(self._available_width())
         return sum(2 + max(b.rows for b in band) for band in bands) + len(bands) - 1
 
     def render(self) -> Text:
         values = self.values()
         if values is None or not self.blocks:
             return Text("waiting for the weights")
-        bands = self._arrange(self.size.width)
+        bands = self._arrange(self._available_width())
         pos = self._color("weights--positive")
         neg = self._color("weights--negative")
         base = self.background_colors[1]
@@ -298,7 +320,7 @@ class WeightsView(Widget, can_focus=True):
                 cw = b.cell
                 title = f"dense{b.layer + 1} {b.n_in}→{b.n_out} {activations[b.layer]}"
                 rows[0].append(title[:b.width].ljust(b.width), title_style)
-                header = " " * LABEL + "".join(
+                header = " " * b.label + "".join(
                     (b.col_label(c, n_layers)[: cw - 1].center(cw) if cw == NUMBER_CELL else " " * cw)
                     for c in range(b.cols))
                 rows[1].append(header, label_style)
@@ -306,7 +328,7 @@ class WeightsView(Widget, can_focus=True):
                 vmax = float(np.max(np.abs(seg[np.isfinite(seg)]), initial=0.0)) or 1.0
                 for r in range(b.rows):
                     line = rows[2 + r]
-                    line.append(b.row_label(r, n_layers)[: LABEL - 1].ljust(LABEL), label_style)
+                    line.append(b.row_label(r, n_layers).ljust(b.label), label_style)
                     y = len(lines) + 2 + r
                     for c in range(b.cols):
                         index = b.index(r, c)
