@@ -500,6 +500,8 @@ async def test_a_trainer_error_is_shown_not_raised():
         assert "the numbers went sideways" in log_text(app)
         assert "Traceback" not in log_text(app)
         assert app.exit_status == 1
+        await pilot.press("o")  # the session no longer trains: the app says so
+        assert any("stopped after an error" in m for m in notifications(app))
         await pilot.press("question_mark")  # the interface still answers
         assert isinstance(app.screen, HelpScreen)
 

@@ -200,6 +200,10 @@ class TuiNNApp(App):
 
     # -- commands --------------------------------------------------------------------------------------
     def send(self, command: ev.Command) -> None:
+        if self.view.failed and not isinstance(command, (ev.SaveCheckpoint, ev.Stop)):
+            # After a failure the session only saves and stops: say so rather than do nothing.
+            self.notify("The trainer stopped after an error; s saves a checkpoint, q quits.", severity="error")
+            return
         if self.session is not None:
             self.session.send(command)
 
@@ -214,15 +218,9 @@ class TuiNNApp(App):
         self.send(ev.Pause())
 
     def action_resume(self) -> None:
-        if self.view.failed:
-            self.notify("The trainer stopped after an error; s saves a checkpoint, q quits.", severity="error")
-            return
         self.send(ev.Resume())
 
     def action_step(self) -> None:
-        if self.view.failed:
-            self.notify("The trainer stopped after an error.", severity="error")
-            return
         self.send(ev.Step())
 
     def action_next_optimizer(self) -> None:
@@ -316,6 +314,7 @@ class TuiNNApp(App):
             self.notify("Pause first (space): weights can be edited while paused.", severity="warning")
             return
         if view.failed:
+            self.send(ev.SetWeight(message.index, 0.0))  # refused, with the reason
             return
         new = float(view.params[message.index]) + message.delta
         view.params = view.params.copy()
