@@ -123,7 +123,6 @@ class DatasetView(Widget):
         fg = np.full((h, w), -1)
         if no_color:
             chars[:] = np.array(list(REGION_CHARS))[pred % len(REGION_CHARS)]
-        val = np.zeros((h, w), bool)
         for Xp, yp, is_val in ((v.X_train, v.y_train, False), (v.X_val, v.y_val, True)):
             if len(Xp) == 0:
                 continue
@@ -133,7 +132,6 @@ class DatasetView(Widget):
                 sel = ids == c
                 chars[cy[sel], cx[sel]] = marker(int(c), n_classes, is_val)
                 fg[cy[sel], cx[sel]] = c
-                val[cy[sel], cx[sel]] = is_val
         region_bg = [base.blend(c, 0.35) for c in colors]
         styles: dict[tuple[int, int], Style] = {}
 
