@@ -59,8 +59,11 @@ def test_weight_names_follow_the_book_layout():
 def test_lifecycle_states():
     trainer, view = fed(TrainConfig(samples=10, iterations=50), [50], paused=False)
     assert view.state == "finished" and view.paused
+    view.apply(trainer.extend(50))
+    assert view.limit == trainer.limit == 100
     view.apply(trainer.reset())  # the session was not paused: training starts again
     assert view.state == "running" and view.iteration == 0 and view.losses.count == 0
+    assert view.limit == trainer.limit == 50
     view.apply([ev.Diverged(3, float("nan"), "loss is not a number"), ev.Paused(3)])
     assert view.state == "diverged"  # a pause after divergence does not hide it
     view.apply([ev.Resumed(3)])
@@ -78,3 +81,10 @@ def test_a_restored_run_keeps_its_history():
     view.apply(trainer.start_events())
     assert view.losses.count == 400 and view.iteration == 400
     assert any(line.text.startswith("Continuing at iteration 400") for line in view.take_log())
+
+
+def test_reset_restores_the_configured_length_in_epochs():
+    trainer, view = fed(TrainConfig(samples=30, optimizer="sgd", epochs=3, batch_size=16), [5])
+    view.apply(trainer.extend(10))
+    view.apply(trainer.reset())
+    assert view.limit == trainer.limit == 3 * 6  # 90 samples in batches of 16

@@ -23,6 +23,7 @@ import numpy as np
 from .. import events as ev
 from ..history import Series
 from ..network import Network
+from ..trainer import DEFAULT_ITERATIONS
 
 MAX_LOG_LINES_PER_FLUSH = 12  # new-best lines written per redraw; older ones are summarised
 MAX_EVALUATIONS = 4096  # evaluation points kept for the charts (thinned by half beyond)
@@ -297,8 +298,19 @@ class RunView:
         return {"weights"} | self._say(
             "weight", f"Weight {self.weight_name(e.index)} set: {e.old:.4f} → {e.new:.4f}")
 
+    def _run_length(self) -> int:
+        """The limit a reset restores (what Trainer._limit computes for the current optimizer)."""
+        c = self.config
+        if c.epochs is None:
+            return c.iterations or DEFAULT_ITERATIONS
+        if self.optimizer_kind == "search":
+            return c.epochs  # a candidate is scored on all the data: one iteration per epoch
+        batch = c.batch_size if 0 < c.batch_size < self.n_train else self.n_train
+        return c.epochs * -(-self.n_train // batch)
+
     def _on_reset(self, e: ev.ResetDone):
         self.tried = self.accepted = 0  # the optimizer starts afresh too
+        self.limit = self._run_length()  # an extended run is back to its configured length
         self.losses = Series()
         self.evaluations = []
         self.switches = [(0, self.optimizer)]
