@@ -375,7 +375,8 @@ def _dashboard(run, save_best, shapes) -> int:
     if "error" in outcome:
         raise outcome["error"]
     results = run.ranked()
-    click.echo(_final_table(results, run.plan))
+    if results:
+        click.echo(_final_table(results, run.plan))
     if run.interrupted:
         click.echo(f"Stopped: run the same command with --resume to continue ({run.files.out}).")
         return 130
