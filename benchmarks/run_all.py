@@ -89,9 +89,7 @@ def write_results(rows: list[dict], header: str, command: str) -> Path:
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.3g}"
         lines.append(f"| {TITLES.get(r['target'], r['target'])} | {r['case']} | {r['figure']} | {ratio} | "
                      f"{result} | `{r['command']}` | {date} |")
-    notes = HERE / "RESULTS_NOTES.md"
-    if notes.exists():
-        lines += ["", notes.read_text().rstrip()]
+    lines += ["", "What each benchmark measures, and what the figures mean: [README.md](README.md)."]
     path.write_text("\n".join(lines) + "\n")
     return path
 

@@ -141,7 +141,10 @@ def _evaluate_plain(net, P, X, y):
     return _batched_loss(net, out, y, net.activation_names[-1])
 
 
-_KERNELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # net -> {(id(X), id(y)): kernel}
+# net -> {(id(X), id(y)): kernel}. A kernel reuses its scratch arrays, so one network must not be
+# evaluated from two threads at once (the trainer evaluates only in its own thread; the dashboard
+# works on a copy of the network).
+_KERNELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _kernel_for(net, P, X, y):
