@@ -660,9 +660,10 @@ class _LeanStep:
                 np.subtract(1, q, out=q, where=~yes)
                 np.log(q, out=q)
                 loss = -float(np.add.reduce(q, axis=None) / np.float32(B))  # as np.mean
+                acc = float(np.count_nonzero(np.greater(p, 0.5, out=b["mask"][-1]) == yes)) / B
             else:
                 loss = float(np.mean(self.net.loss_function.forward(p, yb)))
-            acc = float(np.count_nonzero(np.greater(p, 0.5, out=b["mask"][-1]) == yes)) / yes.size
+                acc = score(self.net.task, p, yb, self.net.predictions)
         else:
             np.subtract(yb, p, out=q)
             np.square(q, out=q)
