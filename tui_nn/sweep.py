@@ -699,15 +699,26 @@ def _worker_main(conn) -> None:
         conn.send(("done", index, attempt, run_configuration(config, report)))
 
 
-def _context(start_method: str | None):
+def _context(start_method: str | None = None, preload: tuple[str, ...] = ()):
     """Worker processes come from a fork server where there is one: it imports the trainer (and
     scikit-learn, which splitting the data needs) once, and each worker starts as a fork of it
-    in milliseconds, instead of ~1.5 s of imports per spawned worker. Elsewhere: spawn."""
+    in milliseconds, instead of ~1.5 s of imports per spawned worker. Elsewhere: spawn.
+
+    Multiprocessing's helper processes start now, from the calling thread (a dashboard started
+    later redirects stderr, which they cannot start with); the fork server does its imports in
+    the background while this process goes on."""
     if start_method is None:
         start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(start_method)
     if start_method == "forkserver":
-        ctx.set_forkserver_preload(["tui_nn.sweep", "sklearn.model_selection"])
+        from multiprocessing import forkserver
+
+        ctx.set_forkserver_preload(["tui_nn.sweep", "sklearn.model_selection", *preload])
+        forkserver.ensure_running()
+    else:
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
     return ctx
 
 
@@ -734,18 +745,7 @@ class LocalPool:
         self.capacity = jobs
         self.description = f"{jobs} local worker process{'es' if jobs != 1 else ''}"
         self._ctx = _context(start_method)
-        # Start multiprocessing's helper processes now, from the calling thread: a dashboard
-        # started later redirects stderr, which they cannot start with. The fork server then
-        # imports the trainer while this process goes on; workers start at the first submit.
-        if self._ctx.get_start_method() == "forkserver":
-            from multiprocessing import forkserver
-
-            forkserver.ensure_running()
-        else:
-            from multiprocessing import resource_tracker
-
-            resource_tracker.ensure_running()
-        self._workers: list[_Worker] = []
+        self._workers: list[_Worker] = []  # started at the first submits
         self._stillborn = 0  # workers in a row that died before starting anything
 
     def submit(self, c: Configuration, attempt: int, live: bool) -> None:
@@ -873,22 +873,26 @@ class DaskBackend:
     """
 
     def __init__(self, address: str, jobs: int, retries: int = DEFAULT_RETRIES, connect_timeout: float = 3.0):
-        # Deferred: dask.distributed costs ~1 s to import; only --scheduler needs it.
         import logging
 
+        forked = address == "local" and "forkserver" in multiprocessing.get_all_start_methods()
+        if forked:
+            # Local workers fork from a server that imports distributed, the trainer and
+            # scikit-learn while this process imports distributed and starts the scheduler.
+            # (Forked workers do not get the nanny's pre-spawn environment; limit_blas_threads
+            # does what its OMP/OPENBLAS variables would.)
+            _context("forkserver", preload=("distributed",))
+        # Deferred: dask.distributed costs ~0.5 s to import; only --scheduler needs it.
+        import dask
         from distributed import Client, LocalCluster
 
         self.retries = retries
         self.cluster = None
         if address == "local":
-            import dask
-
             for name in ("distributed", "distributed.nanny", "distributed.scheduler"):
                 logging.getLogger(name).setLevel(logging.ERROR)  # no chatter when a worker is killed
             dask.config.set(LOCAL_DASK_CONFIG)
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                # Workers forked from a server that has imported distributed and NumPy start in
-                # a fraction of the time spawned ones take.
+            if forked:
                 dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
             self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                         host="127.0.0.1", dashboard_address=None)

@@ -89,6 +89,8 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     """
     # Deferred: the sweep core brings in NumPy and the trainer (~0.2 s; scikit-learn ~0.7 s
     # once data is split). Dask (~1 s) loads only with --scheduler, Textual only for the dashboard.
+    from concurrent.futures import ThreadPoolExecutor
+
     from .atomic import check_writable
     from .sweep import ResultsFiles, Sweep, SweepError, load_grid_file, make_backend, plan_sweep
 
@@ -109,13 +111,15 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     interactive = not headless and sys.stdout.isatty() and sys.stdin.isatty()
     if not headless and not interactive:
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
-    # The backend starts first (local workers get ready while the data is checked here).
-    backend = make_backend(scheduler, jobs, retries, todo=len(plan.configurations) - len(files.previous))
-    try:
-        shapes = _check_data(plan)
-    except BaseException:
-        backend.close(terminate=True)
-        raise
+    # The data is checked while the workers (or the Dask cluster) start.
+    with ThreadPoolExecutor(1) as pool:
+        checked = pool.submit(_check_data, plan)
+        backend = make_backend(scheduler, jobs, retries, todo=len(plan.configurations) - len(files.previous))
+        try:
+            shapes = checked.result()
+        except BaseException:
+            backend.close(terminate=True)
+            raise
     run = Sweep(plan, backend, files=files, retries=retries, live=interactive)
 
     if interactive:
