@@ -714,7 +714,16 @@ def _context(start_method: str | None = None, preload: tuple[str, ...] = ()):
         from multiprocessing import forkserver
 
         ctx.set_forkserver_preload(["tui_nn.sweep", "sklearn.model_selection", *preload])
-        forkserver.ensure_running()
+        # Its forks (local workers, and Dask's) inherit the server's SIGINT disposition: started
+        # with SIGINT ignored, they leave Ctrl-C to the sweep, which stops them, instead of
+        # each printing a KeyboardInterrupt traceback.
+        main = threading.current_thread() is threading.main_thread()
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            forkserver.ensure_running()
+        finally:
+            if main:
+                signal.signal(signal.SIGINT, old)
     else:
         from multiprocessing import resource_tracker
 
