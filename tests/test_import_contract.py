@@ -1,6 +1,6 @@
 """The core runs without the front ends: no Textual, textual-plotext or click outside them.
 
-Front ends are tui_nn/cli.py, tui_nn/__main__.py, anything under tui_nn/tui/, and modules or
+Front ends are tui_nn/cli/, tui_nn/__main__.py, anything under tui_nn/tui/, and modules or
 packages named app, widgets or screens. Everything else is core: the static check reads every
 import statement in it (including ones inside functions), the runtime check imports it.
 """

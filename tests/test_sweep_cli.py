@@ -181,7 +181,7 @@ def test_headless_bar_on_a_terminal():
     """On a terminal: one bar redrawn in place (no line per result), cleared before the table."""
     import io
 
-    from tui_nn.sweep_cli import _Report
+    from tui_nn.cli.sweep import _Report
 
     class Terminal(io.StringIO):
         def isatty(self):

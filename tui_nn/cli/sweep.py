@@ -1,7 +1,7 @@
 """``tui-nn sweep``: train one network per point of a hyperparameter grid and keep the best.
 
-Registered on the ``tui-nn`` group at the end of ``tui_nn/cli.py``; import it through
-``tui_nn.cli`` (this module takes the shared data options from there). Like ``cli.py``, it
+Registered on the ``tui-nn`` group at the end of ``tui_nn/cli/__init__.py``; import it through
+``tui_nn.cli`` (this module takes the shared data options from there). Like ``cli/__init__.py``, it
 imports only click and the standard library at the top: the sweep core (NumPy, the trainer),
 Dask and Textual load inside the command.
 """
@@ -15,7 +15,7 @@ import time
 
 import click
 
-from .cli import HYPER_OPTIONS, DataSource, InputError, data_options
+from . import HYPER_OPTIONS, DataSource, InputError, data_options
 
 METRIC_CHOICES = ("val_loss", "val_accuracy")
 # Flags whose value is a comma-separated list of candidates, in the order they expand
@@ -91,8 +91,8 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     # once data is split). Dask (~1 s) loads only with --scheduler, Textual only for the dashboard.
     from concurrent.futures import ThreadPoolExecutor
 
-    from .atomic import check_writable
-    from .sweep import ResultsFiles, Sweep, SweepError, load_grid_file, make_backend, plan_sweep
+    from ..atomic import check_writable
+    from ..sweep import ResultsFiles, Sweep, SweepError, load_grid_file, make_backend, plan_sweep
 
     values = load_grid_file(grid_file) if grid_file else {}
     file_seed = values.pop("seed", None)
@@ -129,7 +129,7 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
 
 def _add_flags(values: dict, lists: dict, params, source: DataSource, val_split, test_split) -> None:
     """Put the options given on the command line into the grid values (they win over the file)."""
-    from .sweep import SweepError
+    from ..sweep import SweepError
 
     if source.explicit or not any(k in values for k in ("dataset", "data")):
         for key in ("dataset", "data", "label", "samples", "classes"):
@@ -162,7 +162,7 @@ def _add_flags(values: dict, lists: dict, params, source: DataSource, val_split,
 
 
 def _split(option: str, text: str, sep: str) -> list[str]:
-    from .sweep import SweepError
+    from ..sweep import SweepError
 
     if not text.strip():
         raise SweepError(f"{option}: empty list; give at least one value")
@@ -204,7 +204,7 @@ class _Report:
         self.bar_shown = False
 
     def __call__(self, event) -> None:
-        from . import sweep as sw
+        from .. import sweep as sw
 
         if isinstance(event, sw.SweepStarted):
             self.total, self.done = event.total, event.total - event.todo
@@ -284,7 +284,7 @@ def _finish(run, results, save_best, shapes) -> int:
     if best is None:
         click.echo("No configuration finished with a finite validation score.")
         return 1
-    from .sweep import format_params
+    from ..sweep import format_params
 
     metric = run.plan.metric
     click.echo(f"\nBest: #{best.index} {format_params(best.params)}: {metric} {getattr(best, metric):.6g}")
@@ -294,7 +294,7 @@ def _finish(run, results, save_best, shapes) -> int:
         click.echo(f"Saved its weights to {save_best}")
         net = trainer.net
     else:
-        from .network import ModelSpec, Network
+        from ..network import ModelSpec, Network
 
         config = run.plan.configuration(best.index).config
         spec = ModelSpec(config["layers"], config["activation"], config["dropout"], config["init"])
@@ -304,7 +304,7 @@ def _finish(run, results, save_best, shapes) -> int:
 
 
 def _final_table(results, plan, limit: int = 20) -> str:
-    from .sweep import _show
+    from ..sweep import _show
 
     header = ("", "#", *plan.varying, "val_loss", "val_acc", "train_loss", "train_acc", "epochs", "seconds", "status")
     rows = [header]
@@ -355,7 +355,7 @@ def _dashboard(run, save_best, shapes) -> int:
     import threading
 
     # Deferred: Textual and plotext cost ~0.3 s to import.
-    from .tui.sweep_app import SweepApp
+    from ..tui.sweep_app import SweepApp
 
     outcome: dict = {}
 
@@ -388,6 +388,6 @@ def _dashboard(run, save_best, shapes) -> int:
 
 
 def _open_training_dashboard(run, index: int) -> None:
-    from .tui.app import create_app
+    from ..tui.app import create_app
 
     create_app(run.plan.trainer(run.plan.configuration(index)), paused=True).run()

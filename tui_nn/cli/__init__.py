@@ -24,7 +24,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from .. import __version__
 
 DEFAULT_DATASET = "vertical"
 TASKS = ("classification", "regression")
@@ -80,7 +80,7 @@ class DataSource:
         """The ``tui_nn.data.Dataset`` described; ``rng`` is a ``np.random.RandomState``."""
         # Deferred: tui_nn.data brings in NumPy (~0.1 s); it imports scikit-learn (~0.7 s)
         # only for the sets and splits that need it.
-        from . import data
+        from .. import data
 
         if self.path is not None:
             return data.load_file(self.path, label=self.label, task=self.task)
@@ -156,7 +156,7 @@ def model_options(f):
 
     @functools.wraps(f)
     def wrapper(*args, layers, activation, dropout, init, **kwargs):
-        from .network import ModelSpec  # deferred: NumPy, ~0.1 s
+        from ..network import ModelSpec  # deferred: NumPy, ~0.1 s
 
         spec = ModelSpec(hidden=layers, activation=activation, dropout=dropout, init=init)
         return f(*args, spec=spec, **kwargs)
@@ -193,7 +193,7 @@ def summary(inputs, outputs, source: DataSource, spec) -> None:
     """
     import numpy as np  # deferred with the network core: ~0.1 s
 
-    from .network import Network
+    from ..network import Network
 
     sizes_given = inputs is not None or outputs is not None
     if sizes_given and not source.explicit:
@@ -218,7 +218,7 @@ def datasets() -> None:
     """List the built-in datasets and the example data files."""
     import numpy as np  # deferred: NumPy ~0.1 s, scikit-learn ~0.7 s for the generated/real sets
 
-    from . import data
+    from .. import data
 
     rows = [("NAME", "SHAPE", "TASK", "SOURCE")]
     for name, info in data.DATASETS.items():
@@ -330,7 +330,7 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     """
     import sys
 
-    from .atomic import check_writable
+    from ..atomic import check_writable
 
     for option, path in (("--log", log), ("--save", save), ("--checkpoint", checkpoint)):
         if path is not None:
@@ -348,16 +348,16 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
     if interactive:
         # Deferred: Textual and plotext cost ~0.3 s to import.
-        from .tui.app import create_app
+        from ..tui.app import create_app
 
         app = create_app(trainer, paused=paused, speed=speed, checkpoint_path=checkpoint)
         app.run()
         raise SystemExit(getattr(app, "exit_status", 0) or 0)
 
-    from .headless import Outputs, run_headless
+    from ..headless import Outputs, run_headless
 
     if checkpoint_every and not checkpoint:
-        from .headless import default_checkpoint_path
+        from ..headless import default_checkpoint_path
 
         checkpoint = str(default_checkpoint_path(trainer))
     out = Outputs(fmt=fmt, every=every, log=log, save=save, checkpoint=checkpoint,
@@ -369,8 +369,8 @@ def _make_trainer(source: DataSource, spec, run: dict, resume: str | None):
     """Build the Trainer the options describe (or restore it from a checkpoint)."""
     # Deferred: the trainer brings in NumPy (~0.1 s); scikit-learn (~0.7 s) loads only for the
     # datasets and splits that need it.
-    from .optimizers import OPTIMIZERS
-    from .trainer import Trainer, TrainConfig
+    from ..optimizers import OPTIMIZERS
+    from ..trainer import Trainer, TrainConfig
 
     opt = OPTIMIZERS[run["optimizer"]]
     known = {h.name for h in opt.hyper}
@@ -421,6 +421,6 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-from .sweep_cli import sweep  # noqa: E402  (click-only import; heavy work deferred)
+from .sweep import sweep  # noqa: E402  (click-only import; heavy work deferred)
 
 main.add_command(sweep)
