@@ -210,9 +210,13 @@ def test_bad_layers(layers):
 
 @pytest.mark.parametrize("args", [["--dropout", "1"], ["--activation", "softmax"], ["--samples", "0"]])
 def test_bad_option_values(args):
-    result = run("summary", *args)
-    assert result.exit_code == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("Error: Invalid value for")
+    line = assert_one_line_error(run("summary", *args), "Error: Invalid value for", args[0])
+    assert line.endswith("(see 'tui-nn summary --help')")
+
+
+def test_unknown_option_or_command_is_one_line():
+    assert_one_line_error(run("train", "--bogus"), "No such option '--bogus'", "tui-nn train --help")
+    assert_one_line_error(run("trian"), "No such command 'trian'", "Did you mean 'train'")
 
 
 def test_missing_data_file(tmp_path):
@@ -275,6 +279,58 @@ def test_other_exceptions_are_not_hidden():
 
     result = CliRunner().invoke(group, ["crash"])
     assert isinstance(result.exception, KeyError)
+
+
+# --- train opens the dashboard --------------------------------------------------------------------
+
+
+@pytest.fixture
+def dashboard_launches(monkeypatch):
+    """Pretend to be in a terminal and record how ``train`` builds the dashboard."""
+    import tui_nn.tui.app as app_module
+
+    launches = []
+
+    class FakeApp:
+        exit_status = 0
+
+        def run(self):
+            pass
+
+    def fake_create_app(trainer, **kwargs):
+        launches.append((trainer, kwargs))
+        return FakeApp()
+
+    monkeypatch.setattr(cli, "_is_terminal", lambda: True)
+    monkeypatch.setattr(app_module, "create_app", fake_create_app)
+    return launches
+
+
+def test_train_opens_the_dashboard_at_the_watchable_default_speed(dashboard_launches):
+    assert run("train").exit_code == 0
+    [(trainer, kwargs)] = dashboard_launches
+    assert trainer.config.optimizer == "hill-climb" and trainer.config.dataset == "vertical"
+    assert kwargs.get("paused") is False
+    # create_app's default is the watchable speed (tests/test_tui.py pins it); not full speed.
+    assert "speed" not in kwargs
+
+
+@pytest.mark.parametrize("args, speed, paused", [
+    (["--speed", "40"], 40.0, False),
+    (["--speed", "max", "--paused"], None, True),
+    (["--speed", "2.5"], 2.5, False),
+])
+def test_train_speed_and_paused_reach_the_dashboard(dashboard_launches, args, speed, paused):
+    assert run("train", *args).exit_code == 0
+    [(_, kwargs)] = dashboard_launches
+    assert kwargs["speed"] == speed and kwargs["paused"] is paused
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "fast", "inf", "nan"])
+def test_train_bad_speed(dashboard_launches, value):
+    line = assert_one_line_error(run("train", "--speed", value), "--speed", "max for full speed")
+    assert value in line
+    assert not dashboard_launches
 
 
 # --- real processes ----------------------------------------------------------------------------

@@ -42,7 +42,10 @@ class InputError(click.ClickException):
 
 
 class Group(click.Group):
-    """A click group whose subcommands report bad input without a traceback.
+    """A click group whose subcommands report bad input on one line, without a traceback.
+
+    A bad flag or flag value (click's ``UsageError``) becomes one ``Error: ...`` line naming
+    the command's ``--help``.
 
     ``ValueError`` (and so ``tui_nn.data.DataError``) raised by a subcommand becomes an
     ``InputError``; click prints ``Error: <message>`` on stderr and exits with status 2.
@@ -51,6 +54,11 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as err:
+            # click prints the usage and a hint on lines of their own: fold them into one line.
+            where = err.ctx.command_path if err.ctx is not None else ctx.command_path
+            message = " ".join(err.format_message().split())
+            raise InputError(f"{message} (see '{where} --help')") from err
         except ValueError as err:
             raise InputError(" ".join(str(err).splitlines())) from err
 
@@ -256,6 +264,27 @@ HYPER_OPTIONS = (
 FORMATS = ("text", "jsonl", "csv")
 
 
+class SpeedType(click.ParamType):
+    """``--speed``: a positive number of iterations per second, or ``max`` for full speed."""
+
+    name = "speed"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float) or value == "max":
+            return value
+        text = str(value).strip().lower()
+        if text in ("max", "full"):
+            return "max"
+        try:
+            speed = float(text)
+        except ValueError:
+            speed = float("nan")
+        if not speed > 0 or speed == float("inf"):
+            self.fail(f"{value!r} is not a speed; give iterations per second (a positive number, "
+                      "e.g. 640) or max for full speed", param, ctx)
+        return speed
+
+
 def train_options(f):
     """The optimisation and run options of ``train``; passes ``run: dict``."""
 
@@ -319,8 +348,9 @@ def train_options(f):
                    "--iterations then means how many more).")
 @click.option("--plot", is_flag=True, help="Headless: draw the loss and accuracy curves at the end.")
 @click.option("--paused", is_flag=True, help="Dashboard: start paused.")
-@click.option("--speed", type=click.FloatRange(min=0, min_open=True), metavar="N",
-              help="Dashboard: iterations per second at launch [default: watchable; > up to full speed].")
+@click.option("--speed", type=SpeedType(), metavar="N|max",
+              help="Dashboard: iterations per second at launch, or max for full speed "
+                   "[default: 640, the book's 10,000 iterations in about 16 s; < and > halve and double it].")
 def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, checkpoint, checkpoint_every,
           resume, plot, paused, speed) -> None:
     """Train a network: the live dashboard, or a headless stream with --headless.
@@ -328,7 +358,6 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     \b
     Exit status: 0 done, 2 bad input, 3 diverged, 130 interrupted (Ctrl-C saves a checkpoint).
     """
-    import sys
 
     from ..atomic import check_writable
 
@@ -343,14 +372,15 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         raise InputError(f"--checkpoint {checkpoint}: checkpoints are .npz files; end the name with .npz")
 
     trainer = _make_trainer(source, spec, run, resume)
-    interactive = not headless and sys.stdout.isatty() and sys.stdin.isatty()
+    interactive = not headless and _is_terminal()
     if not headless and not interactive:
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
     if interactive:
         # Deferred: Textual and plotext cost ~0.3 s to import.
         from ..tui.app import create_app
 
-        app = create_app(trainer, paused=paused, speed=speed, checkpoint_path=checkpoint)
+        options = {} if speed is None else {"speed": None if speed == "max" else speed}
+        app = create_app(trainer, paused=paused, checkpoint_path=checkpoint, **options)
         app.run()
         raise SystemExit(getattr(app, "exit_status", 0) or 0)
 
@@ -399,6 +429,13 @@ def _make_trainer(source: DataSource, spec, run: dict, resume: str | None):
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _is_terminal() -> bool:
+    """Whether the dashboard can run: both standard input and output are a terminal."""
+    import sys
+
+    return sys.stdout.isatty() and sys.stdin.isatty()
 
 
 def _classes(ds) -> str:
