@@ -3,6 +3,10 @@ failures are reported and leave save/stop working. Synchronisation is by waiting
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -10,7 +14,7 @@ import numpy as np
 import pytest
 
 from tui_nn import events as ev
-from tui_nn.runner import Session
+from tui_nn.runner import PROCESS_LOST, ProcessSession, Session
 from tui_nn.trainer import Trainer, TrainConfig
 
 LONG = 10**9  # a run that never finishes during a test
@@ -299,3 +303,99 @@ def test_a_bad_command_is_refused_and_changes_nothing(session_factory, tmp_path)
     failed = c.send_and_wait(s, ev.SetHyperparam("scale", -1), ev.Failed)
     c.wait_iterations(200, c.index(failed))
     assert s.state == "running"
+
+
+# --- the same session in a child process ---------------------------------------------------------
+
+
+@pytest.fixture
+def process_session():
+    sessions = []
+
+    def make(config: dict, **kw) -> tuple[ProcessSession, Collector]:
+        collector = Collector()
+        s = ProcessSession(Trainer(TrainConfig(**config)), collector, **kw).start()
+        sessions.append(s)
+        return s, collector
+
+    yield make
+    for s in sessions:
+        s.stop(timeout=10)
+        assert not s.running
+
+
+def test_process_session_gives_the_same_run_and_obeys_commands(process_session, tmp_path):
+    s, c = process_session(dict(iterations=LONG), paused=True)
+    c.wait(ev.Paused)
+    assert s.state == "paused" and s.pid != os.getpid()
+    for k in range(1, 4):
+        assert c.send_and_wait(s, ev.Step(), ev.Stepped).iteration == k
+    direct = Trainer(TrainConfig(iterations=LONG))
+    direct.start_events()
+    want = direct.advance(3)[0]
+    np.testing.assert_array_equal(np.concatenate([p.losses for p in c.of(ev.Progress)]), want.losses)
+    snapshot = c.of(ev.Snapshot)[-1]
+    np.testing.assert_array_equal(snapshot.params, direct.net.params)
+
+    sw = c.send_and_wait(s, ev.SwitchOptimizer("adam", {"lr": 0.01}), ev.OptimizerSwitched)
+    assert (sw.old, sw.new) == ("hill-climb", "adam")
+    refused = c.send_and_wait(s, ev.SetHyperparam("lr", -1.0), ev.Failed)
+    assert "lr must be" in refused.error and s.state == "paused"
+
+    # full speed, then pause: nothing runs while paused, and the checkpoint (written by the
+    # child) holds the iteration the pause names
+    mark = len(c.events)
+    s.send(ev.Resume())
+    c.wait_iterations(2_000, mark)
+    assert s.state == "running"
+    paused = c.send_and_wait(s, ev.Pause(), ev.Paused)
+    saved = c.send_and_wait(s, ev.SaveCheckpoint(str(tmp_path / "child.npz")), ev.CheckpointSaved)
+    assert saved.iteration == paused.iteration == s.iteration
+    assert not c.of(ev.Progress, c.index(paused))
+    back = Trainer.from_checkpoint(tmp_path / "child.npz")
+    assert back.iteration == paused.iteration and back.optimizer.name == "adam"
+
+    c.send_and_wait(s, ev.Stop(), ev.Stopped)
+    assert s.join(10) and not s.running and s.error is None
+
+
+def test_process_session_reports_a_killed_trainer(process_session):
+    s, c = process_session(dict(iterations=LONG))
+    c.wait_iterations(1_000)
+    os.kill(s.pid, signal.SIGKILL)
+    failed = c.events[c.wait(ev.Failed)]
+    assert failed.error.startswith(PROCESS_LOST) and "killed by signal 9" in failed.error
+    assert failed.traceback  # a failure, not a refused command
+    assert s.lost and s.state == "failed" and s.join(10) and not s.running
+    s.send(ev.Pause())  # nobody to tell: no exception either
+
+
+def test_process_session_child_stops_when_its_front_end_goes(process_session):
+    s, c = process_session(dict(iterations=LONG))
+    c.wait_iterations(1_000)
+    s._command_writer.close()  # as when the front end's process dies: its pipe ends close
+    c.wait(ev.Stopped)
+    assert s.join(10) and not s.lost
+
+
+def test_process_session_from_a_script_without_a_main_guard(tmp_path):
+    """The child is a fresh interpreter that never re-runs the caller's script."""
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import threading\n"
+        "from tui_nn import events as ev\n"
+        "from tui_nn.runner import ProcessSession\n"
+        "from tui_nn.trainer import Trainer, TrainConfig\n"
+        "done = threading.Event()\n"
+        "got = []\n"
+        "def on_events(events):\n"
+        "    got.extend(events)\n"
+        "    if any(e.kind == 'finished' for e in events):\n"
+        "        done.set()\n"
+        "s = ProcessSession(Trainer(TrainConfig(iterations=500)), on_events).start()\n"
+        "assert done.wait(60)\n"
+        "s.stop()\n"
+        "print(sum(len(e) for e in got if e.kind == 'progress'), 'iterations')\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "500 iterations"

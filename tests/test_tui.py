@@ -8,36 +8,26 @@ by sleeping.
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tui_nn.trainer import TrainConfig, Trainer
-from tui_nn.tui.app import DEFAULT_SPEED, MAX_SPEED, MIN_SPEED, create_app, faster, slower
+from tui_nn.tui.app import DEFAULT_SPEED, MAX_SPEED, MIN_SPEED, faster, slower
+from tui_nn.tui.app import create_app as create_app_in_a_child_process
 from tui_nn.tui.help_screen import HelpScreen
-from tui_nn.tui.messages import TrainerEvents
 from tui_nn.tui.widgets.accuracy_chart import AccuracyChart
 from tui_nn.tui.widgets.dataset_view import DatasetView
-from tui_nn.tui.widgets.event_log import EventLog
 from tui_nn.tui.widgets.loss_chart import LossChart
-from tui_nn.tui.widgets.status_bar import StatusBar
 from tui_nn.tui.widgets.weights_view import WeightsView, format_value
 
-SIZE = (120, 36)
+from tui_helpers import SIZE, log_text, notifications, running, scenario, settle, status, until
 
-
-def scenario(test):
-    """Run an ``async`` test body in its own event loop (no pytest asyncio plugin needed)."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return run
+# These tests look at the trainer object itself (app.trainer), so it runs in a thread of the test
+# process; tests/test_tui_process.py covers the dashboard over a trainer in a child process.
+create_app = functools.partial(create_app_in_a_child_process, separate_process=False)
 
 
 def small(**overrides) -> TrainConfig:
@@ -48,49 +38,6 @@ def small(**overrides) -> TrainConfig:
 def make_app(tmp_path: Path | None = None, *, paused: bool = True, speed=DEFAULT_SPEED, **overrides):
     checkpoint = str(tmp_path / "run.ckpt.npz") if tmp_path is not None else None
     return create_app(Trainer(small(**overrides)), paused=paused, speed=speed, checkpoint_path=checkpoint)
-
-
-@asynccontextmanager
-async def running(app, size=SIZE):
-    """``app.run_test`` whose pilot also knows when a batch of trainer events arrives."""
-    arrived = asyncio.Event()
-
-    def hook(message):
-        if isinstance(message, TrainerEvents):
-            arrived.set()
-
-    async with app.run_test(size=size, message_hook=hook) as pilot:
-        pilot.arrived = arrived
-        yield pilot
-
-
-async def until(pilot, condition, batches: int = 5000) -> None:
-    """Handle the trainer's events until ``condition()`` holds; fail if it still does not after
-    ``batches`` batches (or if no batch comes at all)."""
-    for _ in range(batches):
-        pilot.arrived.clear()
-        await pilot.pause(0)  # handle what is queued (no sleeping)
-        if condition():
-            return
-        await asyncio.wait_for(pilot.arrived.wait(), timeout=30)  # a safety net, never a delay
-    assert condition(), "the dashboard never reached the expected state"
-
-
-def status(app) -> str:
-    return str(app.query_one(StatusBar).render())
-
-
-def log_text(app) -> str:
-    return "\n".join(app.query_one(EventLog).texts)
-
-
-def notifications(app) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-async def settle(pilot) -> None:
-    """The session's first events have arrived (and, being lifecycle events, are on screen)."""
-    await until(pilot, lambda: pilot.app.view.started)
 
 
 # -- the factory ---------------------------------------------------------------------------------
@@ -343,7 +290,7 @@ async def test_every_key_is_in_the_command_palette():
     async with running(app) as pilot:
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for label in ("Resume", "Step", "Optimizer", "Reset", "lr×2", "lr÷2", "Slower", "Faster", "Save", "Log",
+        for label in ("Resume (space)", "Step", "Optimizer", "Reset", "lr×2", "lr÷2", "Slower", "Faster", "Save", "Log",
                       "Grads", "Help", "Quit"):
             assert any(t.startswith(label) for t in titles), label
         assert "Optimizer: adam (7)" in titles

@@ -1,19 +1,28 @@
-"""Run a :class:`~tui_nn.trainer.Trainer` in a background thread and steer it with commands.
+"""Run a :class:`~tui_nn.trainer.Trainer` in the background and steer it with commands.
 
-The session thread owns the trainer. Front ends call :meth:`Session.send` with commands from
-:mod:`tui_nn.events` (thread-safe) and receive lists of events through the ``on_events``
-callback, called from the session thread. Work happens in chunks of a few milliseconds, so a
-command takes effect within one chunk even at full speed. ``speed`` limits the iterations per
-second (``None`` = as fast as possible).
+:class:`Session` runs the trainer in a thread of this process; :class:`ProcessSession` runs
+the same session in a child process, so a front end that draws (the dashboard) and the trainer
+each have a core of their own and the trainer never waits for the interpreter lock. Both take
+commands from :mod:`tui_nn.events` through ``send`` (thread-safe) and hand lists of events to
+the ``on_events`` callback, called from a background thread. Work happens in chunks of a few
+milliseconds, so a command takes effect within one chunk even at full speed. ``speed`` limits
+the iterations per second (``None`` = as fast as possible).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import pickle
 import queue
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import traceback
+from multiprocessing.connection import Connection
 from typing import Callable
 
 from . import events as ev
@@ -21,6 +30,7 @@ from .trainer import Trainer
 
 CHUNK_SECONDS = 0.01  # target duration of one chunk of work at full speed
 SNAPSHOT_SECONDS = 0.1  # how often weights snapshots are sent
+PROCESS_LOST = "the trainer process ended unexpectedly"  # how a dead child's Failed event begins
 
 
 class Session:
@@ -208,3 +218,187 @@ class Session:
             # A refused command (bad value, unwritable path) changes nothing; say why.
             return [ev.Failed(t.iteration, str(e), "")]
         raise TypeError(f"unknown command {cmd!r}")
+
+
+class ProcessSession:
+    """A :class:`Session` whose trainer runs in a child process; the same interface.
+
+    The child is a fresh interpreter (safe next to the threads of a running UI, and it never
+    re-runs the caller's script). The trainer is pickled to it over its standard input;
+    commands go down one pipe and the child's session sends its event lists up another, which
+    a reader thread here hands to ``on_events``. ``paused``, ``speed``, ``iteration`` and
+    ``error`` follow the events. If the child dies (killed, out of memory), a
+    :class:`~tui_nn.events.Failed` event says so; if this process dies, the child sees its
+    command pipe close and stops. POSIX only (file descriptors are passed to the child).
+    """
+
+    def __init__(self, trainer: Trainer, on_events: Callable[[list[ev.Event]], None], *,
+                 paused: bool = False, speed: float | None = None, checkpoint_path: str | None = None):
+        self.on_events = on_events
+        self.paused = paused
+        self.speed = speed
+        self.error: str | None = None
+        self.lost = False  # the child died without being asked to stop: its trainer is gone
+        self.iteration = trainer.iteration
+        self._trainer_state = trainer.state if trainer.state in ("finished", "diverged") else None
+        self._payload = pickle.dumps((trainer, paused, speed, checkpoint_path), protocol=pickle.HIGHEST_PROTOCOL)
+        self._process: subprocess.Popen | None = None
+        self._command_writer: Connection | None = None
+        self._send_lock = threading.Lock()
+        self._stopped = False  # the child said Stopped: its end was asked for
+        self._reader = threading.Thread(target=self._read, name="tui-nn-trainer-events", daemon=True)
+
+    # -- public API (any thread) ------------------------------------------------------------------
+    def start(self) -> "ProcessSession":
+        command_r, command_w = os.pipe()
+        event_r, event_w = os.pipe()
+        package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            p for p in (package_root, os.environ.get("PYTHONPATH")) if p))
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", f"from tui_nn.runner import _child_main; _child_main({command_r}, {event_w})"],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
+                pass_fds=(command_r, event_w), env=env, close_fds=True)
+        finally:
+            os.close(command_r)  # the child has its copies; closing ours lets each side see EOF
+            os.close(event_w)  # when the other goes away
+        self._command_writer = Connection(command_w, readable=False)
+        self._event_reader = Connection(event_r, writable=False)
+        self._reader.start()
+        return self
+
+    def send(self, command: ev.Command) -> None:
+        with self._send_lock:
+            try:
+                self._command_writer.send(command)
+            except (OSError, ValueError):
+                pass  # the child is gone (or stopped); the reader reports it
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self.send(ev.Stop())
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:  # stuck: it must not outlive the app
+            self._process.kill()
+            self._process.wait()
+        self._reader.join(timeout)
+        with self._send_lock:
+            self._command_writer.close()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._process is not None:
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return False
+        self._reader.join(timeout)
+        return not self.running
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and (self._process.poll() is None or self._reader.is_alive())
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    @property
+    def state(self) -> str:
+        if self.error:
+            return "failed"
+        if self._trainer_state:
+            return self._trainer_state
+        return "paused" if self.paused else "running"
+
+    # -- the reader thread -------------------------------------------------------------------------
+    def _read(self) -> None:
+        try:
+            self._process.stdin.write(self._payload)
+            self._process.stdin.close()
+        except OSError:
+            pass  # the child died before reading it: reported below
+        self._payload = b""
+        try:
+            while True:
+                events = self._event_reader.recv()
+                self._track(events)
+                self.on_events(events)
+        except (EOFError, OSError):
+            pass
+        finally:
+            self._event_reader.close()
+        if not self._stopped:
+            self._report_death()
+
+    def _report_death(self) -> None:
+        try:
+            code = self._process.wait(2.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+        self._stderr.seek(0)
+        output = self._stderr.read().decode(errors="replace")
+        last = [line.strip() for line in output.splitlines() if line.strip()]
+        self.error = (f"{PROCESS_LOST} ({how}) at iteration {self.iteration}"
+                      + (f": {last[-1]}" if last else ""))
+        self.lost = True
+        details = output or f"The trainer process ended ({how}) without a word on its standard error."
+        self.on_events([ev.Failed(self.iteration, self.error, details), ev.Stopped(self.iteration)])
+
+    def _track(self, events: list[ev.Event]) -> None:
+        for e in events:
+            if isinstance(e, ev.Progress):
+                self.iteration = e.iteration + len(e)
+                continue
+            self.iteration = e.iteration
+            if isinstance(e, ev.Paused):
+                self.paused = True
+            elif isinstance(e, ev.Resumed):
+                self.paused = False
+                self._trainer_state = None
+            elif isinstance(e, (ev.ResetDone, ev.LimitChanged)):
+                self._trainer_state = None
+            elif isinstance(e, ev.Finished):
+                self._trainer_state = "finished"
+            elif isinstance(e, ev.Diverged):
+                self._trainer_state = "diverged"
+            elif isinstance(e, ev.SpeedChanged):
+                self.speed = e.speed
+            elif isinstance(e, ev.Failed) and e.traceback:
+                self.error = e.error
+            elif isinstance(e, ev.Stopped):
+                self._stopped = True
+
+
+def _child_main(command_fd: int, event_fd: int) -> None:
+    """The child process of a :class:`ProcessSession`: a :class:`Session` fed from a pipe."""
+    # Ctrl-C belongs to the front end (the dashboard reads it as a key); the child stops when
+    # told to, or when the front end's end of the command pipe closes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    trainer, paused, speed, checkpoint_path = pickle.load(sys.stdin.buffer)
+    commands = Connection(command_fd, writable=False)
+    events = Connection(event_fd, readable=False)
+
+    def forward(batch: list[ev.Event]) -> None:
+        try:
+            events.send(batch)
+        except OSError:
+            session.send(ev.Stop())  # nobody is listening any more
+
+    session = Session(trainer, forward, paused=paused, speed=speed, checkpoint_path=checkpoint_path)
+    session.start()
+    try:
+        while True:
+            command = commands.recv()
+            session.send(command)
+            if isinstance(command, ev.Stop):
+                break
+    except (EOFError, OSError):
+        session.send(ev.Stop())
+    session.join()
+    events.close()

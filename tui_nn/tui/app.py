@@ -7,16 +7,22 @@ Build it with :func:`create_app` (the CLI and the tests share it)::
 
     create_app(Trainer(TrainConfig(dataset="spiral", optimizer="adam")), paused=True).run()
 
-On mount the app starts a :class:`~tui_nn.runner.Session`: the trainer runs in the session's
-thread, and its events come back as :class:`~tui_nn.tui.messages.TrainerEvents` messages.
+On mount the app starts a :class:`~tui_nn.runner.ProcessSession`: the trainer runs in a child
+process (so drawing never slows it: each has a core), and its events come back as
+:class:`~tui_nn.tui.messages.TrainerEvents` messages. ``separate_process=False`` runs it in a
+thread of this process instead (:class:`~tui_nn.runner.Session`), which lets tests look at the
+trainer object itself.
 Events are folded into a :class:`~tui_nn.tui.state.RunView` as they arrive (no loss value is
 dropped); the panels redraw from it at most every ``FLUSH_SECONDS``, or at once after a
-command the user is waiting for. Keys become commands sent to the session.
+command the user is waiting for. While training runs, the redraw interval stretches (up to
+``MAX_FLUSH_SECONDS``) whenever drawing takes more than ``UI_CPU_BUDGET`` of a core, so a huge
+terminal never starves the machine the trainer runs on. Keys become commands sent to the session.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -28,7 +34,7 @@ from textual.widgets import Footer, Tab, Tabs
 
 from .. import events as ev
 from ..optimizers import OPTIMIZERS
-from ..runner import Session
+from ..runner import ProcessSession, Session
 from .help_screen import HelpScreen
 from .keys import KEYS, bindings
 from .messages import TrainerEvents
@@ -45,6 +51,8 @@ DEFAULT_SPEED = 640.0  # iterations per second: the book's 10,000 iterations in 
 MIN_SPEED = 1.25  # 640 halved nine times: each accept or reject can be followed by eye
 MAX_SPEED = 81_920.0  # 640 doubled seven times; one more doubling is full speed ("max")
 FLUSH_SECONDS = 0.25  # panels redraw at most this often while training runs
+MAX_FLUSH_SECONDS = 1.0  # ... and at least this often, however costly drawing is
+UI_CPU_BUDGET = 0.15  # the share of one core the dashboard aims to stay within while training
 TOPICS = {"status", "series", "weights", "optimizer", "log", "layout"}
 QUIET_EVENTS = (ev.Progress, ev.Evaluation, ev.Snapshot)  # everything else redraws at once
 PANEL_TABS = [("charts", "Charts"), ("weights", "Weights"), ("optimizer", "Optimizer"), ("data", "Data"),
@@ -83,7 +91,7 @@ class TuiNNApp(App):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall"), (50, "-very-tall")]
 
     def __init__(self, trainer, *, paused: bool = False, speed: float | None = DEFAULT_SPEED,
-                 checkpoint_path: str | None = None):
+                 checkpoint_path: str | None = None, separate_process: bool = True):
         super().__init__()
         from ..headless import default_checkpoint_path
 
@@ -91,12 +99,12 @@ class TuiNNApp(App):
         self.view = RunView(trainer, paused=paused, speed=speed)
         self.start_paused = paused
         self.checkpoint_path = str(checkpoint_path or default_checkpoint_path(trainer))
-        self.session: Session | None = None
+        self.separate_process = separate_process
+        self.session: ProcessSession | Session | None = None
         self.exit_status = 0  # 1 when the trainer failed (the CLI exits with it)
         self._lock = threading.Lock()
         self._batch: list[ev.Event] | None = None  # events the session added since the last message
         self._dirty: set[str] = set(TOPICS)
-        self._footer_state = self.view.paused  # what the footer shows (Pause or Resume)
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -113,10 +121,14 @@ class TuiNNApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.session = Session(self.trainer, self._on_session_events, paused=self.start_paused,
-                               speed=self.view.speed)
+        kind = ProcessSession if self.separate_process else Session
+        self.session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
+                            speed=self.view.speed)
         self.session.start()
-        self.set_interval(FLUSH_SECONDS, self.flush)
+        self.flush_interval = FLUSH_SECONDS
+        self._turn = False
+        self._flush_clock = (time.perf_counter(), time.process_time())
+        self.set_timer(self.flush_interval, self._flush_tick)
         self.flush()
 
     def on_unmount(self) -> None:
@@ -162,8 +174,9 @@ class TuiNNApp(App):
             self._dirty.add("optimizer")  # put back the values in force
         elif isinstance(e, ev.Failed):
             self.exit_status = 1
-            self.notify(f"{e.error}\nTraining stopped; s saves a checkpoint, q quits.",
-                        title="Trainer error", severity="error", timeout=30)
+            then = ("The weights on screen are the last it sent; q quits." if self._trainer_lost()
+                    else "Training stopped; s saves a checkpoint, q quits.")
+            self.notify(f"{e.error}\n{then}", title="Trainer error", severity="error", timeout=30)
         elif isinstance(e, ev.Diverged):
             self.notify(f"{e.reason} at iteration {e.iteration}; paused with the last good weights. "
                         "Lower the learning rate (-) and press space.", title="Diverged", severity="error",
@@ -172,9 +185,25 @@ class TuiNNApp(App):
             self.notify("Run finished: space runs as many iterations again, s saves.", title="Finished")
 
     # -- redrawing -------------------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Redraw the panels whose data changed since the last redraw."""
-        dirty, self._dirty = self._dirty, set()
+    def _flush_tick(self) -> None:
+        """The periodic redraw, paced by what drawing costs this process (all its threads)."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        busy = (cpu - self._flush_clock[1]) / max(wall - self._flush_clock[0], 1e-3)
+        self._flush_clock = (wall, cpu)
+        if self.view.state == "running":
+            wanted = self.flush_interval * busy / UI_CPU_BUDGET
+            self.flush_interval = min(MAX_FLUSH_SECONDS, max(FLUSH_SECONDS, 0.5 * (self.flush_interval + wanted)))
+            # The heavy panels take turns, so no single redraw keeps keys waiting for long.
+            self._turn = not self._turn
+            self.flush(defer={"weights"} if self._turn else {"series"})
+        else:
+            self.flush_interval = FLUSH_SECONDS
+            self.flush()
+        self.set_timer(self.flush_interval, self._flush_tick)
+
+    def flush(self, defer: set[str] = frozenset()) -> None:
+        """Redraw the panels whose data changed since the last redraw (but those of ``defer``)."""
+        dirty, self._dirty = self._dirty - defer, self._dirty & defer
         view = self.view
         if view.state == "running":
             dirty.add("status")  # the clock
@@ -182,9 +211,6 @@ class TuiNNApp(App):
             return
         if "layout" in dirty:
             self.query_one(WeightsView).editable = view.paused
-            if self._footer_state != view.paused:  # the footer swaps Pause/Resume
-                self._footer_state = view.paused
-                self.refresh_bindings()
         if "status" in dirty:
             self.query_one(StatusBar).show(view)
         if "log" in dirty:
@@ -199,7 +225,14 @@ class TuiNNApp(App):
             self.query_one(OptimizerPanel).show(view)
 
     # -- commands --------------------------------------------------------------------------------------
+    def _trainer_lost(self) -> bool:
+        return getattr(self.session, "lost", False)
+
     def send(self, command: ev.Command) -> None:
+        if self._trainer_lost():
+            self.notify("The trainer process has ended: there is nothing to save or steer; q quits.",
+                        severity="error")
+            return
         if self.view.failed and not isinstance(command, (ev.SaveCheckpoint, ev.Stop)):
             # After a failure the session only saves and stops: say so rather than do nothing.
             self.notify("The trainer stopped after an error; s saves a checkpoint, q quits.", severity="error")
@@ -207,18 +240,8 @@ class TuiNNApp(App):
         if self.session is not None:
             self.session.send(command)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "pause":
-            return self.view.state == "running"
-        if action == "resume":
-            return self.view.state != "running"
-        return True
-
-    def action_pause(self) -> None:
-        self.send(ev.Pause())
-
-    def action_resume(self) -> None:
-        self.send(ev.Resume())
+    def action_toggle_pause(self) -> None:
+        self.send(ev.Pause() if self.view.state == "running" else ev.Resume())
 
     def action_step(self) -> None:
         self.send(ev.Step())
@@ -326,9 +349,10 @@ class TuiNNApp(App):
         for k in KEYS:
             if k.action.startswith("pick_optimizer"):
                 continue
-            if k.action in ("pause", "resume") and not self.check_action(k.action, ()):
-                continue
-            yield SystemCommand(f"{k.label} ({k.display})", k.help, self._palette_action(k.action))
+            label = k.label
+            if k.action == "toggle_pause":  # say what it will do now
+                label = "Pause" if self.view.state == "running" else "Resume"
+            yield SystemCommand(f"{label} ({k.display})", k.help, self._palette_action(k.action))
         for i, name in enumerate(OPTIMIZERS):
             yield SystemCommand(f"Optimizer: {name} ({i + 1})", OPTIMIZERS[name].description,
                                 lambda name=name: self.switch_optimizer(name))
@@ -342,15 +366,18 @@ class TuiNNApp(App):
 
 
 def create_app(trainer, *, paused: bool = False, speed: float | None | _Default = DEFAULT,
-               checkpoint_path: str | None = None) -> TuiNNApp:
+               checkpoint_path: str | None = None, separate_process: bool = True) -> TuiNNApp:
     """The dashboard over ``trainer`` (a :class:`~tui_nn.trainer.Trainer`).
 
     ``paused`` starts paused; ``speed`` is iterations per second (``DEFAULT``: ``DEFAULT_SPEED``;
     ``None``: full speed); ``checkpoint_path`` is where ``s`` saves (default
-    ``tui-nn-<dataset>-seed<seed>.ckpt.npz`` in the current directory).
+    ``tui-nn-<dataset>-seed<seed>.ckpt.npz`` in the current directory); ``separate_process``
+    runs the trainer in a child process (the default: the dashboard then costs it nothing) or,
+    if false, in a thread of this process.
     """
     if speed is DEFAULT:
         speed = DEFAULT_SPEED
     if speed is not None and not speed > 0:
         raise ValueError(f"speed must be positive (iterations per second) or None for full speed, got {speed}")
-    return TuiNNApp(trainer, paused=paused, speed=speed, checkpoint_path=checkpoint_path)
+    return TuiNNApp(trainer, paused=paused, speed=speed, checkpoint_path=checkpoint_path,
+                    separate_process=separate_process)

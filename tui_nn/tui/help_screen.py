@@ -50,8 +50,7 @@ class HelpScreen(ModalScreen[None]):
             if not k.show or k.display in seen:
                 continue
             seen.add(k.display)
-            text = k.help if k.action != "pause" else "Pause or resume training; after the end, run as many iterations again"
-            rows.append((k.display, text))
+            rows.append((k.display, k.help))
         return rows + OTHER_KEYS + WEIGHT_KEYS
 
     def _keys_table(self) -> Table:

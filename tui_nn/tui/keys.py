@@ -20,8 +20,10 @@ class Key:
 
 
 KEYS: list[Key] = [
-    Key("space", "space", "pause", "Pause", "Pause training"),
-    Key("space", "space", "resume", "Resume", "Resume training; after the end, run as many iterations again"),
+    # One footer entry, space toggles: a footer that swapped Pause for Resume would be rebuilt (and
+    # the whole screen laid out again, ~0.1 s) on every press; the status bar shows the state.
+    Key("space", "space", "toggle_pause", "Pause",
+        "Pause training, or resume it; after the end, run as many iterations again"),
     Key("n", "n", "step", "Step", "Run exactly one iteration, then stay paused"),
     Key("question_mark", "?", "help", "Help", "Show every key and what the panels mean"),
     Key("o", "o", "next_optimizer", "Optimizer", "Switch to the next optimizer (the weights are kept)"),

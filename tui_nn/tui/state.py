@@ -23,6 +23,7 @@ import numpy as np
 from .. import events as ev
 from ..history import Series
 from ..network import Network
+from ..runner import PROCESS_LOST
 from ..trainer import DEFAULT_ITERATIONS
 
 MAX_LOG_LINES_PER_FLUSH = 12  # new-best lines written per redraw; older ones are summarised
@@ -354,9 +355,11 @@ class RunView:
             return self._say("refused", f"Refused: {e.error}")
         self.error = e.error
         self._set_state("failed")
+        lost = e.error.startswith(PROCESS_LOST)  # its process is gone: nothing left to save
         return {"status", "layout"} | self._say(
             "error", f"The trainer stopped with an error at iteration {e.iteration}: {e.error}. "
-                     "The last weights are kept; s saves a checkpoint.")
+                     + ("The weights shown are the last it sent." if lost
+                        else "The last weights are kept; s saves a checkpoint."))
 
     def _on_speed_changed(self, e: ev.SpeedChanged):
         self.speed = e.speed

@@ -1,0 +1,76 @@
+"""The dashboard as the CLI opens it: the trainer in a child process (``create_app``'s default).
+
+Only events cross the process boundary, so everything here is checked as the user sees it: the
+view, the status bar, the log, the checkpoint file written by the child.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from tui_nn.runner import ProcessSession
+from tui_nn.trainer import Trainer, TrainConfig
+from tui_nn.tui.app import create_app
+
+from tui_helpers import log_text, notifications, running, scenario, settle, status, until
+
+LONG = 10**9
+
+
+def child_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie until reaped counts as gone
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@scenario
+async def test_keys_steer_a_trainer_in_a_child_process(tmp_path):
+    app = create_app(Trainer(TrainConfig(iterations=LONG)), paused=False, speed=None,
+                     checkpoint_path=str(tmp_path / "run.ckpt.npz"))
+    async with running(app) as pilot:
+        await settle(pilot)
+        session = app.session
+        assert isinstance(session, ProcessSession) and session.pid != os.getpid()
+        await until(pilot, lambda: app.view.iteration > 5_000)  # full speed, in the child
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.state == "paused")
+        stopped_at = app.view.iteration
+        await pilot.press("n")
+        await until(pilot, lambda: app.view.iteration == stopped_at + 1)
+        assert "PAUSED" in status(app) and f"it {stopped_at + 1:,}/" in status(app)
+        await pilot.press("o")  # hill-climb -> anneal, weights kept
+        await until(pilot, lambda: app.view.optimizer == "anneal")
+        await pilot.press("s")
+        await until(pilot, lambda: (tmp_path / "run.ckpt.npz").is_file() and "saved" in log_text(app).lower())
+        back = Trainer.from_checkpoint(tmp_path / "run.ckpt.npz")
+        assert back.iteration == stopped_at + 1 and back.optimizer.name == "anneal"
+        pid = session.pid
+        await pilot.press("q")
+    assert not child_alive(pid)  # quitting stops the trainer process too
+    assert app.exit_status == 0
+
+
+@scenario
+async def test_a_trainer_process_that_dies_is_reported_and_q_still_quits():
+    app = create_app(Trainer(TrainConfig(iterations=LONG)), paused=False, speed=None)
+    async with running(app) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: app.view.iteration > 1_000)
+        os.kill(app.session.pid, signal.SIGKILL)
+        await until(pilot, lambda: app.view.state == "failed")
+        assert "ended unexpectedly" in log_text(app) and "killed by signal 9" in log_text(app)
+        assert "s saves" not in log_text(app).splitlines()[-1]  # nothing left that could save
+        assert any("The weights on screen are the last it sent" in n for n in notifications(app))
+        await pilot.press("s")
+        await pilot.pause()
+        assert any("nothing to save" in n for n in notifications(app))
+        await pilot.press("q")
+    assert app.exit_status == 1
