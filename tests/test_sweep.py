@@ -156,6 +156,23 @@ def test_two_local_worker_processes_give_identical_results(plan, reference):
     assert outcome(results) == outcome(reference)
 
 
+def test_parallel_sweeps_start_the_longest_configurations_first():
+    """So the sweep does not end with one long configuration running and the other workers idle."""
+    grid = {"dataset": "vertical", "samples": 20, "nodes": [4, 64], "optimizer": "adam", "batch_size": [0, 8],
+            "epochs": [1, 5]}
+    plan = plan_sweep(grid)
+    order = []
+    Sweep(plan, LocalPool(2)).run(lambda e: order.append(e.index) if isinstance(e, ConfigSubmitted) else None)
+    by_index = {c.index: c.params for c in plan.configurations}
+    assert sorted(order) == list(range(8))
+    assert by_index[order[0]] == {"nodes": 64, "batch_size": 8, "epochs": 5}  # most steps, widest
+    assert by_index[order[-1]] == {"nodes": 4, "batch_size": 0, "epochs": 1}  # one full-batch step, narrow
+    # one worker: grid order, as the table reads
+    serial = []
+    Sweep(plan, InlineBackend()).run(lambda e: serial.append(e.index) if isinstance(e, ConfigSubmitted) else None)
+    assert serial == list(range(8))
+
+
 def test_a_killed_worker_costs_only_its_configuration(plan, reference):
     """SIGKILL the worker process training configuration 2, once, mid-run: it is retried on a
     fresh worker, and the sweep ends with exactly the serial results."""

@@ -197,3 +197,17 @@ def test_headless_bar_on_a_terminal():
     bars = text.split("\r")
     assert any(" 4/4 " in bar and f"best #{sweep.best.index}" in bar for bar in bars)
     assert text.endswith("\x1b[K\r\x1b[K")  # the last bar, then wiped for the table
+
+
+def test_scheduler_without_dask_installed_says_how_to_get_it(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "distributed" else real(name, *a))
+    out = tmp_path / "results.csv"
+    result = run("--headless", "--out", str(out), "--nodes", "8", "--scheduler", "tcp://127.0.0.1:8786")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Dask is not installed" in lines[0] and "pip install 'tui-nn[dask]'" in lines[0]
+    assert not out.exists()

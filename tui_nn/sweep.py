@@ -230,6 +230,21 @@ def format_params(params: dict) -> str:
     return " ".join(f"{k}={_show(v)}" for k, v in params.items()) or "(single configuration)"
 
 
+def estimated_cost(config: dict, n_samples: int = 10_000) -> float:
+    """A rough relative training time of ``config`` (a ``TrainConfig.to_dict()``), to schedule
+    the longest configurations first. The data are the same for every configuration of a sweep,
+    so a typical size stands in for theirs; a step costs its batch times the parameters, plus a
+    fixed overhead per step."""
+    widths = [10, *(config.get("layers") or []), 2]
+    params = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    batch = min(config.get("batch_size") or n_samples, n_samples)
+    if config.get("iterations"):
+        steps = config["iterations"]
+    else:
+        steps = (config.get("epochs") or 1) * -(-n_samples // batch)
+    return steps * (batch * params + 20_000)
+
+
 @dataclass
 class Plan:
     """A validated sweep: the configurations to train and how to pick the best."""
@@ -654,6 +669,7 @@ class InlineBackend:
     """Runs each configuration in this process, one at a time (tests, debugging)."""
 
     description = "in-process"
+    ahead = 0  # configurations submitted beyond the capacity (see DaskBackend.ahead)
 
     def __init__(self):
         self.capacity = 1
@@ -749,6 +765,8 @@ class LocalPool:
     the configuration it was running, reported as lost; a fresh worker takes its place.
     Cancelling a running configuration ends its worker the same way.
     """
+
+    ahead = 0  # a worker takes a configuration when it is free
 
     def __init__(self, jobs: int, start_method: str | None = None):
         self.capacity = jobs
@@ -882,8 +900,13 @@ class DaskBackend:
     """
 
     def __init__(self, address: str, jobs: int, retries: int = DEFAULT_RETRIES, connect_timeout: float = 3.0):
+        import importlib.util
         import logging
 
+        if importlib.util.find_spec("distributed") is None:
+            raise SweepError(f"--scheduler {address}: Dask is not installed; install it with "
+                             "pip install 'tui-nn[dask]' (or pip install 'dask[distributed]'), "
+                             "or drop --scheduler to use local worker processes")
         forked = address == "local" and "forkserver" in multiprocessing.get_all_start_methods()
         if forked:
             # Local workers fork from a server that imports distributed, the trainer and
@@ -929,6 +952,13 @@ class DaskBackend:
             self._capacity = max(1, sum(self.client.nthreads().values()))
             self._capacity_at = now
         return self._capacity
+
+    @property
+    def ahead(self) -> int:
+        """Configurations submitted beyond the capacity when nothing needs to hold them back (no
+        dashboard to pause or cancel them): the scheduler then hands a worker its next one as
+        soon as it is free, without a round trip to this process."""
+        return self.capacity
 
     def _on_event(self, event) -> None:
         _, msg = event
@@ -1090,7 +1120,12 @@ class Sweep:
         """Run every configuration without a result; return all results, best first."""
         if on_event is not None:
             self.subscribe(on_event)
-        pending = collections.deque(c for c in self.plan.configurations if c.index not in self.results)
+        pending = [c for c in self.plan.configurations if c.index not in self.results]
+        if self.backend.capacity > 1:
+            # Longest first, so the sweep does not end with one worker busy and the others idle.
+            # Every configuration has its own seed: the order changes no result.
+            pending.sort(key=lambda c: -estimated_cost(c.config))
+        pending = collections.deque(pending)
         stopping = False
         if self.files is not None:
             self.files.open()
@@ -1101,7 +1136,8 @@ class Sweep:
                 stopping = self._apply_commands(pending, block=False) or stopping
                 if stopping:
                     break
-                while not self.paused and pending and len(self.running) < self.backend.capacity:
+                room = self.backend.capacity + (0 if self.live else self.backend.ahead)
+                while not self.paused and pending and len(self.running) < room:
                     c = pending.popleft()
                     attempt = self.attempts.get(c.index, 0)
                     with self._lock:
@@ -1170,7 +1206,7 @@ class Sweep:
                 with self._lock:
                     del self.running[index]
                 self.attempts[index] = attempt + 1
-                pending.appendleft(c)  # first in line, so the sweep still ends in grid order
+                pending.appendleft(c)  # first in line again
                 self._emit(ConfigRetried(index, attempt + 1, reason))
             else:
                 self._finish(Result(index, c.params, c.seed, "failed", error=reason, attempts=attempt + 1))
