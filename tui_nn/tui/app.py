@@ -59,6 +59,16 @@ PANEL_TABS = [("charts", "Charts"), ("weights", "Weights"), ("optimizer", "Optim
               ("log", "Log")]
 
 
+def next_flush_interval(interval: float, busy: float, running: bool) -> float:
+    """The pause before the next redraw, given the last one and the share of a core (``busy``)
+    this process used since: halfway to the interval that would keep it at ``UI_CPU_BUDGET``,
+    within [FLUSH_SECONDS, MAX_FLUSH_SECONDS]; FLUSH_SECONDS when not training."""
+    if not running:
+        return FLUSH_SECONDS
+    wanted = interval * busy / UI_CPU_BUDGET
+    return min(MAX_FLUSH_SECONDS, max(FLUSH_SECONDS, 0.5 * (interval + wanted)))
+
+
 class _Default:
     def __repr__(self) -> str:
         return "DEFAULT"
@@ -190,14 +200,12 @@ class TuiNNApp(App):
         wall, cpu = time.perf_counter(), time.process_time()
         busy = (cpu - self._flush_clock[1]) / max(wall - self._flush_clock[0], 1e-3)
         self._flush_clock = (wall, cpu)
+        self.flush_interval = next_flush_interval(self.flush_interval, busy, self.view.state == "running")
         if self.view.state == "running":
-            wanted = self.flush_interval * busy / UI_CPU_BUDGET
-            self.flush_interval = min(MAX_FLUSH_SECONDS, max(FLUSH_SECONDS, 0.5 * (self.flush_interval + wanted)))
             # The heavy panels take turns, so no single redraw keeps keys waiting for long.
             self._turn = not self._turn
             self.flush(defer={"weights"} if self._turn else {"series"})
         else:
-            self.flush_interval = FLUSH_SECONDS
             self.flush()
         self.set_timer(self.flush_interval, self._flush_tick)
 
