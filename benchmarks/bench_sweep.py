@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import report, verdict
+
 ROOT = Path(__file__).resolve().parents[1]
 MAGIC = ROOT.parent / "shared" / "data" / "magic04.data"
 COURSE_GRID = ["--nodes", "16,32,64", "--depth", "2", "--dropout", "0,0.2", "--lr", "0.01,0.005,0.001",
@@ -65,7 +67,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each setting; the fastest counts")
     args = parser.parse_args()
     if not MAGIC.is_file():
-        print(f"SKIP: the MAGIC data file is not at {MAGIC}")
+        verdict("sweep benchmark", None, f"the MAGIC data file is not at {MAGIC}")
         return 0
     print(f"Course grid (54 configurations, {args.epochs} epochs each) on {MAGIC.name}, "
           f"{os.cpu_count()} CPUs, best of {args.repeat}; load average before: {_load()}")
@@ -91,7 +93,13 @@ def main() -> int:
     checks = [("speed-up", speedup >= SPEEDUP_TARGET), ("Dask overhead", overhead <= DASK_OVERHEAD_TARGET),
               ("identical results", same)]
     for name, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}: {name}")
+        verdict(name, ok)
+    report("6-sweep-speedup", f"course grid on MAGIC, {args.epochs} epochs: 2 local jobs vs 1",
+           f"{times['2 local jobs']:.1f} s vs {times['1 local job']:.1f} s; identical results: {'yes' if same else 'NO'}",
+           speedup, speedup >= SPEEDUP_TARGET and same)
+    report("6-sweep-dask", f"course grid on MAGIC, {args.epochs} epochs: Dask (2 local workers) vs local pool of 2",
+           f"{times['Dask, 2 local workers']:.1f} s vs {times['2 local jobs']:.1f} s ({overhead:+.1%})",
+           1 + overhead, overhead <= DASK_OVERHEAD_TARGET and same)
     return 0 if all(ok for _, ok in checks) else 1
 
 

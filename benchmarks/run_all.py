@@ -1,4 +1,5 @@
-"""Run the five performance benchmarks of tui-nn and print every ratio with PASS/FAIL.
+"""Run the five performance benchmarks of tui-nn (and the sweep benchmark) and print every ratio
+with PASS/FAIL.
 
 Each benchmark runs in its own process (``benchmarks/bench_*.py``; run one alone for its
 details). Every target is a ratio against a reference measured in the same run, because the
@@ -29,9 +30,10 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("bench_search.py", [], ["--repeats", "1"]),
     ("bench_gradient.py", [], ["--repeats", "1"]),
-    ("bench_dashboard.py", [], ["--seconds", "2", "--rounds", "2", "--presses", "20"]),
+    ("bench_dashboard.py", [], ["--seconds", "1", "--rounds", "5", "--presses", "20"]),
     ("bench_startup.py", [], ["--runs", "3"]),
     ("bench_memory.py", [], ["--long", "1000000"]),
+    ("bench_sweep.py", ["--repeat", "2"], ["--epochs", "3"]),
 ]
 
 TITLES = {
@@ -43,6 +45,8 @@ TITLES = {
     "4-frame": "4. Dashboard's first full frame (<= 1.5 s; ratio to 1.5 s)",
     "5-memory-headless": "5. Peak RSS, 10M vs 100k iterations, headless (<= 1.2x)",
     "5-memory-dashboard": "5. Peak RSS, 10M vs 100k iterations, dashboard (<= 1.2x)",
+    "6-sweep-speedup": "Sweeps: 2 local jobs vs 1 (>= 1.8x, identical results)",
+    "6-sweep-dask": "Sweeps: Dask path vs local pool (<= 1.1x)",
 }
 
 

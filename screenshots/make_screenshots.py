@@ -39,7 +39,9 @@ from tui_nn.tui.app import create_app  # noqa: E402
 
 async def shoot(name: str, config: TrainConfig, iterations: int, *, size=(120, 36), keys=(), before=None) -> None:
     trainer = Trainer(config)
-    app = create_app(trainer, paused=True)
+    # The trainer in a thread of this process, so the script can wait on it directly (the picture
+    # is the same as with the CLI's trainer process).
+    app = create_app(trainer, paused=True, separate_process=False)
     # Run the iterations here, in one go, and hand the app their events as the session would:
     # the picture (log lines included) is then the same on every machine.
     app.view.apply(trainer.start_events() + trainer.advance(iterations))
