@@ -30,6 +30,8 @@ from .trainer import Trainer
 
 CHUNK_SECONDS = 0.01  # target duration of one chunk of work at full speed
 SNAPSHOT_SECONDS = 0.1  # how often weights snapshots are sent
+EMIT_SECONDS = 0.05  # at full speed, routine events (progress, snapshots) are sent this often
+ROUTINE = (ev.Progress, ev.Snapshot, ev.Evaluation)  # everything else is sent at once
 PROCESS_LOST = "the trainer process ended unexpectedly"  # how a dead child's Failed event begins
 
 
@@ -47,6 +49,7 @@ class Session:
         self._stopped = threading.Event()
         self._chunk = 1
         self._rate = 0.0  # measured iterations per second
+        self._held: list[ev.Event] = []  # routine events not sent yet (full speed only)
 
     # -- public API (any thread) ------------------------------------------------------------------
     def start(self) -> "Session":
@@ -88,7 +91,8 @@ class Session:
             self._loop()
         except Exception as e:  # anything unexpected: report it, keep the last weights
             self.error = f"{type(e).__name__}: {e}"
-            self._emit([ev.Failed(self.trainer.iteration, self.error, traceback.format_exc())])
+            held, self._held = self._held, []
+            self._emit(held + [ev.Failed(self.trainer.iteration, self.error, traceback.format_exc())])
             self._idle_after_failure()
         finally:
             self._stopped.set()
@@ -111,6 +115,7 @@ class Session:
         last_snapshot = time.perf_counter()
         window_start, window_iters = time.perf_counter(), 0
         pace_start, pace_done = time.perf_counter(), 0
+        last_emit = time.perf_counter()
         while True:
             active = not self.paused and not t.done
             # Commands: block while idle; otherwise take whatever is waiting.
@@ -118,16 +123,20 @@ class Session:
             if active and self.speed:
                 due = pace_start + (pace_done + 1) / self.speed
                 timeout = max(0.0, due - time.perf_counter())
+            if self._held and timeout != 0.0:  # about to wait: send what is held first
+                self._emit(self._held)
+                self._held, last_emit = [], time.perf_counter()
             try:
                 cmd = self.commands.get(timeout=timeout) if timeout != 0.0 else self.commands.get_nowait()
             except queue.Empty:
                 cmd = None
             if cmd is not None:
                 if isinstance(cmd, ev.Stop):
-                    self._emit([ev.Stopped(t.iteration)])
+                    self._emit(self._held + [ev.Stopped(t.iteration)])
                     return
                 was_speed = self.speed
-                self._emit(self._apply(cmd))
+                self._emit(self._held + self._apply(cmd))
+                self._held, last_emit = [], time.perf_counter()
                 if self.speed != was_speed or isinstance(cmd, ev.Resume):
                     pace_start, pace_done = time.perf_counter(), 0
                 continue  # drain all waiting commands before more work
@@ -156,7 +165,13 @@ class Session:
             if t.state == "diverged":
                 self.paused = True
                 out.append(ev.Paused(t.iteration))
-            self._emit(out)
+            self._held += out
+            # At full speed, routine events go out every EMIT_SECONDS (fewer, larger messages for
+            # the front end to handle); anything else, and every chunk at a set speed, at once.
+            if (self.speed or now - last_emit >= EMIT_SECONDS
+                    or any(not isinstance(e, ROUTINE) for e in out)):
+                self._emit(self._held)
+                self._held, last_emit = [], now
 
     def _chunk_size(self) -> int:
         return max(1, self._chunk)
