@@ -271,6 +271,12 @@ def test_set_keeps_the_old_value_when_refused():
     assert opt.set("momentum", "0.25") == 0.25  # numbers as text (from a form) are fine
 
 
+def test_a_hyperparameter_the_optimizer_does_not_have_is_refused_not_dropped():
+    with pytest.raises(ValueError, match="sgd has no hyperparameter 'beta1'; it has lr, decay, momentum"):
+        make_optimizer("sgd", lr=0.1, beta1=0.9)
+    assert make_optimizer("sgd", lr=0.1, momentum=0.5).hp["momentum"] == 0.5
+
+
 def test_unknown_optimizer_names_the_choices():
     with pytest.raises(ValueError, match=r"unknown optimizer 'newton'; choose one of random-search, hill-climb, "
                                          r"anneal, sgd, adagrad, rmsprop, adam"):

@@ -545,6 +545,33 @@ def test_divergence_stops_with_the_last_good_weights(lr):
     assert t.advance(10) == []
 
 
+def test_a_saturated_classifier_counts_as_diverged_and_a_healthy_run_does_not():
+    # Cross-entropy is clipped, so a far too large step leaves a finite loss of ~16 rather than
+    # inf: the run is stopped all the same, with the weights of the last sane step.
+    wild = Trainer(TrainConfig(dataset="spiral", layers=(16,), optimizer="sgd", hyperparams={"lr": 1e4},
+                               iterations=500))
+    (diverged,) = of(list(wild.events()), ev.Diverged)
+    assert diverged.reason == "loss exploded" and 5 * 1.0986 < diverged.loss < 16.2
+    assert wild.net.loss(wild.X_train, wild.y_train) < 5 * 1.0986
+    for config in (TrainConfig(dataset="spiral", layers=(64,), optimizer="adam", hyperparams={"lr": 0.05},
+                               iterations=3000),
+                   TrainConfig(dataset="sine", layers=(16, 16), optimizer="sgd", hyperparams={"lr": 0.5},
+                               iterations=3000)):
+        healthy = Trainer(config)
+        assert not of(list(healthy.events()), ev.Diverged) and healthy.state == "finished"
+
+
+def test_recovering_from_divergence_starts_the_optimizer_afresh():
+    t = Trainer(TrainConfig(dataset="sine", layers=(8,), optimizer="adam", hyperparams={"lr": 1e3},
+                            iterations=300))
+    list(t.events())
+    assert t.state == "diverged" and t.optimizer.steps > 0 and t.optimizer.buffers
+    t.recover()
+    assert t.optimizer.steps == 0 and not t.optimizer.buffers  # no moments left from the explosion
+    t.set_hyperparam("lr", 0.001)
+    assert np.isfinite(progress(t.advance(50))["losses"]).all() and t.state == "running"
+
+
 def test_after_divergence_recover_and_continue_with_a_smaller_lr():
     t = Trainer(TrainConfig(dataset="sine", layers=(8,), optimizer="sgd", hyperparams={"lr": 5.0}, iterations=300))
     list(t.events())

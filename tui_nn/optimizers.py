@@ -737,8 +737,9 @@ def make_optimizer(name: str, **hyperparams) -> Optimizer:
         cls = OPTIMIZERS[name]
     except KeyError:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None
-    known = {h.name for h in cls.hyper}
-    return cls(**{k: v for k, v in hyperparams.items() if k in known})
+    for k in hyperparams:
+        cls.spec(k)  # an unknown name is refused, never silently dropped
+    return cls(**hyperparams)
 
 
 def _rng_state_to_array(rng: np.random.RandomState) -> np.ndarray:

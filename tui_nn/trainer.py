@@ -31,6 +31,8 @@ from .optimizers import (OPTIMIZERS, GradientOptimizer, SearchOptimizer, evaluat
 
 CHECKPOINT_FORMAT = "tui-nn/checkpoint/1"
 DEFAULT_ITERATIONS = 10_000
+EXPLODED = 5.0  # a gradient step with a loss over 5x the run's first (or over 5) has diverged;
+# the clipped cross-entropies stay below ~16.1, so a saturated classifier counts too
 
 
 class ConfigError(ValueError):
@@ -167,7 +169,7 @@ class Trainer:
         if not hasattr(self, "optimizer"):
             self.optimizer = make_optimizer(c.optimizer, **c.hyperparams)
         else:
-            self.optimizer = make_optimizer(self.optimizer.name, **self.optimizer.hp)
+            self.optimizer.reset_state()
         self.iteration = 0
         self.epoch = 0  # completed passes over the training data (gradient optimizers)
         self.batch_pos = 0
@@ -356,7 +358,7 @@ class Trainer:
                 loss = float(np.mean(net.loss_function.forward(out, yb)))
             if self.reference_loss is None and math.isfinite(loss):
                 self.reference_loss = max(loss, 1e-3)
-            if not math.isfinite(loss) or loss > 1e4 * max(self.reference_loss or 1.0, 1.0):
+            if not math.isfinite(loss) or loss > EXPLODED * max(self.reference_loss or 1.0, 1.0):
                 net.params[...] = self.last_good
                 self.state = "diverged"
                 reason = "loss is not a number" if math.isnan(loss) else (
@@ -436,8 +438,6 @@ class Trainer:
         """Continue the same weights with another optimizer (fresh optimizer state)."""
         old = self.optimizer.name
         new = make_optimizer(name, **hyperparams)
-        if self.optimizer.kind == "gradient" and new.kind == "gradient":
-            pass
         self.optimizer = new
         if new.kind == "search":
             loss, _ = self.metrics(self.X_train, self.y_train)
@@ -489,6 +489,8 @@ class Trainer:
         if self.state == "diverged":
             self.state = "running"
             self.reference_loss = None
+            # The optimizer's state (momentum, Adam's moments) grew with the explosion: start it afresh.
+            self.optimizer.reset_state()
 
     # -- checkpoints ------------------------------------------------------------------------------
     def save_checkpoint(self, path) -> ev.CheckpointSaved:
