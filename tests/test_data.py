@@ -264,6 +264,17 @@ def test_integer_labels_are_classes_in_numeric_order(tmp_path):
     assert ds.y.tolist() == [2, 1, 1, 0]
 
 
+def test_a_file_read_again_gives_its_current_contents_in_arrays_of_its_own(tmp_path):
+    path = write(tmp_path, "f,label\n0.5,a\n1.5,b\n")
+    first = load_file(path)
+    first.X[0, 0] = 99.0  # a caller changing its copy changes nobody else's
+    first.class_names.append("zzz")
+    again = load_file(path)
+    assert again.X.tolist() == [[0.5], [1.5]] and again.class_names == ["a", "b"]
+    path.write_text("f,label\n2.5,c\n3.5,c\n4.5,d\n")  # edited: read afresh
+    assert load_file(path).X.tolist() == [[2.5], [3.5], [4.5]]
+
+
 def test_fractional_labels_are_a_regression_target(tmp_path):
     ds = load_file(write(tmp_path, "f,t\n0,0.5\n1,-1.25\n2,3\n"))
     assert ds.task == "regression" and ds.class_names is None and ds.n_classes == 0

@@ -11,6 +11,7 @@ scikit-learn costs ~0.7 s to import, so it is imported inside the functions that
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import math
 from dataclasses import dataclass
@@ -459,13 +460,39 @@ def _parse_numbers(reader, rows, linenos, cols, what, fix_non_numeric):
     return values32
 
 
+_FILE_CACHE: dict[tuple, Dataset] = {}  # a few parsed files, for processes that load one many times
+_FILE_CACHE_SIZE = 4
+
+
 def load_file(path, *, label: str | int | None = None, task: str | None = None) -> Dataset:
     """Read a table of numbers: one row per sample, features plus one label column.
 
     The separator (comma, semicolon, tab or whitespace) and a header row are detected. The label
     column is given by header name or 0-based index (default: the last). String labels and
     integer labels are classes; other numbers are regression targets (`task` forces either).
+
+    A file read before in this process, unchanged since (same size and modification time), is
+    not parsed again (a sweep worker trains many configurations on one file); every call gets
+    arrays of its own.
     """
+    try:
+        st = Path(path).stat()
+        key = (str(Path(path).resolve()), st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size, label, task)
+    except (OSError, TypeError):
+        key = None  # _load_file reports the problem
+    cached = _FILE_CACHE.get(key) if key is not None else None
+    if cached is None:
+        cached = _load_file(path, label=label, task=task)
+        if key is not None:
+            if len(_FILE_CACHE) >= _FILE_CACHE_SIZE:
+                _FILE_CACHE.pop(next(iter(_FILE_CACHE)))
+            _FILE_CACHE[key] = cached
+    return dataclasses.replace(cached, X=cached.X.copy(), y=cached.y.copy(),
+                               class_names=None if cached.class_names is None else list(cached.class_names),
+                               feature_names=list(cached.feature_names))
+
+
+def _load_file(path, *, label: str | int | None = None, task: str | None = None) -> Dataset:
     path = Path(path)
     if task not in (None, CLASSIFICATION, REGRESSION):
         raise DataError(f"unknown task {task!r}; use '{CLASSIFICATION}' or '{REGRESSION}'")
