@@ -74,3 +74,19 @@ async def test_a_trainer_process_that_dies_is_reported_and_q_still_quits():
         assert any("nothing to save" in n for n in notifications(app))
         await pilot.press("q")
     assert app.exit_status == 1
+
+
+@scenario
+async def test_the_trainer_process_keeps_going_while_the_dashboard_redraws():
+    app = create_app(Trainer(TrainConfig(iterations=LONG)), paused=False, speed=None)
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.iteration > 0)
+        session = app.session
+        first = session.iteration  # as the trainer's events report it, read off the pipe
+        for _ in range(20):  # redraw every panel, as fast as the UI can
+            app._dirty |= {"status", "series", "weights", "optimizer", "log", "layout"}
+            app.flush()
+            await pilot.pause(0)
+        await until(pilot, lambda: session.iteration - first > 2_000)
+        await until(pilot, lambda: app.view.iteration >= first + 2_000)  # and the view catches up
+        await pilot.press("q")

@@ -61,3 +61,27 @@ def test_weight_selected_and_nudged(snap_compare):
 
 def test_help_screen(snap_compare):
     assert snap_compare(paused_app(), terminal_size=(120, 36), run_before=ready, press=["question_mark"])
+
+
+def finished_sweep_app():
+    """The sweep dashboard over a small grid, run to the end before the app starts; each run's
+    wall time is pinned, so the picture is the same on every machine."""
+    from tui_nn.sweep import InlineBackend, Sweep, plan_sweep
+    from tui_nn.tui.sweep_app import SweepApp
+
+    grid = {"dataset": "vertical", "samples": 60, "nodes": [8, 16], "optimizer": "adam", "lr": [0.05, 0.01],
+            "batch_size": 32, "epochs": 40}
+    sweep = Sweep(plan_sweep(grid, seed=5), InlineBackend())
+    for result in sweep.run():
+        result.seconds = 0.5
+    return SweepApp(sweep)
+
+
+async def sweep_drawn(pilot) -> None:
+    await pilot.pause()
+    pilot.app.flush()
+    await pilot.pause()
+
+
+def test_sweep_leaderboard_screen(snap_compare):
+    assert snap_compare(finished_sweep_app(), terminal_size=(120, 36), run_before=sweep_drawn)
