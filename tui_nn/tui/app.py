@@ -21,6 +21,7 @@ terminal never starves the machine the trainer runs on. Keys become commands sen
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -131,7 +132,8 @@ class TuiNNApp(App):
         yield Footer()
 
     def on_mount(self) -> None:
-        kind = ProcessSession if self.separate_process else Session
+        # ProcessSession passes pipe descriptors to its child (POSIX); elsewhere, a thread.
+        kind = ProcessSession if self.separate_process and os.name == "posix" else Session
         self.session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
                             speed=self.view.speed)
         self.session.start()
