@@ -285,6 +285,8 @@ class ProcessSession:
         return self
 
     def send(self, command: ev.Command) -> None:
+        if self._command_writer is None:
+            raise RuntimeError("start the session before sending it commands")
         with self._send_lock:
             try:
                 self._command_writer.send(command)
@@ -304,6 +306,7 @@ class ProcessSession:
         self._reader.join(timeout)
         with self._send_lock:
             self._command_writer.close()
+        self._stderr.close()
 
     def join(self, timeout: float | None = None) -> bool:
         if self._process is not None:
