@@ -267,15 +267,19 @@ class ProcessSession:
     def start(self) -> "ProcessSession":
         command_r, command_w = os.pipe()
         event_r, event_w = os.pipe()
-        package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            p for p in (package_root, os.environ.get("PYTHONPATH")) if p))
+        # The child imports this very tui_nn: -P keeps the working directory off its path (a
+        # folder named tui_nn there must not win), and the folder this package came from goes
+        # first unless it is on the path already (site-packages, which must stay after the
+        # standard library).
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        code = (f"import sys; root = {root!r}; sys.path[:0] = [] if root in sys.path else [root]; "
+                f"from tui_nn.runner import _child_main; _child_main({command_r}, {event_w})")
         self._stderr = tempfile.TemporaryFile()
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-c", f"from tui_nn.runner import _child_main; _child_main({command_r}, {event_w})"],
+                [sys.executable, "-P", "-c", code],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
-                pass_fds=(command_r, event_w), env=env, close_fds=True)
+                pass_fds=(command_r, event_w), close_fds=True)
         finally:
             os.close(command_r)  # the child has its copies; closing ours lets each side see EOF
             os.close(event_w)  # when the other goes away
