@@ -58,8 +58,17 @@ def test_help_lists_the_commands():
     assert result.exit_code == 0
     assert result.output.startswith("Usage: tui-nn ")
     commands = result.output.split("Commands:")[1]
-    for name in ("summary", "datasets"):
+    for name in ("summary", "datasets", "sweep", "train"):
         assert re.search(rf"^\s+{name}\s+\S", commands, re.M), f"{name} missing from --help"
+    assert "sweep     Train the same network over a grid of hyperparameters" in commands
+
+
+def test_lazily_loaded_commands_are_listed_with_their_own_first_help_line():
+    import importlib
+
+    for name, (module, short_help) in cli.Group.LAZY.items():
+        command = getattr(importlib.import_module(module), name)
+        assert command.help.strip().splitlines()[0] == short_help
 
 
 @pytest.mark.parametrize("command", ["summary", "datasets"])
@@ -217,6 +226,7 @@ def test_bad_option_values(args):
 def test_unknown_option_or_command_is_one_line():
     assert_one_line_error(run("train", "--bogus"), "No such option '--bogus'", "tui-nn train --help")
     assert_one_line_error(run("trian"), "No such command 'trian'", "Did you mean 'train'")
+    assert_one_line_error(run("swep"), "No such command 'swep'", "Did you mean 'sweep'")
 
 
 def test_missing_data_file(tmp_path):
@@ -358,19 +368,25 @@ def test_help_and_version_import_no_heavy_modules():
     code = """
 import json, sys
 from tui_nn.cli import main
-invocations = [["--help"], ["--version"]] + [[name, "--help"] for name in main.commands]
+import click
+names = main.list_commands(click.Context(main))
+main(["--help"], prog_name="tui-nn", standalone_mode=False)
+top_level = sorted(sys.modules)  # after the top-level --help alone
+invocations = [["--help"], ["--version"]] + [[name, "--help"] for name in names]
 for args in invocations:
     try:
         main(args, prog_name="tui-nn")
     except SystemExit as exit:
         assert exit.code == 0, (args, exit.code)
-print(json.dumps({"commands": sorted(main.commands), "modules": sorted(sys.modules)}))
+print(json.dumps({"commands": names, "modules": sorted(sys.modules), "top_level": top_level}))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=PROJECT_ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert {"summary", "datasets"} <= set(report["commands"])
+    assert report["commands"] == ["datasets", "summary", "sweep", "train"]
     loaded = {name.split(".")[0] for name in report["modules"]}
     assert "click" in loaded  # the check ran in a process that did load the CLI
     assert not loaded & {"numpy", "sklearn", "textual", "textual_plotext", "plotext"}
+    # `tui-nn --help` lists sweep without building its options (it loads on first use)
+    assert "tui_nn.cli.sweep" not in report["top_level"] and "tui_nn.cli.sweep" in report["modules"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import click
 
@@ -50,6 +49,42 @@ class Group(click.Group):
     ``ValueError`` (and so ``tui_nn.data.DataError``) raised by a subcommand becomes an
     ``InputError``; click prints ``Error: <message>`` on stderr and exits with status 2.
     """
+
+    # Commands defined in modules of their own, loaded only when used (or shown in full), so
+    # ``tui-nn --help`` does not build their options: name -> (module, short help).
+    LAZY = {"sweep": ("tui_nn.cli.sweep", "Train the same network over a grid of hyperparameters and keep the best.")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name in self.LAZY and name not in self.commands:
+            import importlib
+
+            self.add_command(getattr(importlib.import_module(self.LAZY[name][0]), name))
+        return super().get_command(ctx, name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] not in self.list_commands(ctx):
+            for name in self.LAZY:  # a misspelt command: load them all, so click's suggestion sees them
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(n) for n in names)  # as click's own listing
+        rows = []
+        for name in names:
+            if name in self.LAZY and name not in self.commands:
+                stand_in = click.Command(name, help=self.LAZY[name][1])  # shortened the way click does
+                rows.append((name, stand_in.get_short_help_str(limit)))
+                continue
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -405,7 +440,7 @@ def _make_trainer(source: DataSource, spec, run: dict, resume: str | None):
     opt = OPTIMIZERS[run["optimizer"]]
     known = {h.name for h in opt.hyper}
     if resume:
-        if not Path(resume).is_file():
+        if not os.path.isfile(resume):
             raise InputError(f"--resume {resume}: no such file; give a checkpoint written by --checkpoint")
         trainer = Trainer.from_checkpoint(resume)
         if run["iterations"]:
@@ -450,14 +485,10 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     )
 
 
-def _display_path(path: Path) -> str:
+def _display_path(path) -> str:
     """``path`` relative to the working directory when it is below it, so it can be pasted."""
     try:
-        return str(path.relative_to(Path(os.getcwd())))
+        return str(path.relative_to(os.getcwd()))
     except ValueError:
         return str(path)
 
-
-from .sweep import sweep  # noqa: E402  (click-only import; heavy work deferred)
-
-main.add_command(sweep)

@@ -1,15 +1,14 @@
 """``tui-nn sweep``: train one network per point of a hyperparameter grid and keep the best.
 
-Registered on the ``tui-nn`` group at the end of ``tui_nn/cli/__init__.py``; import it through
-``tui_nn.cli`` (this module takes the shared data options from there). Like ``cli/__init__.py``, it
-imports only click and the standard library at the top: the sweep core (NumPy, the trainer),
-Dask and Textual load inside the command.
+The ``tui-nn`` group loads it on first use (``Group.LAZY`` in ``tui_nn/cli/__init__.py``), so
+``tui-nn --help`` does not build its options; it takes the shared data options from there.
+Like ``cli/__init__.py``, it imports only click and the standard library at the top: the sweep
+core (NumPy, the trainer), Dask and Textual load inside the command.
 """
 
 from __future__ import annotations
 
 import math
-import shutil
 import sys
 import time
 
@@ -242,6 +241,8 @@ class _Report:
         best_text = f"best #{best.index} {metric} {getattr(best, metric):.6g}" if best else ""
         line = (f"\r{bar} {self.done}/{self.total}  running {len(self.run.running)}  {best_text}"
                 f"  {_clock(now - self.t0)}")
+        import shutil  # deferred: ~3 ms (with its compression modules) that --help need not pay
+
         self.stream.write(line[: shutil.get_terminal_size().columns + 1] + "\x1b[K")
         self.stream.flush()
         self.bar_shown = True
