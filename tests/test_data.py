@@ -329,6 +329,8 @@ BAD_FILES = [
     ("1,2,a\n3,1e39,b\n", ["line 2", "column 2", "too large for float32"]),
     ("1,2,0.5\n3,4,nan\n", ["line 2", "column 3", "NaN"]),
     ("1,2,a\n3,4,a\n", ["only one class", "'a'"]),
+    # a number over a number: line 1 is data with a bad cell, not a header to drop
+    ("1,x,0\n3,4,1\n5,6,0\n", ["line 1", "column 2", "non-numeric feature 'x'", "a name that is not a number"]),
     ("1,2,a\n3,4,\n", ["line 2", "column 3", "empty label"]),
     ("1\n2\n3\n", ["only 1 column"]),
     (b"1,2,a\n3,4,\xe9\n", ["line 2", "column 5", "UTF-8"]),
@@ -356,10 +358,13 @@ def test_bad_files_raise_one_line_errors_naming_the_place(tmp_path, content, exp
         ({"label": "colour"}, ["no column named 'colour'", "'x1', 'x2', 'label'"]),
         ({"task": "regression"}, ["line 2", "column 3 (label)", "non-numeric target 'a'"]),
         ({"task": "clustering"}, ["unknown task"]),
+        ({"task": "classification", "content": "1,2,0\n3,4,inf\n5,6,1\n"}, ["line 2", "column 3", "infinite label"]),
+        ({"task": "classification", "content": "1,2,0\n3,4,nan\n5,6,1\n"}, ["line 2", "column 3", "NaN label"]),
     ],
 )
 def test_bad_label_and_task_options(tmp_path, kwargs, expected):
-    path = write(tmp_path, "x1,x2,label\n1,2,a\n3,4,b\n", name="opts.csv")
+    content = kwargs.pop("content", "x1,x2,label\n1,2,a\n3,4,b\n")
+    path = write(tmp_path, content, name="opts.csv")
     with pytest.raises(DataError) as err:
         load_file(path, **kwargs)
     message = str(err.value)

@@ -51,6 +51,13 @@ def test_book_chapter_6_runs(args, last_line, improvements):
     assert "Finished: 10,000 iterations" in result.output
 
 
+def test_a_dataset_name_in_another_case_is_the_same_run():
+    result = run("--dataset", "Spiral", "--iterations", "10000")
+    assert result.exit_code == 0, result.output
+    assert "hill-climb on spiral (300 training, 0 validation samples)" in result.output
+    assert "New set of weights found, iteration: 5415 loss: 1.0790575 acc: 0.39" in result.output
+
+
 # -- stream formats -------------------------------------------------------------------------------
 
 
@@ -154,6 +161,9 @@ def test_divergence_exits_3_and_keeps_finite_weights(tmp_path):
     (("--dataset", "nope"), "nope"),
     (("--layers", "3,0"), "positive integers"),
     (("--scale", "0"), "scale must be in"),
+    (("--layers", "99999999999"), "599,999,999,997 parameters"),
+    (("--dataset", "iris", "--task", "regression"), "iris is a classification dataset; drop --task regression"),
+    (("--dataset", "sine", "--task", "classification"), "sine is a regression dataset"),
 ])
 def test_bad_input_is_one_line_exit_2(args, message):
     result = run(*args)

@@ -417,6 +417,19 @@ def test_regression_accuracy_is_r_squared():
     # ss_res = 1, ss_tot = 42 / 9
     assert net.accuracy(X, y) == pytest.approx(1 - 9 / 42)
     assert net.accuracy(X, X[:, 0]) == 1.0
+    # constant targets (one sample): exact is 1.0, anything else 0.0, as scikit-learn's r2_score
+    assert net.accuracy([[3.0]], [3.0]) == 1.0
+    assert net.accuracy([[3.0], [3.0]], [2.0, 2.0]) == 0.0
+
+
+def test_a_model_too_large_for_memory_is_refused_before_allocating():
+    from tui_nn.network import MAX_PARAMS
+
+    with pytest.raises(ValueError, match=r"a 2-99999999999-3 network has 599,999,999,997 parameters.*smaller --layers"):
+        Network(2, (99_999_999_999,), 3)
+    wide = int(MAX_PARAMS ** 0.5)
+    with pytest.raises(ValueError, match="smaller --layers"):
+        Network(2, (wide, wide), 1)
 
 
 def test_classification_example_by_hand():

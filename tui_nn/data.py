@@ -275,6 +275,11 @@ def _unknown_name(name: str) -> DataError:
     return DataError(f"unknown dataset {str(name)!r}; {hint}known datasets: {known}")
 
 
+def dataset_key(name) -> str:
+    """The registry key for a dataset name as a user may type it ('Breast_Cancer' -> 'breast-cancer')."""
+    return str(name).strip().lower().replace("_", "-")
+
+
 def load_dataset(
     name: str,
     *,
@@ -283,7 +288,7 @@ def load_dataset(
     rng: np.random.RandomState,
 ) -> Dataset:
     """Build registry set `name`; `samples` is per class (total for sine), as in nnfs."""
-    key = str(name).strip().lower().replace("_", "-")
+    key = dataset_key(name)
     info = DATASETS.get(key)
     if info is None:
         raise _unknown_name(name)
@@ -382,6 +387,7 @@ class _Reader:
         self.path = path
         self.separator = separator
         self.header = header
+        self.first_line = None  # line number of the first non-comment line
 
     def error(self, problem: str, fix: str, line: int | None = None, col: int | None = None):
         where = ""
@@ -441,6 +447,8 @@ def _parse_numbers(reader, rows, linenos, cols, what, fix_non_numeric):
                         fix = "fill in a value or remove the row"
                         raise reader.error(f"empty {what} cell", fix, lineno, col) from None
                     fix = fix_non_numeric
+                    if lineno == reader.first_line and reader.header is None:
+                        fix += "; if this line is a header, give every column a name that is not a number"
                     if "," in cell and reader.separator != ",":
                         fix = "use '.' as the decimal point"
                     problem = f"non-numeric {what} {_quote(cell)}"
@@ -510,13 +518,18 @@ def _load_file(path, *, label: str | int | None = None, task: str | None = None)
         fix = "add one row per sample: feature values and a label"
         raise reader.error("the file is empty (no data rows)", fix)
     reader.separator = _detect_separator([line for _, line in records[:20]])
+    reader.first_line = records[0][0]
 
     first = reader.split(records[0][1], records[0][0])
     second = reader.split(records[1][1], records[1][0]) if len(records) > 1 else None
     if second is None:
         has_header = not any(_is_number(c) for c in first)
     else:
-        has_header = any(not _is_number(a) and _is_number(b) for a, b in zip(first, second))
+        # A header names its columns: some name stands over a number, and no number stands over
+        # a number ('1,x,0' over '3,4,1' is a data row with a bad cell, not a header).
+        pairs = list(zip(first, second))
+        has_header = (any(not _is_number(a) and _is_number(b) for a, b in pairs)
+                      and not any(_is_number(a) and _is_number(b) for a, b in pairs))
     n_cols = len(first)
     if has_header:
         reader.header = first
@@ -616,9 +629,10 @@ def _parse_labels(reader, labels, linenos, col, task):
         if s == "":
             raise reader.error("empty label cell", "give every row a label", lineno, col)
     if numbers is not None:
-        bad = np.flatnonzero(np.isnan(numbers))
+        bad = np.flatnonzero(~np.isfinite(numbers))
         if bad.size:
-            raise reader.error("NaN label", "give every row a class label", linenos[bad[0]], col)
+            problem = "NaN label" if math.isnan(numbers[bad[0]]) else "infinite label"
+            raise reader.error(problem, "give every row a class label", linenos[bad[0]], col)
         unique = np.unique(numbers)
         first_text: dict[float, str] = {}
         for value, s in zip(numbers.tolist(), labels):

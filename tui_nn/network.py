@@ -300,6 +300,9 @@ def output_for_task(task: str, n_outputs: int) -> tuple[str, str]:
     return "softmax", "categorical_crossentropy"
 
 
+MAX_PARAMS = 2**28  # 1 GiB per float32 copy; training holds several (weights, gradients, optimizer state)
+
+
 class Network:
     """Dense layers with activations (and optional dropout), one flat parameter vector.
 
@@ -327,6 +330,12 @@ class Network:
         if any(w <= 0 for w in widths):
             raise ValueError(f"layer sizes must be positive, got {widths}")
         n_dense = len(widths) - 1
+        total = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+        if total > MAX_PARAMS:
+            raise ValueError(
+                f"a {'-'.join(map(str, widths))} network has {total:,} parameters, more than the "
+                f"{MAX_PARAMS:,} a model may have ({MAX_PARAMS * 4 // 2**30} GiB per float32 copy); "
+                "give smaller --layers")
         if activations is None:
             activations = [activation] * (n_dense - 1) + [output_activation]
         if len(activations) != n_dense:
@@ -578,7 +587,9 @@ def score(task: str, output: np.ndarray, y: np.ndarray, predictions) -> float:
         y = _as_column(y, output)
         ss_res = float(np.sum((y - output) ** 2))
         ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
-        return 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0
+        if ss_tot > 0:
+            return 1.0 - ss_res / ss_tot
+        return 1.0 if ss_res == 0 else 0.0  # constant targets (one sample): as scikit-learn's r2_score
     if y.ndim == 2 and y.shape[1] > 1:  # one-hot labels, as the book's accuracy accepts
         y = np.argmax(y, axis=1)
     return float(np.mean(predictions(output) == y.reshape(-1)))

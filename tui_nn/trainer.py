@@ -68,6 +68,10 @@ class TrainConfig:
     eval_every: int | None = None  # None: every epoch (mini-batch) or every 1% of the run
 
     def __post_init__(self):
+        from .data import DATASETS, dataset_key
+
+        if dataset_key(self.dataset) in DATASETS:  # 'Spiral' is spiral, with spiral's defaults
+            self.dataset = dataset_key(self.dataset)
         self.layers = tuple(int(w) for w in self.layers)
         self.hyperparams = dict(self.hyperparams)
 
@@ -138,7 +142,9 @@ class Trainer:
             info = None
         else:
             ds = data.load_dataset(c.dataset, samples=c.samples, classes=c.classes, rng=self.rng)
-            info = data.DATASETS.get(c.dataset)
+            info = data.DATASETS.get(data.dataset_key(c.dataset))
+            if c.task is not None and c.task != ds.task:
+                raise data.DataError(f"dataset {ds.name} is a {ds.task} dataset; drop --task {c.task}")
         val = c.val_split if c.val_split is not None else (info.val_split if info else 0.2)
         std = c.standardize if c.standardize is not None else (info.standardize if info else True)
         self.dataset = ds

@@ -252,7 +252,7 @@ def summary(inputs, outputs, source: DataSource, spec) -> None:
                     "drop the sizes or the dataset"
                 )
         inputs, outputs, task = ds.n_features, ds.n_outputs, ds.task
-        click.echo(f"{ds.name}: {ds.n_samples} samples x {ds.n_features} features, {_classes(ds)}")
+        click.echo(f"{ds.name}: {ds.n_samples} samples x {ds.n_features} feature{'s' if ds.n_features != 1 else ''}, {_classes(ds)}")
     click.echo(Network.from_spec(spec, inputs, outputs, task).summary())
 
 
