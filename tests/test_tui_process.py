@@ -59,6 +59,24 @@ async def test_keys_steer_a_trainer_in_a_child_process(tmp_path):
 
 
 @scenario
+async def test_gradient_descent_trains_and_reset_resets_in_the_child_process():
+    # the trainer is pickled to the child: its layers must still be views of the flat vectors
+    app = create_app(Trainer(TrainConfig(dataset="spiral", layers=(16,), optimizer="adam", iterations=LONG,
+                                         eval_every=100, hyperparams={"lr": 0.05})), paused=False, speed=None)
+    async with running(app) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: app.view.train_loss is not None and app.view.train_loss < 0.9)
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.state == "paused")
+        assert app.view.grads is not None and abs(app.view.grads).max() > 0
+        await pilot.press("r")
+        await until(pilot, lambda: app.view.iteration == 0 and app.view.train_loss > 1.09)
+        fresh = Trainer(TrainConfig(dataset="spiral", layers=(16,), optimizer="adam", iterations=LONG, eval_every=100))
+        assert (app.view.params == fresh.net.params).all()
+        await pilot.press("q")
+
+
+@scenario
 async def test_a_trainer_process_that_dies_is_reported_and_q_still_quits():
     app = create_app(Trainer(TrainConfig(iterations=LONG)), paused=False, speed=None)
     async with running(app) as pilot:

@@ -41,7 +41,7 @@ def _plain(value, timing: bool = True):
     if isinstance(value, (list, tuple)):
         return [_plain(v, timing) for v in value]
     if isinstance(value, float) and not np.isfinite(value):
-        return None if np.isnan(value) else (1e308 if value > 0 else -1e308)
+        return None  # JSON has no NaN or inf: "no value yet" (best loss inf) or not a number
     return value
 
 

@@ -43,9 +43,19 @@ class Outputs:
 
 
 def default_checkpoint_path(trainer: Trainer) -> Path:
+    """Where a run saves without --checkpoint: the file it was resumed from, else a new file
+    named after the data, optimizer and seed in the working folder (never another run's file)."""
+    resumed = getattr(trainer, "resumed_from", None)
+    if resumed is not None:
+        return Path(resumed)
     c = trainer.config
     name = Path(c.data).stem if c.data else c.dataset
-    return Path(f"tui-nn-{name}-seed{c.seed}.ckpt.npz")
+    stem = f"tui-nn-{name}-{trainer.optimizer.name}-seed{c.seed}"
+    path, k = Path(f"{stem}.ckpt.npz"), 1
+    while path.exists():
+        k += 1
+        path = Path(f"{stem}-{k}.ckpt.npz")
+    return path
 
 
 class _Interrupt:
@@ -98,6 +108,7 @@ class _Bar:
         if self.shown:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+            self.shown = False
 
 
 class _Log:
@@ -150,6 +161,9 @@ def run_headless(trainer: Trainer, out: Outputs, stdout: TextIO | None = None,
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     show_bar = out.progress if out.progress is not None else _isatty(stderr)
+    real_stdout = stdout
+    if show_bar:
+        stdout = _Buffered(real_stdout)  # lines go out between bar redraws, on a line of their own
     log = _Log(out.log) if out.log else None
     bar = _Bar(stderr, trainer.limit) if show_bar else None
     t = trainer
@@ -158,6 +172,8 @@ def run_headless(trainer: Trainer, out: Outputs, stdout: TextIO | None = None,
     it0 = t.iteration
     next_ckpt = _next_multiple(t.iteration, out.checkpoint_every)
     interrupted_path = None
+    ckpt_problem = None
+    n = t.chunk_size()
     printer = _Stream(t, out, stdout)
     if out.fmt == "csv":
         stdout.write(CSV_HEADER + "\n")
@@ -179,21 +195,29 @@ def run_headless(trainer: Trainer, out: Outputs, stdout: TextIO | None = None,
                     if isinstance(e, ev.Diverged):
                         status = EXIT_DIVERGED
                 if bar:
+                    if stdout.pending():
+                        bar.clear()
+                        stdout.flush()
                     el = time.perf_counter() - wall0
-                    bar.update(t, (t.iteration - it0) / el if el > 0 else 0.0)
+                    bar.update(t, (t.iteration - it0) / el if el > 0 else 0.0, force=not bar.shown)
                 if intr.signum is not None:
                     interrupted_path = Path(out.checkpoint) if out.checkpoint else default_checkpoint_path(t)
-                    saved = t.save_checkpoint(interrupted_path)
-                    if log:
-                        log.write(saved)
+                    try:
+                        saved = t.save_checkpoint(interrupted_path)
+                    except OSError as err:
+                        ckpt_problem = f"{interrupted_path}: {err.strerror or err}"
+                    else:
+                        if log:
+                            log.write(saved)
                     status = EXIT_INTERRUPTED
                     break
                 if t.done:
                     break
-                n = t.chunk_size()
                 if next_ckpt is not None:
                     n = min(n, next_ckpt - t.iteration)
+                t0 = time.perf_counter()
                 stream = t.advance(n)
+                n = _next_chunk(n, time.perf_counter() - t0)
                 if next_ckpt is not None and t.iteration >= next_ckpt:
                     saved = t.save_checkpoint(out.checkpoint)
                     stream.append(saved)
@@ -201,20 +225,54 @@ def run_headless(trainer: Trainer, out: Outputs, stdout: TextIO | None = None,
     finally:
         if bar:
             bar.clear()
+            stdout.flush()
         if log:
             log.close()
+    stdout = real_stdout
     wall = time.perf_counter() - wall0
     if out.save:
         t.net.save(out.save)
-    if out.checkpoint and status == EXIT_OK:
-        t.save_checkpoint(out.checkpoint)
+    if out.checkpoint and status in (EXIT_OK, EXIT_DIVERGED):
+        t.save_checkpoint(out.checkpoint)  # diverged: the last good weights, to resume with a lower rate
     summary = t.summary()
     summary["elapsed"] = wall
     summary["its_per_sec"] = (t.iteration - it0) / wall if wall > 0 else 0.0
-    _print_summary(summary, t, out, stdout, stderr, status, interrupted_path)
+    _print_summary(summary, t, out, stdout, stderr, status, interrupted_path, ckpt_problem)
     if out.plot:
-        _plot(t, stdout)
+        _plot(t, stdout if out.fmt == "text" else stderr)
     return status
+
+
+CHUNK_SECONDS = 0.05  # headless chunks: a signal is acted on within about this long
+
+
+def _next_chunk(n: int, seconds: float) -> int:
+    """The next chunk's length: about CHUNK_SECONDS of work, growing at most 4x at a time."""
+    if seconds <= 0:
+        return min(n * 4, 1 << 16)
+    return max(1, min(n * 4, 1 << 16, int(n * CHUNK_SECONDS / seconds)))
+
+
+class _Buffered:
+    """Holds the stream's lines until the progress bar has been cleared from the terminal."""
+
+    def __init__(self, stream: TextIO):
+        self.stream, self.parts = stream, []
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+
+    def pending(self) -> bool:
+        return bool(self.parts)
+
+    def flush(self) -> None:
+        if self.parts:
+            self.stream.write("".join(self.parts))
+            self.parts.clear()
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return _isatty(self.stream)
 
 
 def _next_multiple(i: int, every: int | None) -> int | None:
@@ -281,7 +339,11 @@ class _Stream:
             w.write(json.dumps(e.to_dict()) + "\n")
 
 
-def _print_summary(s: dict, t: Trainer, out: Outputs, stdout, stderr, status, ckpt) -> None:
+def _print_summary(s: dict, t: Trainer, out: Outputs, stdout, stderr, status, ckpt, ckpt_problem=None) -> None:
+    if ckpt_problem:
+        stderr.write(f"Interrupted: could not save the checkpoint ({ckpt_problem}); "
+                     "give a writable --checkpoint FILE next time\n")
+        ckpt = None
     if out.fmt == "jsonl":
         stdout.write(json.dumps({"event": "summary", "status": status, **{k: _json(v) for k, v in s.items()},
                                  **({"checkpoint": str(ckpt)} if ckpt else {})}) + "\n")
@@ -308,7 +370,10 @@ def _print_summary(s: dict, t: Trainer, out: Outputs, stdout, stderr, status, ck
         lines.append(f"  weights saved to {out.save}")
     if ckpt:
         lines.append(f"  checkpoint saved to {ckpt}; continue with: tui-nn train --headless --resume {ckpt}")
-    elif out.checkpoint:
+    elif out.checkpoint and status == EXIT_DIVERGED:
+        lines.append(f"  checkpoint (the last good weights) saved to {out.checkpoint}; continue with a lower rate: "
+                     f"tui-nn train --headless --resume {out.checkpoint} --lr X")
+    elif out.checkpoint and status == EXIT_OK:
         lines.append(f"  checkpoint saved to {out.checkpoint}")
     w.write("\n".join(lines) + "\n")
     w.flush()

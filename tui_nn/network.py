@@ -360,6 +360,12 @@ class Network:
                 self.layers.append(self.dropouts[-1])
         self.params = np.zeros(sum(d.n_params for d in self.dense), dtype=self.dtype)
         self.grads = np.zeros_like(self.params)
+        self._bind()
+        self._fused = self.activation_names[-1], self.loss_function.name
+        self.output = None
+
+    def _bind(self) -> None:
+        """Point every layer's weights, biases and gradients into the flat vectors."""
         self.slices: list[tuple[str, slice, tuple[int, ...]]] = []
         start = 0
         for i, layer in enumerate(self.dense):
@@ -369,8 +375,12 @@ class Network:
             self.slices.append((f"dense{i + 1}.weights", slice(start, start + n_w), layer.weights.shape))
             self.slices.append((f"dense{i + 1}.biases", slice(start + n_w, stop), layer.biases.shape))
             start = stop
-        self._fused = self.activation_names[-1], self.loss_function.name
-        self.output = None
+
+    def __setstate__(self, state: dict) -> None:
+        # Pickling copies each layer's arrays apart from the flat vectors (the dashboard sends
+        # its trainer to a child process this way): make them views into the vectors again.
+        self.__dict__.update(state)
+        self._bind()
 
     # -- construction helpers ------------------------------------------------------------
     @classmethod

@@ -12,6 +12,7 @@ the data, then each layer's weights, then the optimizer's draws per iteration.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import operator
@@ -32,7 +33,19 @@ from .optimizers import (OPTIMIZERS, GradientOptimizer, SearchOptimizer, evaluat
 CHECKPOINT_FORMAT = "tui-nn/checkpoint/1"
 DEFAULT_ITERATIONS = 10_000
 EXPLODED = 5.0  # a gradient step with a loss over 5x the run's first (or over 5) has diverged;
-# the clipped cross-entropies stay below ~16.1, so a saturated classifier counts too
+# the clipped cross-entropies stay below ~16.1, so a saturated classifier counts too. With
+# mini-batches one batch's loss is too noisy for that test (one confident miss in a batch of 1 is
+# ~16): there the full-data training loss at each evaluation is compared instead.
+
+
+def _file_digest(path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class ConfigError(ValueError):
@@ -126,6 +139,11 @@ class Trainer:
         self._load_data()
         self._start_run()
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_lean_cache", None)  # scratch arrays and views of this process's network
+        return state
+
     # -- set-up -------------------------------------------------------------------------------
     def _load_data(self) -> None:
         from . import data  # scikit-learn is imported lazily inside
@@ -139,6 +157,7 @@ class Trainer:
             if isinstance(label, str) and label.lstrip("-").isdigit():
                 label = int(label)
             ds = data.load_file(c.data, label=label, task=c.task)
+            self.data_digest = _file_digest(c.data)  # a checkpoint resumes only on the same data
             info = None
         else:
             ds = data.load_dataset(c.dataset, samples=c.samples, classes=c.classes, rng=self.rng)
@@ -186,6 +205,9 @@ class Trainer:
         self.prev_params = self.net.params.copy()  # before the last accepted step
         self.last_good = self.net.params.copy()
         self.reference_loss: float | None = None  # first loss seen, for the explosion test
+        self.reference_eval: float | None = None  # first full-data training loss (mini-batch runs)
+        self.eval_good: np.ndarray | None = None  # weights at the last healthy evaluation (mini-batch runs)
+        self.last_train_loss: float | None = None  # at the last evaluation
         self.improvements = 0
         self.accepted_total = 0
         self.limit = self._limit()
@@ -229,6 +251,13 @@ class Trainer:
         return max(1, self.limit // 100)
 
     @property
+    def per_iteration_best(self) -> bool:
+        """Whether each iteration's loss is the training loss, so the best loss and the explosion
+        test follow it. Not so for mini-batches or dropout: one batch's loss is noise, and those
+        runs take the full-data training loss at each evaluation instead."""
+        return self.optimizer.kind == "search" or (self.batch_size >= self.n_train and not self.net.dropouts)
+
+    @property
     def epoch_float(self) -> float:
         if self.optimizer.kind == "gradient":
             return self.epoch + self.batch_pos / self.steps_per_epoch
@@ -268,6 +297,8 @@ class Trainer:
             if self.iteration % every == 0 or self.iteration >= self.limit:
                 pending_eval = self.evaluate()
                 parts.append(pending_eval)
+                if self._exploded_at(pending_eval):
+                    break
             if self._target_reached():
                 break
         self.elapsed += time.perf_counter() - t0
@@ -294,10 +325,33 @@ class Trainer:
         return out
 
     def _target_reached(self) -> bool:
-        """Checked only where evaluations happen (every ``eval_every`` iterations), so where a
-        run stops does not depend on how its iterations were chunked."""
+        """Search: the best loss (on the whole training set) is at or below the target; the
+        search stops at that very iteration (see ``_search``). Gradient descent: the full-data
+        training loss at an evaluation is. Either way where a run stops does not depend on how
+        its iterations were chunked."""
         t = self.config.target_loss
-        return t is not None and self.best_loss <= t and self.iteration % self.eval_every == 0
+        if t is None:
+            return False
+        if self.optimizer.kind == "search":
+            return self.best_loss <= t
+        return (self.last_eval_iteration == self.iteration and self.last_train_loss is not None
+                and self.last_train_loss <= t)
+
+    def _exploded_at(self, e: ev.Evaluation) -> bool:
+        """The explosion test of mini-batch runs, on the full-data training loss: on divergence
+        the weights go back to the last healthy evaluation's."""
+        if self.optimizer.kind != "gradient" or self.per_iteration_best or e.train_loss is None:
+            return False
+        loss = e.train_loss
+        if math.isfinite(loss) and loss <= EXPLODED * max(self.reference_eval or 1.0, 1.0):
+            self.eval_good = self.net.params.copy()
+            return False
+        self.net.params[...] = self.eval_good if self.eval_good is not None else self.best_params
+        self.state = "diverged"
+        reason = "training loss is not a number" if math.isnan(loss) else (
+            "training loss is infinite" if math.isinf(loss) else "training loss exploded")
+        self._diverged_event = ev.Diverged(self.iteration, loss, reason)
+        return True
 
     def _run_segment(self, n: int):
         if self.optimizer.kind == "search":
@@ -306,7 +360,22 @@ class Trainer:
 
     def _search(self, n: int):
         opt: SearchOptimizer = self.optimizer
+        target = self.config.target_loss
+        saved = None
+        if target is not None and self.best_loss > target:  # may stop inside this segment
+            saved = self.rng.get_state(), copy.deepcopy(opt.__dict__), self.net.params.copy()
         losses, accs, accepted = opt.run(self.net, self.X_train, self.y_train, n, self.rng)
+        if saved is not None:
+            hits = np.flatnonzero(accepted & (losses.astype(np.float64) <= target))
+            if hits.size and hits[0] < n - 1:
+                # Stop at the first iteration that reaches the target: run the segment again up
+                # to there, so the random stream, too, is where a plain loop would leave it.
+                n = int(hits[0]) + 1
+                self.rng.set_state(saved[0])
+                opt.__dict__.clear()
+                opt.__dict__.update(saved[1])
+                self.net.params[...] = saved[2]
+                losses, accs, accepted = opt.run(self.net, self.X_train, self.y_train, n, self.rng)
         improved = self._mark(losses, accepted, self.iteration)
         if accepted.any():
             self.prev_params = opt.prev_point.copy()
@@ -334,20 +403,24 @@ class Trainer:
         losses = np.empty(n)
         accs = np.empty(n)
         start = self.iteration
-        with np.errstate(over="ignore"):  # sigmoid: exp(-z) = inf for very negative z gives 0
+        with np.errstate(over="ignore", invalid="ignore"):  # sigmoid: exp(-z) = inf gives 0; NaN is divergence
             self._gradient_loop(n, lean, losses, accs)
         done = self.iteration - start
         losses, accs = losses[:done], accs[:done]
         accepted = np.ones(done, bool)
-        improved = self._mark(losses, accepted, start)
+        if self.per_iteration_best:
+            improved = self._mark(losses, accepted, start)
+            if improved.any():
+                self.best_params = self.last_good.copy()
+        else:
+            improved = np.zeros(done, bool)  # the best loss is taken at evaluations
         self.accepted_total += done
-        if improved.any():
-            self.best_params = self.last_good.copy()
         return losses, accs, accepted, improved
 
     def _gradient_loop(self, n, lean, losses, accs) -> None:
         opt: GradientOptimizer = self.optimizer
         net, bs, N, steps_per_epoch = self.net, self.batch_size, self.n_train, self.steps_per_epoch
+        test_explosion = self.per_iteration_best
         for i in range(n):
             if self.batch_pos == 0:
                 if bs < N:
@@ -364,7 +437,7 @@ class Trainer:
                 loss = float(np.mean(net.loss_function.forward(out, yb)))
             if self.reference_loss is None and math.isfinite(loss):
                 self.reference_loss = max(loss, 1e-3)
-            if not math.isfinite(loss) or loss > EXPLODED * max(self.reference_loss or 1.0, 1.0):
+            if not math.isfinite(loss) or (test_explosion and loss > EXPLODED * max(self.reference_loss or 1.0, 1.0)):
                 net.params[...] = self.last_good
                 self.state = "diverged"
                 reason = "loss is not a number" if math.isnan(loss) else (
@@ -411,7 +484,15 @@ class Trainer:
         tl, ta = self.metrics(self.X_train, self.y_train)
         vl, va = self.metrics(self.X_val, self.y_val)
         self.last_eval_iteration = self.iteration
+        self.last_train_loss = tl
         opt = self.optimizer
+        if opt.kind == "gradient" and not self.per_iteration_best and tl is not None and math.isfinite(tl):
+            if self.reference_eval is None:
+                self.reference_eval = max(tl, 1e-3)
+            if tl < self.best_loss and tl <= EXPLODED * max(self.reference_eval, 1.0):
+                self.best_loss, self.best_iteration = tl, self.iteration
+                self.best_params = self.net.params.copy()
+                self.improvements += 1
         e = ev.Evaluation(self.iteration, tl, ta, vl, va, self.best_loss, self.epoch_float, opt.name,
                           opt.lr, dict(opt.hp), opt.stats())
         self.evaluations.append({"iteration": self.iteration, "train_loss": tl, "train_accuracy": ta,
@@ -495,6 +576,7 @@ class Trainer:
         if self.state == "diverged":
             self.state = "running"
             self.reference_loss = None
+            self.reference_eval = None
             # The optimizer's state (momentum, Adam's moments) grew with the explosion: start it afresh.
             self.optimizer.reset_state()
 
@@ -504,11 +586,16 @@ class Trainer:
         from .atomic import atomic_write
 
         path = Path(path)
+        config = self.config.to_dict()
+        if config["data"]:  # resumable from any working folder
+            config["data"] = str(Path(config["data"]).resolve())
         meta = {
-            "format": CHECKPOINT_FORMAT, "config": self.config.to_dict(), "iteration": self.iteration,
+            "format": CHECKPOINT_FORMAT, "config": config, "data_digest": getattr(self, "data_digest", None),
+            "iteration": self.iteration,
             "limit": self.limit, "epoch": self.epoch, "batch_pos": self.batch_pos, "state": self.state,
             "best_loss": self.best_loss, "best_iteration": self.best_iteration,
-            "reference_loss": self.reference_loss, "improvements": self.improvements,
+            "reference_loss": self.reference_loss, "reference_eval": self.reference_eval,
+            "last_train_loss": self.last_train_loss, "improvements": self.improvements,
             "accepted_total": self.accepted_total, "elapsed": self.elapsed,
             "optimizer": self.optimizer.name, "hyperparams": self.optimizer.hp,
             "switches": self.switches, "evaluations": self.evaluations, "has_grads": self._has_grads,
@@ -518,6 +605,8 @@ class Trainer:
                   "rng": rng_state_to_array(self.rng)}
         if self.order is not None:
             arrays["order"] = self.order
+        if self.eval_good is not None:
+            arrays["eval_good"] = self.eval_good
         for k, v in self.optimizer.state_dict().items():
             if isinstance(v, np.ndarray):
                 arrays[f"opt_{k}"] = v
@@ -542,6 +631,9 @@ class Trainer:
         if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{path} is not a tui-nn checkpoint; give a file written by --checkpoint")
         self = cls(TrainConfig.from_dict(meta["config"]))
+        if meta.get("data_digest") not in (None, getattr(self, "data_digest", None)):
+            raise ValueError(f"{path}: the data file {self.config.data} has changed since this checkpoint was "
+                             "saved, so the run cannot continue as it was; restore the file or start a new run")
         self.optimizer = make_optimizer(meta["optimizer"], **meta["hyperparams"])
         state = dict(meta.get("optimizer_state", {}))
         state.update({k[4:]: z[k] for k in z if k.startswith("opt_")})
@@ -564,10 +656,14 @@ class Trainer:
                     "accepted_total", "elapsed", "reference_loss", "evaluations"):
             setattr(self, key, meta[key])
         self.best_loss = float(meta["best_loss"])
+        self.reference_eval = meta.get("reference_eval")
+        self.last_train_loss = meta.get("last_train_loss")
+        self.eval_good = z["eval_good"].copy() if "eval_good" in z else None
         self.switches = [tuple(s) for s in meta["switches"]]
         self._has_grads = meta["has_grads"]
         self.state = meta["state"] if meta["state"] != "ready" else "ready"
         self.last_eval_iteration = self.iteration
+        self.resumed_from = str(path)
         return self
 
     # -- convenience ------------------------------------------------------------------------------

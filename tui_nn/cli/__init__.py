@@ -406,7 +406,8 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     if checkpoint is not None and not checkpoint.endswith(".npz"):
         raise InputError(f"--checkpoint {checkpoint}: checkpoints are .npz files; end the name with .npz")
 
-    trainer = _make_trainer(source, spec, run, resume)
+    with _interrupt_means_exit_130():  # loading a large file or a scikit-learn set takes a while
+        trainer = _make_trainer(source, spec, run, resume)
     interactive = not headless and _is_terminal()
     if not headless and not interactive:
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
@@ -425,6 +426,9 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         from ..headless import default_checkpoint_path
 
         checkpoint = str(default_checkpoint_path(trainer))
+        problem = check_writable(checkpoint)
+        if problem:
+            raise InputError(f"--checkpoint-every: cannot write the checkpoint: {problem} (or give --checkpoint FILE)")
     out = Outputs(fmt=fmt, every=every, log=log, save=save, checkpoint=checkpoint,
                   checkpoint_every=checkpoint_every, plot=plot)
     raise SystemExit(run_headless(trainer, out))
@@ -437,25 +441,11 @@ def _make_trainer(source: DataSource, spec, run: dict, resume: str | None):
     from ..optimizers import OPTIMIZERS
     from ..trainer import Trainer, TrainConfig
 
-    opt = OPTIMIZERS[run["optimizer"]]
-    known = {h.name for h in opt.hyper}
-    if resume:
-        if not os.path.isfile(resume):
-            raise InputError(f"--resume {resume}: no such file; give a checkpoint written by --checkpoint")
-        trainer = Trainer.from_checkpoint(resume)
-        if run["iterations"]:
-            trainer.limit = trainer.iteration + run["iterations"]
-            if trainer.state == "finished":
-                trainer.state = "running"
-        elif trainer.state == "finished":
-            raise InputError(f"--resume {resume}: that run already finished; add --iterations N to run N more")
-        return trainer
-    for option, name, _ in HYPER_OPTIONS:
-        if name in run["hyperparams"] and name not in known:
-            raise InputError(f"{option} does not apply to {opt.name}; its hyperparameters are "
-                             + ", ".join("--" + k.replace("_", "-") for k in sorted(known)))
     if run["iterations"] and run["epochs"]:
         raise InputError("give --iterations or --epochs, not both")
+    if resume:
+        return _resume_trainer(resume, run)
+    _check_hyperparams(OPTIMIZERS[run["optimizer"]], run["hyperparams"])
     config = TrainConfig(
         dataset=source.dataset, data=source.path, label=source.label, task=source.task,
         samples=source.samples, classes=source.classes, layers=spec.hidden, activation=spec.activation,
@@ -463,7 +453,88 @@ def _make_trainer(source: DataSource, spec, run: dict, resume: str | None):
     return Trainer(config)
 
 
+# Options a checkpoint fixes: changing them would not continue the same run.
+FIXED_BY_CHECKPOINT = ("dataset", "data_path", "label", "task", "samples", "classes", "layers", "activation",
+                       "dropout", "init", "batch_size", "val_split", "test_split", "standardize", "seed",
+                       "eval_every")
+
+
+def _check_hyperparams(opt, hyperparams: dict, whose: str = "") -> None:
+    known = {h.name for h in opt.hyper}
+    for option, name, _ in HYPER_OPTIONS:
+        if name in hyperparams and name not in known:
+            raise InputError(f"{option} does not apply to {opt.name}{whose}; its hyperparameters are "
+                             + ", ".join("--" + k.replace("_", "-") for k in sorted(known)))
+
+
+def _resume_trainer(resume: str, run: dict):
+    """The checkpointed run, continued: --iterations/--epochs say how much more; --optimizer
+    switches (keeping the weights) and hyperparameter options change the optimizer's values."""
+    from ..optimizers import OPTIMIZERS
+    from ..trainer import Trainer
+
+    ctx = click.get_current_context()
+    fixed = [name for name in FIXED_BY_CHECKPOINT if _given(ctx, name)]
+    if fixed:
+        names = ", ".join("--" + ("data" if n == "data_path" else n.replace("_", "-")) for n in fixed)
+        raise InputError(f"{names} cannot change on --resume: the checkpoint fixes the data, model, seed and "
+                         "batch size; drop it, or start a new run without --resume")
+    if not os.path.isfile(resume):
+        raise InputError(f"--resume {resume}: no such file; give a checkpoint written by --checkpoint")
+    trainer = Trainer.from_checkpoint(resume)
+    if run["iterations"]:
+        trainer.limit = trainer.iteration + run["iterations"]
+    elif run["epochs"]:
+        trainer.limit = trainer.iteration + run["epochs"] * trainer.steps_per_epoch
+    elif trainer.state == "finished":
+        raise InputError(f"--resume {resume}: that run already finished; add --iterations N or --epochs N "
+                         "to run more")
+    if trainer.state == "finished" and trainer.iteration < trainer.limit:
+        trainer.state = "running"
+    if trainer.state == "diverged":
+        trainer.recover()  # from the last good weights, with fresh optimizer state
+    hyperparams = run["hyperparams"]
+    if _given(ctx, "optimizer") and run["optimizer"] != trainer.optimizer.name:
+        _check_hyperparams(OPTIMIZERS[run["optimizer"]], hyperparams)
+        trainer.switch_optimizer(run["optimizer"], **hyperparams)
+    else:
+        _check_hyperparams(type(trainer.optimizer), hyperparams, " (the checkpoint's optimizer)")
+        for name, value in hyperparams.items():
+            trainer.set_hyperparam(name, value)
+    if _given(ctx, "target_loss"):
+        trainer.config.target_loss = run["target_loss"]
+    return trainer
+
+
 # --- helpers -----------------------------------------------------------------------------------
+
+
+class _interrupt_means_exit_130:
+    """Ctrl-C or SIGTERM before training starts: one line and exit status 130, as during training."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self._old = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    def __exit__(self, kind, value, tb):
+        import signal
+
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+        if kind is KeyboardInterrupt:
+            click.echo("tui-nn: interrupted before training started; nothing to save", err=True)
+            raise SystemExit(130)
+        return False
 
 
 def _is_terminal() -> bool:
