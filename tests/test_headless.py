@@ -199,6 +199,7 @@ def test_divergence_exits_3_and_keeps_finite_weights(tmp_path):
     (("--layers", "3,0"), "positive integers"),
     (("--scale", "0"), "scale must be in"),
     (("--layers", "99999999999"), "599,999,999,997 parameters"),
+    (("--batch-size", "32"), "--batch-size applies to gradient optimizers; hill-climb scores every candidate"),
     (("--dataset", "iris", "--task", "regression"), "iris is a classification dataset; drop --task regression"),
     (("--dataset", "sine", "--task", "classification"), "sine is a regression dataset"),
 ])

@@ -406,9 +406,15 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     if checkpoint is not None and not checkpoint.endswith(".npz"):
         raise InputError(f"--checkpoint {checkpoint}: checkpoints are .npz files; end the name with .npz")
 
+    interactive = not headless and _is_terminal()
+    if not interactive and not resume and _given(click.get_current_context(), "batch_size"):
+        from ..optimizers import OPTIMIZERS
+
+        if OPTIMIZERS[run["optimizer"]].kind == "search":
+            raise InputError(f"--batch-size applies to gradient optimizers; {run['optimizer']} scores every "
+                             "candidate on the whole training set; drop --batch-size")
     with _interrupt_means_exit_130():  # loading a large file or a scikit-learn set takes a while
         trainer = _make_trainer(source, spec, run, resume)
-    interactive = not headless and _is_terminal()
     if not headless and not interactive:
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
     if interactive:
