@@ -379,6 +379,11 @@ def test_oversized_quoted_field_is_a_data_error(tmp_path):
         load_file(path)
 
 
+def test_an_empty_file_name_is_named_as_such():
+    with pytest.raises(DataError, match="the data file name is empty; give the path of a data file"):
+        load_file("")
+
+
 def test_label_by_name_needs_a_header(tmp_path):
     with pytest.raises(DataError, match="no header row"):
         load_file(write(tmp_path, "1,2,a\n3,4,b\n"), label="label")

@@ -501,6 +501,8 @@ def load_file(path, *, label: str | int | None = None, task: str | None = None) 
 
 
 def _load_file(path, *, label: str | int | None = None, task: str | None = None) -> Dataset:
+    if isinstance(path, str) and not path.strip():
+        raise DataError("the data file name is empty; give the path of a data file")
     path = Path(path)
     if task not in (None, CLASSIFICATION, REGRESSION):
         raise DataError(f"unknown task {task!r}; use '{CLASSIFICATION}' or '{REGRESSION}'")
