@@ -100,3 +100,32 @@ async def cancel_the_selected_running_configuration():
         await settle(app, pilot)
         assert {r.index: r.status for r in sweep.results.values()} == {0: "cancelled", 1: "ok"}
         assert [row[1] for row in table_rows(app)] == ["1", "0"]
+
+
+def test_the_selection_follows_keys_pressed_between_rebuilds():
+    asyncio.run(the_selection_follows_keys_pressed_between_rebuilds())
+
+
+async def the_selection_follows_keys_pressed_between_rebuilds():
+    """While configurations run the leaderboard is rebuilt every FLUSH_SECONDS; a rebuild that
+    comes after a key moved the cursor but before the table's RowHighlighted message arrived
+    must not put the cursor back where it was."""
+    sweep = Sweep(plan_sweep(GRID, seed=5), InlineBackend())
+    ranked = [r.index for r in sweep.run()]
+    app = SweepApp(sweep)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await settle(app, pilot)
+        table = app.query_one(DataTable)
+        assert app.selected == ranked[0]
+        for move, expected in (("down", 1), ("down", 2), ("up", 1), ("down", 2), ("down", 3), ("up", 2)):
+            getattr(table, f"action_cursor_{move}")()  # what the key does: the cursor moves now...
+            app._dirty = True
+            app.flush()  # ...and a rebuild runs before the message loop gets to RowHighlighted
+            await pilot.pause()
+            assert table.cursor_row == expected and app.selected == ranked[expected], move
+            assert f"#{ranked[expected]} " in app.query_one("#loss", CurvesChart).label
+        await pilot.press("up")  # the keys themselves, with a rebuild after each
+        app._dirty = True
+        app.flush()
+        await pilot.pause()
+        assert app.selected == ranked[1]

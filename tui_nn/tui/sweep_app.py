@@ -21,6 +21,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import CellDoesNotExist
 from textual_plotext import PlotextPlot
 
 from .. import sweep as sw
@@ -115,6 +116,7 @@ class SweepApp(App):
         self.total = len(self.plan.configurations)
         self.finished = False
         self.selected: int | None = None
+        self._placed: int | None = None  # where the last rebuild put the cursor
         self._dirty = True
 
     # -- layout ----------------------------------------------------------------------------------------
@@ -218,8 +220,13 @@ class SweepApp(App):
         table = self.query_one(Leaderboard)
         best = self.best()
         rows = self.rows()
+        # The row under the cursor now, not self.selected: a key press moves the cursor at once,
+        # but its RowHighlighted message (which updates self.selected) may still be queued.
+        cursor = self._cursor_key(table)
+        if cursor is not None and cursor != self._placed:
+            table.user_moved = True  # moved since the last rebuild (keys, mouse or otherwise)
         if table.user_moved or not rows:
-            keep = self.selected
+            keep = cursor if cursor is not None else self.selected
         else:
             keep = rows[0][0]  # the best, or the first running before any has finished
         highlight = f"bold {theme_color(self, 'success').hex}"
@@ -247,7 +254,17 @@ class SweepApp(App):
             except Exception:  # noqa: BLE001 - the selected row is gone (a retried run): go to the top
                 row = 0
             table.move_cursor(row=row, animate=False)
-            self.selected = int(table.coordinate_to_cell_key((row, 0)).row_key.value)
+            self.selected = self._placed = int(table.coordinate_to_cell_key((row, 0)).row_key.value)
+
+    @staticmethod
+    def _cursor_key(table: DataTable) -> int | None:
+        """The configuration in the row under the table's cursor, if any."""
+        if not table.row_count:
+            return None
+        try:
+            return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        except CellDoesNotExist:
+            return None
 
     def _draw_curves(self) -> None:
         index = self.selected
