@@ -344,3 +344,42 @@ def test_best_model_weights(plan, reference, tmp_path):
     assert np.array_equal(net.params, retrained.net.params)
     val_loss, _ = retrained.metrics(retrained.X_val, retrained.y_val)
     assert val_loss == best.val_loss
+
+
+def test_what_workers_print_goes_to_the_log_file(plan, tmp_path, monkeypatch, capfd):
+    """With a log file (the dashboard's case) a worker's output, Python or C level, lands in the
+    file and not on the terminal."""
+    import tui_nn.sweep as sw
+
+    real = sw.run_configuration
+
+    def noisy(config, report=None, should_stop=None):
+        print("worker says hello", flush=True)
+        os.write(2, b"C code complains\n")
+        return real(config, report, should_stop)
+
+    monkeypatch.setattr(sw, "run_configuration", noisy)  # a forked worker sees it
+    log = tmp_path / "results.log"
+    results = Sweep(plan, LocalPool(2, start_method="fork", log=log)).run()
+    assert {r.status for r in results} == {"ok"}
+    text = log.read_text()
+    assert text.count("worker says hello") == 4 and text.count("C code complains") == 4
+    out, err = capfd.readouterr()
+    assert "hello" not in out + err and "complains" not in out + err
+
+
+def test_diverging_runs_print_no_numpy_warnings():
+    """Overflow in a diverging run is reported as divergence, not as RuntimeWarnings that would
+    land over the dashboard or the progress bar."""
+    import warnings
+
+    plan = plan_sweep({"dataset": "vertical", "samples": 60, "nodes": 8, "activation": "sigmoid",
+                       "optimizer": "sgd", "lr": [50.0, 500.0], "epochs": 20}, seed=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sweep = Sweep(plan, InlineBackend())
+        results = sweep.run()
+        sweep._best_weights = None  # the best model retrained here, as after --resume
+        sweep.best_trainer()
+    assert {r.status for r in results} == {"diverged"}
+    assert [str(w.message) for w in caught] == []

@@ -58,3 +58,20 @@ def test_a_killed_dask_worker_costs_only_its_configuration(cluster):
     assert len(running) == 2 and running[0] == pids["killed"] and running[1] != pids["killed"]
     assert {r.index: r.status for r in results} == {0: "ok", 1: "ok", 2: "ok", 3: "ok"}
     assert outcome(results) == outcome(Sweep(plan, InlineBackend()).run())
+
+
+def test_a_local_cluster_sends_its_workers_output_to_the_log_file(tmp_path, capfd):
+    """--scheduler local under the dashboard: the workers (forked here, so they share this
+    terminal) write to the log file instead."""
+    import sys
+
+    log = tmp_path / "results.log"
+    backend = DaskBackend("local", jobs=1, log=log)
+    try:
+        said = backend.client.submit(lambda: print("worker says hello", file=sys.stderr, flush=True) or 1)
+        assert said.result() == 1
+    finally:
+        backend.close()
+    assert "worker says hello" in log.read_text()
+    out, err = capfd.readouterr()
+    assert "hello" not in out + err

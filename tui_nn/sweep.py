@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 import time
 import tomllib
@@ -370,6 +371,13 @@ def run_configuration(config: dict, report: Callable[[dict], None] | None = None
     ``report`` gets each evaluation (epoch, train/val loss and accuracy) as it happens;
     ``should_stop`` is asked after each one and ends the run as ``cancelled`` when true.
     """
+    # Overflow in exp and the like are how a diverging run looks; the trainer reports the
+    # divergence, and NumPy's RuntimeWarnings would only land over the dashboard or the bar.
+    with np.errstate(all="ignore"):
+        return _run_configuration(config, report, should_stop)
+
+
+def _run_configuration(config, report, should_stop) -> dict:
     t0 = time.perf_counter()
     try:
         trainer = Trainer(TrainConfig.from_dict(config))
@@ -396,6 +404,24 @@ def run_configuration(config: dict, report: Callable[[dict], None] | None = None
     except Exception as e:  # noqa: BLE001 - a failed configuration must not end the sweep
         return {"status": "failed", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
                 "history": [], "seconds": time.perf_counter() - t0}
+
+
+def redirect_output(log) -> None:
+    """Send this process's standard output and error (file descriptors 1 and 2, so also what C
+    code and logging write) to the end of the file ``log``: a worker must not write over the
+    sweep dashboard."""
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, ValueError, OSError):
+            pass
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    # Python-level streams onto the new descriptors too (they may have been replaced).
+    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
 
 
 _threads_limited = False
@@ -471,6 +497,12 @@ def _finite(value):
     if isinstance(value, list):
         return [_finite(v) for v in value]
     return value
+
+
+def log_path_for(out) -> Path:
+    """Where the sweep dashboard sends what local workers print: results.csv -> results.log."""
+    out = Path(out)
+    return out.with_suffix(".log") if out.suffix else out.with_name(out.name + ".log")
 
 
 def history_path_for(out) -> Path:
@@ -698,9 +730,12 @@ class InlineBackend:
         self._queue.clear()
 
 
-def _worker_main(conn) -> None:
-    """A local worker process: run configurations sent over ``conn`` until told to stop."""
+def _worker_main(conn, log=None) -> None:
+    """A local worker process: run configurations sent over ``conn`` until told to stop; its
+    output goes to the file ``log`` if given."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep's to handle, not each worker's
+    if log is not None:
+        redirect_output(log)
     limit_blas_threads()
     while True:
         try:
@@ -748,9 +783,10 @@ def _context(start_method: str | None = None, preload: tuple[str, ...] = ()):
 
 
 class _Worker:
-    def __init__(self, ctx):
+    def __init__(self, ctx, log=None):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="tui-nn-sweep-worker")
+        self.process = ctx.Process(target=_worker_main, args=(child, log), daemon=True,
+                                   name="tui-nn-sweep-worker")
         self.process.start()
         child.close()
         self.task: tuple[int, int] | None = None  # (index, attempt) while busy
@@ -763,13 +799,15 @@ class LocalPool:
 
     The pool watches every worker's process: one that dies (killed, out of memory) costs only
     the configuration it was running, reported as lost; a fresh worker takes its place.
-    Cancelling a running configuration ends its worker the same way.
+    Cancelling a running configuration ends its worker the same way. With ``log``, what the
+    workers print goes to the end of that file instead of the terminal.
     """
 
     ahead = 0  # a worker takes a configuration when it is free
 
-    def __init__(self, jobs: int, start_method: str | None = None):
+    def __init__(self, jobs: int, start_method: str | None = None, log=None):
         self.capacity = jobs
+        self.log = None if log is None else str(log)
         self.description = f"{jobs} local worker process{'es' if jobs != 1 else ''}"
         self._ctx = _context(start_method)
         self._workers: list[_Worker] = []  # started at the first submits
@@ -778,7 +816,7 @@ class LocalPool:
     def submit(self, c: Configuration, attempt: int, live: bool) -> None:
         worker = next((w for w in self._workers if w.task is None), None)
         if worker is None:
-            worker = _Worker(self._ctx)
+            worker = _Worker(self._ctx, self.log)
             self._workers.append(worker)
         worker.task = (c.index, attempt)
         worker.conn.send((c.index, attempt, c.config, live))
@@ -890,6 +928,23 @@ def _dask_run(config: dict, index: int, attempt: int, topic: str | None, cancel_
     return run_configuration(config, report, should_stop)
 
 
+def _output_plugin(log: str):
+    """A Dask worker plugin that sends the worker's output to the file ``log`` (a local cluster's
+    workers write to this terminal otherwise). Defined here so the core imports no Dask."""
+    from distributed import WorkerPlugin
+
+    class WorkerOutput(WorkerPlugin):
+        idempotent = True
+
+        def __init__(self, log):
+            self.log = log
+
+        def setup(self, worker):
+            redirect_output(self.log)
+
+    return WorkerOutput(log)
+
+
 class DaskBackend:
     """Configurations as Dask tasks: one ``Client.submit`` per configuration.
 
@@ -899,7 +954,8 @@ class DaskBackend:
     ``allowed-failures``), and ``retries`` reruns a task that raised.
     """
 
-    def __init__(self, address: str, jobs: int, retries: int = DEFAULT_RETRIES, connect_timeout: float = 3.0):
+    def __init__(self, address: str, jobs: int, retries: int = DEFAULT_RETRIES, connect_timeout: float = 3.0,
+                 log=None):
         import importlib.util
         import logging
 
@@ -929,6 +985,8 @@ class DaskBackend:
             self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                         host="127.0.0.1", dashboard_address=None)
             self.client = Client(self.cluster)
+            if log is not None:  # every worker of our cluster, also one started after another died
+                self.client.register_plugin(_output_plugin(str(log)), name="tui-nn-worker-output")
             self.description = f"a local Dask cluster of {jobs} worker process{'es' if jobs != 1 else ''}"
         else:
             try:
@@ -1031,17 +1089,21 @@ class DaskBackend:
             self.client.close()  # someone else's cluster: just leave it
 
 
-def make_backend(scheduler: str | None, jobs: int | None, retries: int = DEFAULT_RETRIES, todo: int | None = None):
+def make_backend(scheduler: str | None, jobs: int | None, retries: int = DEFAULT_RETRIES, todo: int | None = None,
+                 log=None):
     """The backend the options ask for: a Dask scheduler address, ``"local"``, or local processes
-    (``jobs`` of them, default all cores, but no more than the ``todo`` configurations)."""
+    (``jobs`` of them, default all cores, but no more than the ``todo`` configurations).
+
+    ``log``: a file for what the workers on this machine print (a remote cluster's workers
+    print where they run)."""
     jobs = jobs or default_jobs()
     if todo is not None:
         jobs = max(1, min(jobs, todo))
     if scheduler == "inline":
         return InlineBackend()
     if scheduler:
-        return DaskBackend(scheduler, jobs, retries)
-    return LocalPool(jobs)
+        return DaskBackend(scheduler, jobs, retries, log=log if scheduler == "local" else None)
+    return LocalPool(jobs, log=log)
 
 
 def default_jobs() -> int:
@@ -1252,5 +1314,6 @@ class Sweep:
         if self._best_weights is not None and self._best_weights[0] == best.index:
             trainer.net.params[...] = self._best_weights[1]
         else:
-            trainer.run()
+            with np.errstate(all="ignore"):  # as in run_configuration
+                trainer.run()
         return trainer

@@ -91,7 +91,7 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     from concurrent.futures import ThreadPoolExecutor
 
     from ..atomic import check_writable
-    from ..sweep import ResultsFiles, Sweep, SweepError, load_grid_file, make_backend, plan_sweep
+    from ..sweep import ResultsFiles, Sweep, SweepError, load_grid_file, log_path_for, make_backend, plan_sweep
 
     values = load_grid_file(grid_file) if grid_file else {}
     file_seed = values.pop("seed", None)
@@ -110,10 +110,13 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     interactive = not headless and sys.stdout.isatty() and sys.stdin.isatty()
     if not headless and not interactive:
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
+    # Under the dashboard, what workers on this machine print goes to a file, not over the screen.
+    log = _WorkerLog(log_path_for(files.out)) if interactive else None
     # The data is checked while the workers (or the Dask cluster) start.
     with ThreadPoolExecutor(1) as pool:
         checked = pool.submit(_check_data, plan)
-        backend = make_backend(scheduler, jobs, retries, todo=len(plan.configurations) - len(files.previous))
+        backend = make_backend(scheduler, jobs, retries, todo=len(plan.configurations) - len(files.previous),
+                               log=log.path if log else None)
         try:
             shapes = checked.result()
         except BaseException:
@@ -122,8 +125,32 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     run = Sweep(plan, backend, files=files, retries=retries, live=interactive)
 
     if interactive:
-        raise SystemExit(_dashboard(run, save_best, shapes))
+        try:
+            status = _dashboard(run, save_best, shapes)
+        finally:
+            log.close()
+        raise SystemExit(status)
     raise SystemExit(_headless(run, save_best, shapes))
+
+
+class _WorkerLog:
+    """The file the workers' output goes to while the dashboard is up; removed again if they
+    printed nothing into a new one, named at the end otherwise."""
+
+    def __init__(self, path):
+        self.path = path
+        self.size = path.stat().st_size if path.exists() else None
+
+    def close(self) -> None:
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return
+        if size == (self.size or 0):
+            if self.size is None:
+                self.path.unlink(missing_ok=True)
+        else:
+            click.echo(f"The workers printed warnings or errors; see {self.path}.", err=True)
 
 
 def _add_flags(values: dict, lists: dict, params, source: DataSource, val_split, test_split) -> None:
