@@ -75,3 +75,35 @@ def test_a_local_cluster_sends_its_workers_output_to_the_log_file(tmp_path, capf
     assert "worker says hello" in log.read_text()
     out, err = capfd.readouterr()
     assert "hello" not in out + err
+
+
+def test_a_local_cluster_serves_no_http_and_does_not_warn_about_port_8787():
+    """--scheduler local starts no web server (Dask's scheduler would take port 8787, or warn
+    that it is in use and take another)."""
+    import socket
+    import warnings
+
+    import psutil
+
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 8787))
+        taken.listen()
+    except OSError:
+        pass  # already taken by something else: just as good
+    try:
+        me = psutil.Process()
+        before = {c.laddr.port for c in me.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            backend = DaskBackend("local", jobs=1)
+        try:
+            listening = {c.laddr.port for c in me.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+            comms = {backend.cluster.scheduler.port, *(n.port for n in backend.cluster.workers.values())}
+            assert listening - before == comms  # the scheduler's and the nannies' comms only
+            assert backend.client.submit(sum, [1, 2]).result() == 3
+        finally:
+            backend.close()
+    finally:
+        taken.close()
+    assert [str(w.message) for w in caught if "8787" in str(w.message)] == []

@@ -928,6 +928,24 @@ def _dask_run(config: dict, index: int, attempt: int, topic: str | None, cancel_
     return run_configuration(config, report, should_stop)
 
 
+def _local_cluster(LocalCluster):
+    """A LocalCluster whose scheduler serves no HTTP: without a dashboard, distributed's scheduler
+    still starts an HTTP server (for metrics and health checks) on port 8787, warning when that
+    is taken (dask/distributed#7207); a sweep's own cluster needs neither."""
+    from distributed import Scheduler
+
+    class Quiet(Scheduler):
+        def start_http_server(self, routes, dashboard_address, default_port=0, ssl_options=None):
+            pass
+
+    class Cluster(LocalCluster):
+        async def _start(self):
+            self.scheduler_spec = {**self.scheduler_spec, "cls": Quiet}
+            await super()._start()
+
+    return Cluster
+
+
 def _output_plugin(log: str):
     """A Dask worker plugin that sends the worker's output to the file ``log`` (a local cluster's
     workers write to this terminal otherwise). Defined here so the core imports no Dask."""
@@ -980,10 +998,11 @@ class DaskBackend:
             for name in ("distributed", "distributed.nanny", "distributed.scheduler"):
                 logging.getLogger(name).setLevel(logging.ERROR)  # no chatter when a worker is killed
             dask.config.set(LOCAL_DASK_CONFIG)
+            dask.config.set({"distributed.scheduler.http.routes": []})  # no HTTP server (_local_cluster)
             if forked:
                 dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
-            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                        host="127.0.0.1", dashboard_address=None)
+            self.cluster = _local_cluster(LocalCluster)(n_workers=jobs, threads_per_worker=1, processes=True,
+                                                        host="127.0.0.1", dashboard_address=None)
             self.client = Client(self.cluster)
             if log is not None:  # every worker of our cluster, also one started after another died
                 self.client.register_plugin(_output_plugin(str(log)), name="tui-nn-worker-output")
