@@ -211,3 +211,49 @@ def test_scheduler_without_dask_installed_says_how_to_get_it(tmp_path, monkeypat
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Dask is not installed" in lines[0] and "pip install 'tui-nn[dask]'" in lines[0]
     assert not out.exists()
+
+
+def test_dashboard_on_sigterm_restores_the_terminal_and_says_how_to_resume(tmp_path):
+    """A real dashboard in a pseudo-terminal. A diverging configuration (overflow in exp) writes
+    nothing over the screen; SIGTERM then acts as Ctrl-C: the alternate screen is left, the
+    --resume hint printed, exit status 130."""
+    import pty
+    import select
+    import time
+
+    out = tmp_path / "results.csv"
+    args = [sys.executable, "-m", "tui_nn", "sweep", "--dataset", "vertical", "--samples", "60", "--nodes", "8",
+            "--activation", "sigmoid", "--optimizer", "sgd", "--lr", "500,0.001", "--epochs", "100000",
+            "--jobs", "1", "--out", str(out)]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command on the pseudo-terminal
+        os.chdir(tmp_path)
+        os.environ.update(TERM="xterm-256color", COLUMNS="120", LINES="40")
+        os.execv(sys.executable, args)
+    screen, deadline, sent = b"", time.monotonic() + 60, False
+    try:
+        while time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.2)[0]:
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:  # the child has gone
+                    break
+                if not data:
+                    break
+                screen += data
+            # Configuration 0 diverged at once and 1 trains for long: stop while it runs.
+            if not sent and b"running" in screen and out.exists() and len(read_csv(out)) == 1:
+                os.kill(pid, signal.SIGTERM)
+                sent = True
+    finally:
+        if not sent or time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+        status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        os.close(fd)
+    text = screen.decode(errors="replace")
+    assert sent and status == 130, text[-2000:]
+    after = text[text.rindex("\x1b[?1049l"):]  # what is printed once the alternate screen is left
+    assert "Stopped: run the same command with --resume to continue" in after
+    assert "Warning" not in text and "Traceback" not in text
+    assert read_csv(out)[0]["status"] == "diverged"
+    assert not (tmp_path / "results.log").exists()  # the workers printed nothing

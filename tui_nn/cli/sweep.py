@@ -380,6 +380,7 @@ def _isatty(stream) -> bool:
 
 def _dashboard(run, save_best, shapes) -> int:
     """The live sweep dashboard; the sweep itself runs in a thread of its own."""
+    import signal
     import threading
 
     # Deferred: Textual and plotext cost ~0.3 s to import.
@@ -395,12 +396,18 @@ def _dashboard(run, save_best, shapes) -> int:
 
     thread = threading.Thread(target=drive, name="tui-nn-sweep", daemon=True)
     thread.start()
-    while True:
-        app = SweepApp(run)
-        action = app.run()
-        if action is None or action[0] != "open":
-            break
-        _open_training_dashboard(run, action[1])
+    # SIGTERM as Ctrl-C (SIGINT): the dashboard closes, restoring the terminal, and the sweep
+    # stops with the --resume hint, instead of the process dying in the alternate screen.
+    old = signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
+    try:
+        while True:
+            app = SweepApp(run)
+            action = app.run()
+            if action is None or action[0] != "open":
+                break
+            _open_training_dashboard(run, action[1])
+    finally:
+        signal.signal(signal.SIGTERM, old)
     if thread.is_alive():
         run.stop()
         thread.join()
