@@ -1001,8 +1001,11 @@ class DaskBackend:
             dask.config.set({"distributed.scheduler.http.routes": []})  # no HTTP server (_local_cluster)
             if forked:
                 dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
+            # silence_logs: the workers log errors only; at WARNING each one stopped in the middle
+            # of a configuration (an interrupted sweep) says its task "ended with CancelledError".
             self.cluster = _local_cluster(LocalCluster)(n_workers=jobs, threads_per_worker=1, processes=True,
-                                                        host="127.0.0.1", dashboard_address=None)
+                                                        host="127.0.0.1", dashboard_address=None,
+                                                        silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
             if log is not None:  # every worker of our cluster, also one started after another died
                 self.client.register_plugin(_output_plugin(str(log)), name="tui-nn-worker-output")
