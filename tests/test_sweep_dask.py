@@ -107,3 +107,27 @@ def test_a_local_cluster_serves_no_http_and_does_not_warn_about_port_8787():
     finally:
         taken.close()
     assert [str(w.message) for w in caught if "8787" in str(w.message)] == []
+
+
+def test_retries_count_on_a_local_cluster():
+    """--scheduler local with --retries 1: each attempt's worker is killed, the sweep reports one
+    retry, then the configuration as failed (Dask does not rerun it behind the sweep's back),
+    and the rest of the sweep completes."""
+    from tui_nn.sweep import ConfigRetried
+
+    plan = plan_sweep({**GRID, "epochs": 300}, seed=5)
+    pids, killed, retried = {}, [], []
+
+    def on_event(e):
+        if isinstance(e, ConfigRunning) and e.index == 1:
+            pids[e.attempt] = e.pid
+        elif isinstance(e, ConfigProgress) and e.index == 1 and e.attempt not in killed:
+            killed.append(e.attempt)
+            os.kill(pids[e.attempt], signal.SIGKILL)
+        elif isinstance(e, ConfigRetried):
+            retried.append((e.index, e.attempt))
+
+    results = Sweep(plan, DaskBackend("local", jobs=2, retries=1), retries=1, live=True).run(on_event)
+    assert retried == [(1, 1)] and killed == [0, 1]
+    assert {r.index: r.status for r in results} == {0: "ok", 1: "failed", 2: "ok", 3: "ok"}
+    assert "died" in next(r.error for r in results if r.index == 1)

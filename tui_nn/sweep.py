@@ -968,8 +968,10 @@ class DaskBackend:
 
     ``address`` is a scheduler (``tcp://host:8786``) or ``"local"`` for a ``LocalCluster`` of
     ``jobs`` single-threaded worker processes on the loopback interface. A worker that dies
-    takes its running task with it; the scheduler reruns the task elsewhere (up to its
-    ``allowed-failures``), and ``retries`` reruns a task that raised.
+    takes its running task with it. On the local cluster the scheduler gives such a task up at
+    once (``allowed-failures`` 0), so the sweep's own ``--retries`` count; a cluster of its own
+    reruns it first up to its ``allowed-failures`` (the README starts the scheduler with 0).
+    ``retries`` also reruns a task that raised.
     """
 
     def __init__(self, address: str, jobs: int, retries: int = DEFAULT_RETRIES, connect_timeout: float = 3.0,
@@ -999,6 +1001,9 @@ class DaskBackend:
                 logging.getLogger(name).setLevel(logging.ERROR)  # no chatter when a worker is killed
             dask.config.set(LOCAL_DASK_CONFIG)
             dask.config.set({"distributed.scheduler.http.routes": []})  # no HTTP server (_local_cluster)
+            # A task whose worker dies fails at once (KilledWorker) instead of being rerun up to 3
+            # times by the scheduler: the sweep retries it itself, --retries times, and says so.
+            dask.config.set({"distributed.scheduler.allowed-failures": 0})
             if forked:
                 dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
             # silence_logs: the workers log errors only; at WARNING each one stopped in the middle
