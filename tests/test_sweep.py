@@ -383,3 +383,36 @@ def test_diverging_runs_print_no_numpy_warnings():
         sweep.best_trainer()
     assert {r.status for r in results} == {"diverged"}
     assert [str(w.message) for w in caught] == []
+
+
+def test_workers_end_quietly_when_the_sweep_is_killed(tmp_path):
+    """SIGKILL the process running a sweep: its local workers stop training at once and exit
+    without a traceback (they used to finish their configuration, then fail to report it)."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    grid = {**GRID, "nodes": 8, "lr": 0.01, "epochs": [100000, 100001]}  # two very long runs
+    script = tmp_path / "sweep.py"
+    script.write_text(
+        "from tui_nn.sweep import ConfigProgress, LocalPool, Sweep, plan_sweep\n"
+        "seen = set()\n"
+        "def on_event(e):\n"
+        "    if isinstance(e, ConfigProgress) and e.index not in seen:\n"
+        "        seen.add(e.index)\n"
+        "        print(e.index, flush=True)\n"
+        "if __name__ == '__main__':\n"
+        f"    Sweep(plan_sweep({grid!r}, seed=5), LocalPool(2), live=True).run(on_event)\n")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert {proc.stdout.readline().strip() for _ in range(2)} == {"0", "1"}  # both are training
+        helpers = psutil.Process(proc.pid).children(recursive=True)  # fork server and workers
+        assert len(helpers) >= 3
+    finally:
+        proc.kill()
+    _, alive = psutil.wait_procs(helpers, timeout=20)
+    assert alive == []
+    _, stderr = proc.communicate(timeout=20)  # EOF: every process holding its stderr has ended
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr

@@ -732,22 +732,47 @@ class InlineBackend:
 
 def _worker_main(conn, log=None) -> None:
     """A local worker process: run configurations sent over ``conn`` until told to stop; its
-    output goes to the file ``log`` if given."""
+    output goes to the file ``log`` if given. It ends quietly when the sweep is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep's to handle, not each worker's
+    parent = os.getppid()  # the sweep, or the fork server that exits with it
+    _die_with_parent(parent)
     if log is not None:
         redirect_output(log)
     limit_blas_threads()
-    while True:
-        try:
+
+    def orphaned() -> bool:  # asked after every evaluation
+        if os.getppid() != parent:
+            os._exit(0)
+        return False
+
+    try:
+        while True:
             task = conn.recv()
-        except EOFError:
-            return
-        if task is None:
-            return
-        index, attempt, config, live = task
-        conn.send(("running", index, attempt, os.getpid(), None))
-        report = (lambda p: conn.send(("progress", index, attempt, p))) if live else None
-        conn.send(("done", index, attempt, run_configuration(config, report)))
+            if task is None:
+                return
+            index, attempt, config, live = task
+            conn.send(("running", index, attempt, os.getpid(), None))
+            report = (lambda p: conn.send(("progress", index, attempt, p))) if live else None
+            conn.send(("done", index, attempt, run_configuration(config, report, orphaned)))
+    except (EOFError, OSError):  # the sweep is gone (killed): nobody to tell
+        return
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel kill this process when its parent dies (PR_SET_PDEATHSIG), so a
+    worker does not train on for a sweep that was killed. Elsewhere the worker notices at its
+    next evaluation (see _worker_main)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # died before the call
+        os._exit(0)
 
 
 def _context(start_method: str | None = None, preload: tuple[str, ...] = ()):
