@@ -363,8 +363,9 @@ async def test_selecting_and_nudging_a_weight_while_paused_updates_loss_accuracy
         await settle(pilot)
         weights = app.query_one(WeightsView)
         assert weights.has_focus and weights.editable
-        (x0, x1, index), = [h for h in weights._hits[3] if h[2] == 5]  # dense1, row x2, column h3
-        await pilot.click(WeightsView, offset=(x0 + 2 + weights.styles.padding.left, 3))
+        x, y = weights.cell_offset(5)  # dense1, row x2, column h3
+        assert y == 3 and weights.cell_at(x + 2, y) == 5
+        await pilot.click(WeightsView, offset=(x + 2 + weights.styles.padding.left, y))
         assert weights.cursor == 5 and weights.has_focus
         await pilot.press("up", "left")  # input x1 -> neuron h2 of dense1
         assert weights.cursor == 0 * 3 + 1
@@ -539,3 +540,35 @@ async def test_l_toggles_the_log_scale_and_charts_follow_the_theme():
         await pilot.pause()
         assert chart._get_plotext_theme_name(app.theme) == "textual-auto-textual-light"
         assert "now" in str(chart.render())
+
+
+@scenario
+async def test_a_large_network_draws_only_the_weights_on_screen():
+    trainer = Trainer(TrainConfig(dataset="digits", layers=(64, 64), seed=0))
+    app = create_app(trainer, paused=True)
+    async with running(app) as pilot:
+        await settle(pilot)
+        weights = app.query_one(WeightsView)
+        panel = app.query_one("#weights-panel")
+        rows: list[tuple[int, int]] = []  # (layer, row) of each row of cells built
+        build = weights._cells
+        weights._cells = lambda frame, block, r: rows.append((block.layer, r)) or build(frame, block, r)
+        weights.refresh()
+        await pilot.pause()
+        total = weights.get_content_height(weights.size, weights.size, weights.size.width)
+        assert total > 3 * 64 and 0 < len(rows) <= panel.size.height  # not 200 rows: the visible ones
+        assert "dense1 64→64" in weights.render().plain  # the whole grid is there to scroll to
+        rows.clear()
+        panel.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert (2, 64) in rows and (0, 0) not in rows  # scrolled to the end: dense3's biases, only
+        await pilot.press("question_mark")
+        rows.clear()
+        app._dirty.add("weights")
+        app.flush()
+        await pilot.pause()
+        assert rows == []  # help covers the panels: they wait for it to close
+        await pilot.press("escape")
+        app.flush()
+        await pilot.pause()
+        assert rows

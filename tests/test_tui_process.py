@@ -108,3 +108,13 @@ async def test_the_trainer_process_keeps_going_while_the_dashboard_redraws():
         await until(pilot, lambda: session.iteration - first > 2_000)
         await until(pilot, lambda: app.view.iteration >= first + 2_000)  # and the view catches up
         await pilot.press("q")
+
+
+def test_the_trainer_process_leaves_a_core_to_the_dashboard():
+    from tui_nn.runner import child_environment
+
+    # Spinning BLAS threads on every core starve the dashboard (keys answered in seconds).
+    assert child_environment({"PATH": "/bin"}, cores=2)["OPENBLAS_NUM_THREADS"] == "1"
+    assert child_environment({}, cores=8)["OMP_NUM_THREADS"] == "7"
+    assert child_environment({}, cores=1)["MKL_NUM_THREADS"] == "1"
+    assert child_environment({"OMP_NUM_THREADS": "4"}, cores=2) == {"OMP_NUM_THREADS": "4"}  # the user's choice

@@ -55,6 +55,9 @@ FLUSH_SECONDS = 0.25  # panels redraw at most this often while training runs
 MAX_FLUSH_SECONDS = 1.0  # ... and at least this often, however costly drawing is
 UI_CPU_BUDGET = 0.15  # the share of one core the dashboard aims to stay within while training
 TOPICS = {"status", "series", "weights", "optimizer", "log", "layout"}
+# While training runs, the costly panels take turns (one per redraw), so no single redraw keeps
+# a key waiting for long: the loss chart, the accuracy chart, then the weights and data panels.
+TURNS = ({"loss"}, {"accuracy"}, {"weights"})
 QUIET_EVENTS = (ev.Progress, ev.Evaluation, ev.Snapshot)  # everything else redraws at once
 PANEL_TABS = [("charts", "Charts"), ("weights", "Weights"), ("optimizer", "Optimizer"), ("data", "Data"),
               ("log", "Log")]
@@ -116,6 +119,7 @@ class TuiNNApp(App):
         self._lock = threading.Lock()
         self._batch: list[ev.Event] | None = None  # events the session added since the last message
         self._dirty: set[str] = set(TOPICS)
+        self._blas_limits = None  # threadpoolctl's limit while the trainer runs in a child
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -134,17 +138,26 @@ class TuiNNApp(App):
     def on_mount(self) -> None:
         # ProcessSession passes pipe descriptors to its child (POSIX); elsewhere, a thread.
         kind = ProcessSession if self.separate_process and os.name == "posix" else Session
+        if kind is ProcessSession:
+            # The trainer's BLAS leaves one core to us (see runner.child_environment); ours
+            # (decision regions, projections: small products) keeps to one thread, so its
+            # spinning threads never take the trainer's cores either.
+            from threadpoolctl import threadpool_limits  # comes with scikit-learn
+
+            self._blas_limits = threadpool_limits(1)
         self.session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
                             speed=self.view.speed)
         self.session.start()
         self.flush_interval = FLUSH_SECONDS
-        self._turn = False
+        self._turn = 0
         self._flush_clock = (time.perf_counter(), time.process_time())
         self.set_timer(self.flush_interval, self._flush_tick)
         self.flush()
 
     def on_unmount(self) -> None:
         self._stop_session()
+        if self._blas_limits is not None:
+            self._blas_limits.restore_original_limits()
 
     def _stop_session(self) -> None:
         session, self.session = self.session, None
@@ -204,15 +217,21 @@ class TuiNNApp(App):
         self._flush_clock = (wall, cpu)
         self.flush_interval = next_flush_interval(self.flush_interval, busy, self.view.state == "running")
         if self.view.state == "running":
-            # The heavy panels take turns, so no single redraw keeps keys waiting for long.
-            self._turn = not self._turn
-            self.flush(defer={"weights"} if self._turn else {"series"})
+            self._turn = (self._turn + 1) % len(TURNS)
+            self.flush(defer=set().union(*TURNS) - TURNS[self._turn])
         else:
             self.flush()
         self.set_timer(self.flush_interval, self._flush_tick)
 
     def flush(self, defer: set[str] = frozenset()) -> None:
         """Redraw the panels whose data changed since the last redraw (but those of ``defer``)."""
+        if len(self.screen_stack) > 1:
+            # Help or the command palette is open over the panels: a redraw underneath would
+            # re-render the whole dimmed dashboard behind it. The panels catch up when it closes.
+            return
+        if "series" in self._dirty:
+            self._dirty |= {"loss", "accuracy"}
+            self._dirty.discard("series")
         dirty, self._dirty = self._dirty - defer, self._dirty & defer
         view = self.view
         if view.state == "running":
@@ -225,8 +244,9 @@ class TuiNNApp(App):
             self.query_one(StatusBar).show(view)
         if "log" in dirty:
             self.query_one(EventLog).add(view.take_log())
-        if "series" in dirty:
+        if "loss" in dirty:
             self.query_one(LossChart).show(view)
+        if "accuracy" in dirty:
             self.query_one(AccuracyChart).show(view)
         if "weights" in dirty:
             self.query_one(WeightsView).show(view)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -12,6 +14,7 @@ from textual.color import Color
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from ..state import RunView, neuron_label
@@ -23,6 +26,9 @@ GAP = 2
 NUDGE = 0.05  # [ and ]: the default hill-climb scale
 BIG_NUDGE = 0.5  # { and }
 NUDGE_GROUP = Binding.Group("nudge", compact=True)
+LEVELS = 48  # shades of each sign in the heat map
+ZERO_STYLE, NONFINITE_STYLE = 2 * LEVELS + 2, 2 * LEVELS + 3  # their places in the style table
+SCALE_BELOW = 0.1  # gradients of a layer whose largest is smaller are printed ×10^e
 
 
 @dataclass
@@ -79,6 +85,38 @@ class Block:
         return self.start + (self.n_in + 1) * self.n_out
 
 
+@dataclass
+class Band:
+    """Blocks side by side: a title line, a header line, then the rows of the tallest block."""
+
+    y: int  # first line
+    blocks: list[tuple[int, Block]] = field(default_factory=list)  # (x, block), left to right
+
+    @property
+    def height(self) -> int:
+        return 2 + max(b.rows for _, b in self.blocks)
+
+    @property
+    def width(self) -> int:
+        x, b = self.blocks[-1]
+        return x + b.width
+
+
+@dataclass
+class Frame:
+    """The data the lines are drawn from until the values or the theme change."""
+
+    values: np.ndarray
+    level: np.ndarray  # per value: its style in ``table``
+    table: list[Style]
+    exponents: dict[int, int]  # layer -> e: its numbers are shown ×10^e
+    delta: np.ndarray | None  # the last accepted step (weights only): ▴ / ▾ marks
+    base: Style
+    label: Style
+    title: Style
+    cursor: Style
+
+
 def format_value(v: float) -> str:
     """Five characters: ' 0.12', '-0.12', '-12.3', ' 1234', '-1e+5'."""
     a = abs(v)
@@ -133,8 +171,8 @@ class WeightsView(Widget, can_focus=True):
         super().__init__(**kwargs)
         self.view: RunView | None = None
         self.blocks: list[Block] = []
-        self._hits: dict[int, list[tuple[int, int, int]]] = {}  # y -> [(x0, x1, index)]
-        self._cursor_at: tuple[int, int] | None = None  # (x, y) of the cursor cell
+        self._bands: tuple[int, list[Band]] | None = None  # (width, bands) of the last layout
+        self._frame_cache: Frame | None = None
 
     # -- data ------------------------------------------------------------------------------
     def show(self, view: RunView) -> None:
@@ -147,6 +185,8 @@ class WeightsView(Widget, can_focus=True):
                 n_in, n_out = view.widths[k], view.widths[k + 1]
                 self.blocks.append(Block(k, start, n_in, n_out))
                 start += (n_in + 1) * n_out
+            self._bands = None
+        self._frame_cache = None
         self._update_subtitle()
         self.refresh(layout=first)  # the layers' shapes never change: no relayout afterwards
 
@@ -159,6 +199,7 @@ class WeightsView(Widget, can_focus=True):
         return v.params
 
     def watch_show_grads(self) -> None:
+        self._frame_cache = None
         self._update_subtitle()
         self.refresh()
 
@@ -170,6 +211,10 @@ class WeightsView(Widget, can_focus=True):
         self._update_subtitle()
         self.refresh()
         self.call_after_refresh(self._scroll_to_cursor)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._frame_cache = None  # the theme's colours
 
     def on_focus(self) -> None:
         self._update_subtitle()
@@ -190,7 +235,8 @@ class WeightsView(Widget, can_focus=True):
         name = v.weight_name(self.cursor)
         value = float(self.values()[self.cursor])
         hint = "[ ] nudge, { } ×10" if self.editable else "pause (space) to edit"
-        target.border_subtitle = f"{name} = {value:.4f} · {hint}"
+        shown = f"{value:.4f}" if value == 0 or abs(value) >= 1e-3 else f"{value:.3e}"
+        target.border_subtitle = f"{name} = {shown} · {hint}"
 
     # -- actions -----------------------------------------------------------------------------
     def action_move(self, d_row: int, d_col: int) -> None:
@@ -225,11 +271,10 @@ class WeightsView(Widget, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        for x0, x1, index in self._hits.get(offset.y, ()):
-            if x0 <= offset.x < x1:
-                self.focus()
-                self.cursor = index
-                return
+        index = self.cell_at(offset.x, offset.y)
+        if index is not None:
+            self.focus()
+            self.cursor = index
 
     def _block_of(self, index: int) -> tuple[int, Block]:
         for i, b in enumerate(self.blocks):
@@ -239,16 +284,21 @@ class WeightsView(Widget, can_focus=True):
 
     def _scroll_to_cursor(self) -> None:
         parent = self.parent
-        if self._cursor_at is None or parent is None or not hasattr(parent, "scroll_to_region"):
+        at = self.cell_offset(self.cursor) if self.blocks else None
+        if at is None or parent is None or not hasattr(parent, "scroll_to_region"):
             return
-        x, y = self._cursor_at
+        x, y = at
+        x += self.styles.padding.left
         region = self.virtual_region
         parent.scroll_to_region(Region(region.x + x, region.y + y, NUMBER_CELL, 1), animate=False, immediate=True)
 
     # -- layout and drawing --------------------------------------------------------------------
-    def _arrange(self, width: int) -> list[list[Block]]:
+    def _arrange(self, width: int) -> list[Band]:
         """Pick each block's orientation and cell width (numbers if they fit), then place the
-        blocks left to right in bands, wrapping to a new band when the panel is full."""
+        blocks left to right in bands, wrapping to a new band when the panel is full.
+        Remembered for the last width asked (the blocks are arranged for it)."""
+        if self._bands is not None and self._bands[0] == width:
+            return self._bands[1]
         n_layers = len(self.view.widths) if self.view else 3
         for b in self.blocks:
             for transposed, cell in ((False, NUMBER_CELL), (True, NUMBER_CELL), (False, SMALL_CELL),
@@ -260,14 +310,17 @@ class WeightsView(Widget, can_focus=True):
             else:  # nothing fits: the narrowest layout, and the panel scrolls sideways
                 b.transposed = b.n_out + 1 < b.n_in + 1
                 b.label = max(LABEL, 1 + max(len(b.row_label(r, n_layers)) for r in range(b.rows)))
-        bands: list[list[Block]] = [[]]
+        bands: list[Band] = []
         used = 0
         for b in self.blocks:
-            if bands[-1] and used + GAP + b.width > width:
-                bands.append([])
+            if not bands or (bands[-1].blocks and used + GAP + b.width > width):
+                y = bands[-1].y + bands[-1].height + 1 if bands else 0
+                bands.append(Band(y))
                 used = 0
-            used += (GAP if bands[-1] else 0) + b.width
-            bands[-1].append(b)
+            used += GAP if bands[-1].blocks else 0
+            bands[-1].blocks.append((used, b))
+            used += b.width
+        self._bands = (width, bands)
         return bands
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
@@ -275,8 +328,7 @@ class WeightsView(Widget, can_focus=True):
         available = max(1, container.width - self.styles.gutter.width)
         if not self.blocks:
             return available
-        bands = self._arrange(available)
-        return max(available, max(sum(b.width for b in band) + GAP * (len(band) - 1) for band in bands))
+        return max(available, max(band.width for band in self._arrange(available)))
 
     def _available_width(self) -> int:
         """The width the layers are arranged for: the scrolling panel's, not our own (which
@@ -289,76 +341,137 @@ class WeightsView(Widget, can_focus=True):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if not self.blocks:
             return 1
-        bands = self._arrange(self._available_width())
-        return sum(2 + max(b.rows for b in band) for band in bands) + len(bands) - 1
+        last = self._arrange(self._available_width())[-1]
+        return last.y + last.height
 
-    def render(self) -> Text:
+    def cell_at(self, x: int, y: int) -> int | None:
+        """The flat index of the weight drawn at content offset (x, y), if any."""
+        for band in self._arrange(self._available_width()):
+            r = y - band.y - 2
+            if 0 <= r < band.height - 2:
+                for bx, b in band.blocks:
+                    c, rest = divmod(x - bx - b.label, b.cell)
+                    if r < b.rows and 0 <= c < b.cols and x >= bx + b.label:
+                        return b.index(r, c)
+        return None
+
+    def cell_offset(self, index: int) -> tuple[int, int] | None:
+        """The content offset (x, y) of the cell drawing weight ``index``."""
+        for band in self._arrange(self._available_width()):
+            for bx, b in band.blocks:
+                if b.start <= index < b.stop:
+                    r, c = b.position(index)
+                    return bx + b.label + c * b.cell, band.y + 2 + r
+        return None
+
+    def _frame(self) -> Frame:
+        """What every visible line is drawn from, computed once per change of data or theme:
+        the values, each cell's colour (an index into a small table of styles), the change
+        marks and each block's scale. Lines are then drawn only when on screen."""
+        if self._frame_cache is not None:
+            return self._frame_cache
         values = self.values()
-        if values is None or not self.blocks:
-            return Text("waiting for the weights")
-        bands = self._arrange(self._available_width())
-        pos = self._color("weights--positive")
-        neg = self._color("weights--negative")
+        pos, neg = self._color("weights--positive"), self._color("weights--negative")
         base = self.background_colors[1]
-        label_style = self.get_component_rich_style("weights--label", partial=True)
-        title_style = self.get_component_rich_style("weights--title", partial=True)
-        cursor_style = self.get_component_rich_style("weights--cursor", partial=True)
-        show_cursor = self.has_focus
-        delta = None if self.show_grads else self.view.delta
+        table = self._style_table(pos, neg, base)
+        level = np.full(len(values), ZERO_STYLE, dtype=np.int32)
+        exponents: dict[int, int] = {}
+        finite = np.isfinite(values)
+        for b in self.blocks:
+            seg, ok = values[b.start:b.stop], finite[b.start:b.stop]
+            vmax = float(np.max(np.abs(seg[ok]), initial=0.0)) or 1.0
+            with np.errstate(invalid="ignore"):
+                lv = np.rint(np.minimum(1.0, np.abs(seg) / vmax) * LEVELS).astype(np.int32)
+            lv = np.where(seg < 0, lv + LEVELS + 1, lv)
+            lv = np.where(seg == 0, ZERO_STYLE, lv)
+            level[b.start:b.stop] = np.where(ok, lv, NONFINITE_STYLE)
+            if self.show_grads and vmax < SCALE_BELOW:
+                # Small gradients would all print as 0.00: show them ×10^e, e in the title.
+                exponents[b.layer] = math.floor(math.log10(vmax))
+        delta = None if self.show_grads or self.view.delta is None else self.view.delta
+        style = self.rich_style
+        self._frame_cache = Frame(
+            values, level, table, exponents, delta, style,
+            style + self.get_component_rich_style("weights--label", partial=True),
+            style + self.get_component_rich_style("weights--title", partial=True),
+            self.get_component_rich_style("weights--cursor", partial=True))
+        return self._frame_cache
+
+    def _style_table(self, pos: Color, neg: Color, base: Color) -> list[Style]:
+        """Cell styles: LEVELS + 1 shades of ``pos``, as many of ``neg``, zero, not finite."""
+        def shade(colour: Color, strength: float) -> Style:
+            bg = base.blend(colour, 0.12 + 0.78 * strength)
+            return Style(color=bg.get_contrast_text(0.9).rich_color, bgcolor=bg.rich_color)
+
+        table = [shade(pos, k / LEVELS) for k in range(LEVELS + 1)]
+        table += [shade(neg, k / LEVELS) for k in range(LEVELS + 1)]
+        table.append(Style(color=base.get_contrast_text(0.9).rich_color, bgcolor=base.rich_color))  # zero
+        table.append(Style(bold=True, reverse=True))  # inf, nan
+        return table
+
+    def render_line(self, y: int) -> Strip:
+        """One line of the panel (Textual asks only for the lines on screen)."""
+        if self.values() is None or not self.blocks:
+            return Strip([Segment("waiting for the weights", self.rich_style)] if y == 0 else [])
+        bands = self._arrange(self._available_width())
+        band = next((band for band in bands if band.y <= y < band.y + band.height), None)
+        if band is None:
+            return Strip([])
+        frame = self._frame()
+        base, label_style = frame.base, frame.label
         n_layers = len(self.view.widths)
-        activations = self.view.net.activation_names
-        self._hits = {}
-        self._cursor_at = None
-        lines: list[Text] = []
-        for band in bands:
-            height = 2 + max(b.rows for b in band)
-            rows = [Text(no_wrap=True, overflow="crop") for _ in range(height)]
-            for bi, b in enumerate(band):
-                if bi:
-                    for r in rows:
-                        r.append(" " * GAP)
+        r = y - band.y - 2
+        segments: list[Segment] = []
+        x = 0
+        for bx, b in band.blocks:
+            if bx > x:
+                segments.append(Segment(" " * (bx - x), base))
+            x = bx + b.width
+            if r == -2:
+                activation = self.view.net.activation_names[b.layer]
+                exponent = frame.exponents.get(b.layer) if b.cell == NUMBER_CELL else None
+                scale = "" if exponent is None else f" ×1e{exponent}"
+                title = f"dense{b.layer + 1}{scale} {b.n_in}→{b.n_out} {activation}"
+                segments.append(Segment(title[:b.width].ljust(b.width), frame.title))
+            elif r == -1:
                 cw = b.cell
-                title = f"dense{b.layer + 1} {b.n_in}→{b.n_out} {activations[b.layer]}"
-                rows[0].append(title[:b.width].ljust(b.width), title_style)
                 header = " " * b.label + "".join(
                     (b.col_label(c, n_layers)[: cw - 1].center(cw) if cw == NUMBER_CELL else " " * cw)
                     for c in range(b.cols))
-                rows[1].append(header, label_style)
-                seg = values[b.start:b.stop]
-                vmax = float(np.max(np.abs(seg[np.isfinite(seg)]), initial=0.0)) or 1.0
-                for r in range(b.rows):
-                    line = rows[2 + r]
-                    line.append(b.row_label(r, n_layers).ljust(b.label), label_style)
-                    y = len(lines) + 2 + r
-                    for c in range(b.cols):
-                        index = b.index(r, c)
-                        v = float(values[index])
-                        x = line.cell_len
-                        self._hits.setdefault(y, []).append((x, x + cw, index))
-                        mark = " "
-                        if delta is not None and delta[index] != 0:
-                            mark = "▴" if delta[index] > 0 else "▾"
-                        text = (mark + format_value(v) + " ") if cw == NUMBER_CELL else (mark + " ")[:cw]
-                        style = self._cell_style(v, vmax, pos, neg, base)
-                        if show_cursor and index == self.cursor:
-                            style += cursor_style
-                            self._cursor_at = (x, y)
-                        line.append(text, style)
-                for r in range(b.rows, height - 2):  # pad shorter blocks in the band
-                    rows[2 + r].append(" " * b.width)
-            lines += rows
-            lines.append(Text())
-        if lines:
-            lines.pop()
-        return Text("\n", no_wrap=True, overflow="crop").join(lines)
+                segments.append(Segment(header, label_style))
+            elif r < b.rows:
+                segments.append(Segment(b.row_label(r, n_layers).ljust(b.label), label_style))
+                segments += self._cells(frame, b, r)
+            else:  # a shorter block in the band
+                segments.append(Segment(" " * b.width, base))
+        return Strip(segments)
+
+    def _cells(self, frame: Frame, b: Block, r: int) -> list[Segment]:
+        cw = b.cell
+        table, level, values, delta = frame.table, frame.level, frame.values, frame.delta
+        scale = 10.0 ** -frame.exponents.get(b.layer, 0)
+        cursor = self.cursor if self.has_focus else -1
+        out = []
+        for c in range(b.cols):
+            index = b.index(r, c)
+            mark = " "
+            if delta is not None and delta[index] != 0:
+                mark = "▴" if delta[index] > 0 else "▾"
+            if cw == NUMBER_CELL:
+                text = mark + format_value(float(values[index]) * scale) + " "
+            else:
+                text = (mark + " ")[:cw]
+            style = table[level[index]]
+            if index == cursor:
+                style += frame.cursor
+            out.append(Segment(text, style))
+        return out
+
+    def render(self) -> Text:
+        """The whole panel as text (for tests and tools; the screen draws it line by line)."""
+        self._arrange(self._available_width())
+        height = self.get_content_height(self.size, self.size, self.size.width)
+        return Text("\n").join(Text("".join(s.text for s in self.render_line(y))) for y in range(height))
 
     def _color(self, component: str) -> Color:
         return self.get_component_styles(component).color
-
-    @staticmethod
-    def _cell_style(v: float, vmax: float, pos: Color, neg: Color, base: Color) -> Style:
-        if not np.isfinite(v):
-            return Style(bold=True, reverse=True)
-        strength = min(1.0, abs(v) / vmax)
-        bg = base.blend(pos if v >= 0 else neg, 0.12 + 0.78 * strength) if v != 0 else base
-        return Style(color=bg.get_contrast_text(0.9).rich_color, bgcolor=bg.rich_color)
