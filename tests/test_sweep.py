@@ -268,7 +268,8 @@ def test_results_files_hold_every_configuration(plan, reference, tmp_path):
     Sweep(plan, InlineBackend(), files=files).run()
     rows = read_csv(tmp_path / "results.csv")
     assert list(rows[0]) == ["index", "nodes", "lr", "val_loss", "val_accuracy", "train_loss", "train_accuracy",
-                             "epochs", "seconds", "status", "seed"]
+                             "test_accuracy", "epochs", "seconds", "status", "seed"]
+    assert {row["test_accuracy"] for row in rows} == {""}  # no test split
     by_index = {r.index: r for r in reference}
     assert sorted(int(row["index"]) for row in rows) == [0, 1, 2, 3]
     for row in rows:
@@ -416,3 +417,32 @@ def test_workers_end_quietly_when_the_sweep_is_killed(tmp_path):
     assert alive == []
     _, stderr = proc.communicate(timeout=20)  # EOF: every process holding its stderr has ended
     assert "Traceback" not in stderr and "Error" not in stderr, stderr
+
+
+def test_test_accuracy_in_the_results_and_resume_of_a_file_without_it(tmp_path):
+    """With a test split each result has its test accuracy (CSV and JSON lines) as the trainer
+    computes it; a results file written before that column existed still resumes."""
+    plan = plan_sweep({**GRID, "test_split": 0.25}, seed=5)
+    out = tmp_path / "results.csv"
+    sweep = Sweep(plan, InlineBackend(), files=ResultsFiles(plan, out))
+    sweep.run(lambda e: sweep.stop() if isinstance(e, ConfigFinished) and len(sweep.results) == 2 else None)
+    rows = read_csv(out)
+    for row in rows:
+        trainer = plan.trainer(plan.configuration(int(row["index"])))
+        trainer.run()
+        assert float(row["test_accuracy"]) == trainer.summary()["test_accuracy"]
+    records = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines()]
+    assert [rec["test_accuracy"] for rec in records] == [float(row["test_accuracy"]) for row in rows]
+
+    # The same file as an older version wrote it: no test_accuracy column.
+    with open(out, newline="") as f:
+        old = [r[:7] + r[8:] for r in csv.reader(f)]
+    with open(out, "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(old)
+    resumed = ResultsFiles(plan, out, resume=True)
+    assert sorted(resumed.previous) == sorted(int(row["index"]) for row in rows)
+    assert all(r.test_accuracy is None and r.val_loss is not None for r in resumed.previous.values())
+    Sweep(plan, InlineBackend(), files=resumed).run()
+    rows = read_csv(out)
+    assert list(rows[0])[7] == "test_accuracy" and len(rows) == 4
+    assert sum(row["test_accuracy"] != "" for row in rows) == 2  # the two run after the resume

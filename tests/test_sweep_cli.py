@@ -258,3 +258,19 @@ def test_dashboard_on_sigterm_restores_the_terminal_and_says_how_to_resume(tmp_p
     assert "Warning" not in text and "Traceback" not in text
     assert read_csv(out)[0]["status"] == "diverged"
     assert not (tmp_path / "results.log").exists()  # the workers printed nothing
+
+
+def test_final_table_shows_the_test_accuracy_with_a_test_split(tmp_path):
+    result = run("--headless", *FLAGS, "--test-split", "0.25", "--jobs", "1", "--out", str(tmp_path / "a.csv"))
+    assert result.exit_code == 0, result.output + result.stderr
+    lines = result.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["#"])
+    header = lines[at].split()
+    assert header[header.index("train_acc") + 1] == "test_acc"
+    expected = {row["index"]: float(row["test_accuracy"]) for row in read_csv(tmp_path / "a.csv")}
+    for line in lines[at + 1:at + 5]:
+        cells = line.split()
+        cells = cells[1:] if cells[0] == "*" else cells
+        assert float(cells[header.index("test_acc")]) == pytest.approx(expected[cells[0]], abs=1e-4)
+    plain = run("--headless", *FLAGS, "--jobs", "1", "--out", str(tmp_path / "b.csv"))
+    assert "test_acc" not in plain.output

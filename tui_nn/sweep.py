@@ -66,7 +66,9 @@ HYPERPARAMS = sorted({h.name for cls in OPTIMIZERS.values() for h in cls.hyper})
 GRID_KEYS = sorted(_INT | _FLOAT | _STR | _BOOL | {"layers"} | set(HYPERPARAMS))
 _DATA_KEYS = ("dataset", "data", "label", "task", "samples", "classes")
 
-CSV_RESULTS = ("val_loss", "val_accuracy", "train_loss", "train_accuracy", "epochs", "seconds", "status", "seed")
+CSV_RESULTS = ("val_loss", "val_accuracy", "train_loss", "train_accuracy", "test_accuracy", "epochs", "seconds",
+               "status", "seed")  # test_accuracy: empty without --test-split
+_METRIC_COLUMNS = CSV_RESULTS[:6]  # the numbers, read back as floats
 DONE = ("ok", "diverged")  # statuses --resume skips; failed and cancelled configurations run again
 
 
@@ -456,6 +458,7 @@ class Result:
     error: str | None = None
     weights: Any = None  # the final weights (NumPy), when they came back in this session
     attempts: int = 1
+    test_accuracy: float | None = None  # on the --test-split data, if any
 
     def score(self, metric: str) -> float:
         """Smaller is better; failed, cancelled or non-finite results score inf."""
@@ -466,7 +469,7 @@ class Result:
 
     def csv_row(self, varying: list[str]) -> list[str]:
         return [str(self.index), *(_show(self.params[k]) for k in varying),
-                *(_num(getattr(self, k)) for k in CSV_RESULTS[:4]), _num(self.epochs),
+                *(_num(getattr(self, k)) for k in _METRIC_COLUMNS),
                 f"{self.seconds:.3f}", self.status, str(self.seed)]
 
     def record(self) -> dict:
@@ -475,7 +478,8 @@ class Result:
                                                          for k, v in self.params.items()},
                         "seed": self.seed, "status": self.status, "val_loss": self.val_loss,
                         "val_accuracy": self.val_accuracy, "train_loss": self.train_loss,
-                        "train_accuracy": self.train_accuracy, "epochs": self.epochs,
+                        "train_accuracy": self.train_accuracy, "test_accuracy": self.test_accuracy,
+                        "epochs": self.epochs,
                         "seconds": self.seconds, "error": self.error, "history": self.history})
 
 
@@ -544,7 +548,15 @@ class ResultsFiles:
             rows = list(csv.reader(f))
         if not rows:
             return {}
-        if rows[0] != columns:
+        header = rows[0]
+        if header == [c for c in columns if c != "test_accuracy"]:
+            # Written before there was a test_accuracy column: read it as empty (the file is
+            # rewritten with the column before anything is appended).
+            at = columns.index("test_accuracy")
+            header = columns
+            rows = [header, *(row[:at] + [""] + row[at:] if len(row) == len(columns) - 1 else row
+                              for row in rows[1:])]
+        if header != columns:
             raise SweepError(f"{self.out} has the columns {','.join(rows[0])}, but this sweep writes "
                              f"{','.join(columns)}; --resume needs the same grid, or give another --out")
         done: dict[int, Result] = {}
@@ -569,7 +581,7 @@ class ResultsFiles:
             if record["status"] not in DONE:
                 done.pop(index, None)
                 continue
-            floats = {k: (float(record[k]) if record[k] else None) for k in CSV_RESULTS[:5]}
+            floats = {k: (float(record[k]) if record[k] else None) for k in _METRIC_COLUMNS}
             done[index] = Result(index, c.params, c.seed, record["status"], seconds=float(record["seconds"] or 0),
                                  **floats)
         histories = self._read_histories()
@@ -1331,7 +1343,8 @@ class Sweep:
         s = raw.get("summary") or {}
         return Result(c.index, c.params, c.seed, raw["status"], s.get("val_loss"), s.get("val_accuracy"),
                       s.get("train_loss"), s.get("train_accuracy"), s.get("epochs"), raw.get("seconds", 0.0),
-                      raw.get("history", []), raw.get("error"), raw.get("weights"), attempt + 1)
+                      raw.get("history", []), raw.get("error"), raw.get("weights"), attempt + 1,
+                      test_accuracy=s.get("test_accuracy"))
 
     def _finish(self, result: Result) -> None:
         weights, result.weights = result.weights, None

@@ -334,13 +334,16 @@ def _finish(run, results, save_best, shapes) -> int:
 def _final_table(results, plan, limit: int = 20) -> str:
     from ..sweep import _show
 
-    header = ("", "#", *plan.varying, "val_loss", "val_acc", "train_loss", "train_acc", "epochs", "seconds", "status")
+    # The test accuracy only when there are test data (a --test-split above 0).
+    tested = any(c.config.get("test_split") for c in plan.configurations)
+    header = ("", "#", *plan.varying, "val_loss", "val_acc", "train_loss", "train_acc", *(("test_acc",) * tested),
+              "epochs", "seconds", "status")
     rows = [header]
     best_index = results[0].index if results and math.isfinite(results[0].score(plan.metric)) else None
     for r in results[:limit]:
         rows.append(("*" if r.index == best_index else "", str(r.index), *(_show(r.params[k]) for k in plan.varying),
                      _fmt(r.val_loss), _fmt(r.val_accuracy, 4), _fmt(r.train_loss), _fmt(r.train_accuracy, 4),
-                     _fmt(r.epochs, 4), f"{r.seconds:.1f}", r.status))
+                     *((_fmt(r.test_accuracy, 4),) * tested), _fmt(r.epochs, 4), f"{r.seconds:.1f}", r.status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.rjust(w) if i >= 1 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
              .rstrip() for row in rows]
