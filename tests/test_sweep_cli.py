@@ -67,6 +67,9 @@ def closed_port() -> int:
     ([], '{"nodes": [8], "activations": ["relu"]}', "unknown option 'activations'; did you mean 'activation'?"),
     (["--param", "warmup=1,2"], None, "unknown option 'warmup'"),
     (["--nodes", "8", "--scheduler", "tcp://127.0.0.1:{port}"], None, "cannot reach the Dask scheduler"),
+    # Paths that look writable to root but refuse new files: refused before anything runs.
+    (["--nodes", "8", "--history", "/proc/h.jsonl"], None, "cannot write /proc/h.jsonl"),
+    (["--nodes", "8", "--save-best", "/sys/best.npz"], None, "--save-best: cannot write /sys/best.npz"),
 ])
 def test_bad_grids_are_refused_up_front(tmp_path, args, grid, fragment):
     if grid is not None:
@@ -88,6 +91,17 @@ def test_existing_results_need_resume(tmp_path):
     result = run("--headless", "--out", str(out), "--nodes", "8")
     assert result.exit_code == 2 and "already exists; add --resume" in result.stderr
     assert out.read_text() == "index,val_loss\n"
+
+
+@pytest.mark.parametrize("where", ["/proc/r.csv", "/sys/r.csv"])
+def test_an_unwritable_out_is_refused_up_front_and_an_existing_save_best_kept(tmp_path, where):
+    best = tmp_path / "best.json"
+    best.write_text("an earlier model")
+    result = run("--headless", "--out", where, "--nodes", "8", "--save-best", str(best))
+    assert result.exit_code == 2, result.output + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: cannot write {where} (") and "choose another" in lines[0]
+    assert best.read_text() == "an earlier model"
 
 
 # --- headless runs -----------------------------------------------------------------------------------

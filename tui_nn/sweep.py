@@ -503,6 +503,32 @@ def _finite(value):
     return value
 
 
+def writable_problem(path) -> str | None:
+    """Why the file ``path`` cannot be written (one line naming the fix), or None if it can.
+
+    Beyond the permission checks, this opens the file for appending (an existing one is left as
+    it is) or creates and removes it: places such as /proc or /sys look writable to root but
+    refuse new files, which would otherwise show only when the first result (or, for
+    --save-best, the end of the sweep) is written."""
+    from .atomic import check_writable
+
+    problem = check_writable(path)
+    if problem:
+        return problem
+    path = Path(path)
+    try:
+        if path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)
+            os.close(fd)
+        else:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.close(fd)
+            path.unlink()
+    except OSError as e:
+        return f"cannot write {path} ({e.strerror or e}); choose another path"
+    return None
+
+
 def log_path_for(out) -> Path:
     """Where the sweep dashboard sends what local workers print: results.csv -> results.log."""
     out = Path(out)
@@ -524,14 +550,12 @@ class ResultsFiles:
         self.out = Path(out)
         self.history = Path(history) if history is not None else history_path_for(self.out)
         self.previous: dict[int, Result] = {}
-        from .atomic import check_writable
-
-        for path in (self.out, self.history):
-            problem = check_writable(path)
-            if problem:
-                raise SweepError(problem)
         if self.out == self.history:
             raise SweepError(f"the results table and the histories would both be {self.out}; give other names")
+        for path in (self.out, self.history):
+            problem = writable_problem(path)
+            if problem:
+                raise SweepError(problem)
         if not resume:
             for path in (self.out, self.history):
                 if path.exists():

@@ -90,8 +90,8 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     # once data is split). Dask (~1 s) loads only with --scheduler, Textual only for the dashboard.
     from concurrent.futures import ThreadPoolExecutor
 
-    from ..atomic import check_writable
-    from ..sweep import ResultsFiles, Sweep, SweepError, load_grid_file, log_path_for, make_backend, plan_sweep
+    from ..sweep import (ResultsFiles, Sweep, SweepError, load_grid_file, log_path_for, make_backend, plan_sweep,
+                         writable_problem)
 
     values = load_grid_file(grid_file) if grid_file else {}
     file_seed = values.pop("seed", None)
@@ -101,7 +101,7 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
         raise SweepError(f"grid file {grid_file}: seed must be an integer in [0, 2**32), got {sweep_seed!r}")
     plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric)
     if save_best is not None:
-        problem = check_writable(save_best)
+        problem = writable_problem(save_best)
         if problem:
             raise InputError(f"--save-best: {problem}")
         if not save_best.endswith((".json", ".npz")):
