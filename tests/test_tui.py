@@ -20,6 +20,7 @@ from tui_nn.tui.app import create_app as create_app_in_a_child_process
 from tui_nn.tui.help_screen import HelpScreen
 from tui_nn.tui.widgets.accuracy_chart import AccuracyChart
 from tui_nn.tui.widgets.dataset_view import DatasetView
+from tui_nn.tui.widgets.event_log import EventLog
 from tui_nn.tui.widgets.loss_chart import LossChart
 from tui_nn.tui.widgets.weights_view import WeightsView, format_value
 
@@ -419,6 +420,48 @@ async def test_narrow_terminal_shows_tabs_and_clicking_one_shows_its_panel():
         assert not app.query_one("#panel-tabs").display
         for panel in ("#loss", "#accuracy", "#weights-panel", "#optimizer", "#dataset", "#log"):
             assert app.query_one(panel).region.height > 0, panel
+
+
+@scenario
+async def test_small_terminal_clicking_the_weights_tab_lets_the_keys_select_and_nudge():
+    app = make_app()
+    async with running(app, (80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket")  # nothing selected yet: says what to do
+        assert any("open the Weights tab" in m for m in notifications(app))
+        await pilot.click("#tab-weights")
+        await pilot.pause()
+        weights = app.query_one(WeightsView)
+        assert weights.has_focus
+        await pilot.press("down", "right")
+        assert app.query_one("#panel-tabs").active == "tab-weights"  # the arrows stayed in the grid
+        assert weights.cursor == 1 * 3 + 1  # dense1 w[x2→h2]
+        before = app.view.params[weights.cursor]
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: "Weight dense1 w[x2→h2] set" in log_text(app))
+        assert app.view.params[weights.cursor] == pytest.approx(before + 0.05)
+
+
+@scenario
+async def test_log_lines_written_while_its_tab_is_hidden_use_the_full_width_once_shown():
+    app = make_app(iterations=2000)
+    async with running(app, (80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.click("#tab-log")
+        await pilot.click("#tab-charts")  # the log has had a width, and is hidden again
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.state == "finished")  # new bests logged while hidden
+        app.flush()
+        await pilot.click("#tab-log")
+        await pilot.pause()
+        log = app.query_one(EventLog)
+        width = log.scrollable_content_region.width
+        assert width > 60
+        drawn = [strip.text.rstrip() for strip in log.lines]
+        assert "New set of weights found" in log_text(app)
+        # each new-best line fits on one row of the panel: none is cut at ~20 columns
+        bests = [row for row in drawn if "New set of weights found" in row]
+        assert len(bests) == log_text(app).count("New set of weights found") and all("acc:" in r for r in bests)
 
 
 # -- the run's life --------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from typing import Iterable
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Tab, Tabs
@@ -98,7 +99,9 @@ class TuiNNApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "tui-nn"
-    BINDINGS = bindings()
+    # The weights panel binds [ ] { } while it has the focus; elsewhere they say how to use them.
+    BINDINGS = bindings() + [Binding("left_square_bracket,right_square_bracket,left_curly_bracket,"
+                                     "right_curly_bracket", "nudge_hint", show=False)]
     AUTO_FOCUS = "#weights"
     # Narrow or short terminals show one group of panels at a time, chosen with tabs.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (160, "-very-wide")]
@@ -169,6 +172,9 @@ class TuiNNApp(App):
         grid = self.query_one("#panels", Grid)
         for name, _ in PANEL_TABS:
             grid.set_class(event.tab.id == f"tab-{name}", f"show-{name}")
+        if event.tab.id == "tab-weights":
+            # The grid, not the tabs, gets the keys: arrows select a weight, [ ] nudge it.
+            self.call_after_refresh(self.query_one(WeightsView).focus)
 
     # -- events from the session thread ---------------------------------------------------------------
     def _on_session_events(self, events: list[ev.Event]) -> None:
@@ -344,6 +350,13 @@ class TuiNNApp(App):
                         "Switch to a gradient optimizer (sgd, adagrad, rmsprop, adam) first.")
             return
         weights.show_grads = not weights.show_grads
+
+    def action_nudge_hint(self) -> None:
+        panel = self.query_one("#weights-panel")
+        where = ("click one in the Weights panel (or move the focus there with Tab)" if panel.region.height
+                 else "open the Weights tab and pick one with the arrows or a click")
+        self.notify(f"No weight is selected: {where}; then ] and [ nudge it (while paused).",
+                    severity="warning")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
