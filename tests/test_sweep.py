@@ -446,3 +446,21 @@ def test_test_accuracy_in_the_results_and_resume_of_a_file_without_it(tmp_path):
     rows = read_csv(out)
     assert list(rows[0])[7] == "test_accuracy" and len(rows) == 4
     assert sum(row["test_accuracy"] != "" for row in rows) == 2  # the two run after the resume
+
+
+def test_the_best_configuration_opens_trained(plan, reference):
+    """What `o` in the sweep dashboard opens: the best configuration's final weights at its last
+    iteration, finished, with its history; the same as training it again when the weights are
+    not in this session (a resumed sweep)."""
+    sweep = Sweep(plan, LocalPool(2))
+    sweep.run()
+    best = sweep.best
+    trainer = sweep.finished_trainer(best.index)
+    assert trainer.done and trainer.state == "finished" and trainer.iteration == best.history[-1]["iteration"]
+    assert trainer.metrics(trainer.X_val, trainer.y_val) == (best.val_loss, best.val_accuracy)
+    assert [e["val_loss"] for e in trainer.evaluations] == [p["val_loss"] for p in best.history]
+
+    sweep._best_weights = None
+    again = sweep.finished_trainer(best.index)
+    assert np.array_equal(again.net.params, trainer.net.params) and again.iteration == trainer.iteration
+    assert again.evaluations == trainer.evaluations

@@ -129,3 +129,32 @@ async def the_selection_follows_keys_pressed_between_rebuilds():
         app.flush()
         await pilot.pause()
         assert app.selected == ranked[1]
+
+
+def test_open_best_shows_the_trained_model_in_the_training_dashboard(monkeypatch):
+    """`o` leaves the sweep dashboard; the CLI then opens the training dashboard over the best
+    configuration with its trained weights, finished, not an untrained network."""
+    import tui_nn.tui.app as training
+    from tui_nn.cli.sweep import _open_training_dashboard
+
+    sweep = Sweep(plan_sweep(GRID, seed=5), LocalPool(2))
+    sweep.run()
+    opened, real = [], training.create_app
+
+    def create_app(trainer, **kwargs):
+        app = real(trainer, **kwargs, separate_process=False)
+        opened.append(app)
+
+        class Runner:
+            def run(self):
+                async def look():
+                    async with app.run_test(size=(130, 40)) as pilot:
+                        await pilot.pause()
+                asyncio.run(look())
+        return Runner()
+
+    monkeypatch.setattr(training, "create_app", create_app)
+    _open_training_dashboard(sweep, sweep.best.index)
+    trainer = opened[0].trainer
+    assert trainer.done and trainer.iteration == sweep.best.history[-1]["iteration"]
+    assert trainer.metrics(trainer.X_val, trainer.y_val)[0] == sweep.best.val_loss

@@ -1390,6 +1390,35 @@ class Sweep:
             listener(event)
 
     # -- the best model -------------------------------------------------------------------------
+    def finished_trainer(self, index: int) -> Trainer:
+        """A trainer for configuration ``index`` as its run ended, to open in the training
+        dashboard: its final weights, at its last iteration, finished (or diverged), with the
+        evaluations of its history.
+
+        The weights come from the worker when this configuration is the best of this session
+        (the only one whose weights are kept); otherwise it is trained again here, which gives
+        the same run (it is deterministic) and the optimizer's state with it.
+        """
+        trainer = self.plan.trainer(self.plan.configuration(index))
+        kept, result = self._best_weights, self.results.get(index)  # (the sweep may still run)
+        if kept is None or kept[0] != index or result is None:
+            with np.errstate(all="ignore"):  # as in run_configuration
+                trainer.run()
+            return trainer
+        weights = kept[1]
+        trainer.net.params[...] = weights
+        for name in ("best_params", "prev_params", "last_good"):
+            setattr(trainer, name, weights.copy())
+        history = result.history
+        trainer.iteration = trainer.last_eval_iteration = history[-1]["iteration"] if history else trainer.limit
+        if trainer.optimizer.kind == "gradient" and result.epochs is not None:
+            trainer.epoch = int(result.epochs)
+        trainer.evaluations = [{k: p.get(k) for k in ("iteration", "train_loss", "train_accuracy", "val_loss",
+                                                       "val_accuracy")} for p in history]
+        trainer.elapsed = result.seconds
+        trainer.state = "diverged" if result.status == "diverged" else "finished"
+        return trainer
+
     def best_trainer(self) -> Trainer | None:
         """A trainer holding the best configuration's final weights.
 

@@ -426,6 +426,9 @@ def _dashboard(run, save_best, shapes) -> int:
 
 
 def _open_training_dashboard(run, index: int) -> None:
+    """The training dashboard over configuration ``index`` as its run ended (trained weights)."""
     from ..tui.app import create_app
 
-    create_app(run.plan.trainer(run.plan.configuration(index)), paused=True).run()
+    if run._best_weights is None or run._best_weights[0] != index:
+        click.echo(f"Training #{index} again to open it (its weights are not in this session)...", err=True)
+    create_app(run.finished_trainer(index), paused=True).run()

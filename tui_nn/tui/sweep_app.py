@@ -6,8 +6,9 @@ while the training dashboard is open). The app subscribes to its events, which a
 :class:`SweepApp.Update` messages, folds them into plain state, and redraws the leaderboard at
 most every ``FLUSH_SECONDS`` (at once when a configuration finishes). Keys become sweep
 commands: ``p`` pauses or resumes new submissions, ``c`` cancels the selected running
-configuration, ``o`` leaves with ``("open", index)`` so the CLI opens the best configuration in
-the training dashboard, ``q`` leaves (the CLI stops the sweep; ``--resume`` continues it).
+configuration, ``o`` leaves with ``("open", index)`` so the CLI opens the best configuration,
+trained (its final weights, finished), in the training dashboard, ``q`` leaves (the CLI stops
+the sweep; ``--resume`` continues it).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class SweepApp(App):
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause/resume"),
         Binding("c", "cancel", "Cancel selected"),
-        Binding("o", "open_best", "Open best"),
+        Binding("o", "open_best", "Open best (trained)"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -176,7 +177,8 @@ class SweepApp(App):
             self.finished = True
             self.running.clear()
             note = "stopped" if e.interrupted else "finished"
-            self.notify(f"Sweep {note}: o opens the best configuration, q quits.", title="Sweep")
+            self.notify(f"Sweep {note}: o opens the best configuration with its trained weights, q quits.",
+                        title="Sweep")
         self._dirty = True
 
     def watch_paused(self) -> None:
