@@ -273,6 +273,37 @@ async def test_g_shows_gradients_for_gradient_optimizers_only():
 
 
 @scenario
+async def test_stepping_a_gradient_optimizer_updates_its_lr_and_the_status_at_each_step():
+    app = make_app(optimizer="sgd", hyperparams={"lr": 1.0, "decay": 0.5}, eval_every=1000)  # no evaluation
+    async with running(app) as pilot:
+        await settle(pilot)
+        for k in range(1, 4):
+            await pilot.press("n")
+            await until(pilot, lambda: app.view.iteration == k)
+            app.flush()
+            lr = app.trainer.optimizer.lr  # 1 / (1 + 0.5 k)
+            assert f"lr now {lr:.4g}" in str(app.query_one("#optimizer-stats").render())
+            acc = float(app.trainer.accuracies.arrays()[3][-1])  # the last step's (mini-batch) accuracy
+            assert f"acc {acc:.4g}" in status(app)
+
+
+@scenario
+async def test_small_gradients_are_shown_with_a_common_exponent():
+    app = make_app(optimizer="sgd")
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: app.view.grads is not None)
+        grads = np.zeros_like(app.view.grads)
+        grads[0], grads[1] = 4.5e-4, -1.2e-4  # dense1 w[x1→h1], w[x1→h2]
+        app.view.grads = grads
+        await pilot.press("g")
+        drawn = app.query_one(WeightsView).render().plain
+        assert "dense1 ×1e-4 2→3" in drawn and " 4.50 " in drawn and "-1.20 " in drawn
+        assert "4.500e-04" in str(app.query_one("#weights-panel").border_subtitle)
+
+
+@scenario
 async def test_question_mark_opens_help_and_escape_closes_it():
     app = make_app()
     async with running(app) as pilot:

@@ -82,6 +82,7 @@ class RunView:
         self.tried = int(self.stats.get("tried", 0))
         self.accepted = int(self.stats.get("accepted", 0))
         self.lr = t.optimizer.lr
+        self.steps = t.optimizer.steps  # the current optimizer's steps: a gradient one's lr decays with them
         self.hp_memory: dict[str, dict] = {t.optimizer.name: dict(t.optimizer.hp)}
         self.losses = _copy_series(t.losses)
         self.evaluations: list[EvalPoint] = [
@@ -93,6 +94,7 @@ class RunView:
         self.train_accuracy = last.train_accuracy if last else None
         self.val_loss = last.val_loss if last else None
         self.val_accuracy = last.val_accuracy if last else None
+        self._loss_at = last.iteration if last else -1  # the iteration train_loss belongs to
         self.switches: list[tuple[int, str]] = [tuple(s) for s in t.switches]
         self.params = t.net.params.copy()
         self.grads: np.ndarray | None = None
@@ -217,6 +219,16 @@ class RunView:
             if accepted.size:
                 self.train_loss = float(e.losses[accepted[-1]])
                 self.train_accuracy = float(e.accuracies[accepted[-1]])
+        elif len(e):
+            # A gradient step: its (mini-batch) loss and accuracy stand until a newer evaluation,
+            # and the learning rate decays with every step.
+            self.steps += len(e)
+            self._set_lr()
+            topics.add("optimizer")
+            if self._loss_at < e.iteration + len(e) - 1:
+                self._loss_at = e.iteration + len(e) - 1
+                self.train_loss = float(e.losses[-1])
+                self.train_accuracy = float(e.accuracies[-1])
         if self.optimizer_kind == "search" and e.improved.any():
             for i in np.flatnonzero(e.improved):
                 self._best(f"New set of weights found, iteration: {e.iteration + int(i)} "
@@ -228,7 +240,9 @@ class RunView:
         self.evaluations.append(EvalPoint(e.iteration, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy))
         if len(self.evaluations) > MAX_EVALUATIONS:
             self.evaluations = self.evaluations[::2]
-        self.train_loss, self.train_accuracy = e.train_loss, e.train_accuracy
+        if e.iteration >= self._loss_at:
+            self._loss_at = e.iteration
+            self.train_loss, self.train_accuracy = e.train_loss, e.train_accuracy
         self.val_loss, self.val_accuracy = e.val_loss, e.val_accuracy
         self.best_loss = e.best_loss
         self.epoch = e.epoch
@@ -251,6 +265,13 @@ class RunView:
         self.its_per_sec = e.its_per_sec
         self.iteration = max(self.iteration, e.iteration)
         return {"weights", "status"}
+
+    def _set_lr(self) -> None:
+        """A gradient optimizer's current learning rate, lr / (1 + decay * steps) (as the
+        optimizer computes it), between the evaluations that report it."""
+        if self.optimizer_kind == "gradient" and "lr" in self.hyperparams:
+            self.lr = self.hyperparams["lr"] / (1.0 + self.hyperparams.get("decay", 0.0) * self.steps)
+            self.stats["lr"] = self.lr
 
     def _count_stats(self) -> None:
         if self.optimizer_kind == "search":
@@ -281,7 +302,8 @@ class RunView:
         self.hyperparams = dict(e.hyperparams)
         self.hp_memory[e.new] = dict(e.hyperparams)
         self.switches.append((e.iteration, e.new))
-        self.tried = self.accepted = 0  # a fresh optimizer
+        self.tried = self.accepted = self.steps = 0  # a fresh optimizer
+        self._set_lr()
         self._logged_best = self.best_loss
         hp = ", ".join(f"{k}={v:g}" for k, v in e.hyperparams.items())
         return {"optimizer", "series", "status"} | self._say(
@@ -290,6 +312,7 @@ class RunView:
     def _on_hyperparam_changed(self, e: ev.HyperparamChanged):
         self.hyperparams[e.name] = e.new
         self.hp_memory.setdefault(e.optimizer, {})[e.name] = e.new
+        self._set_lr()
         return {"optimizer", "status"} | self._say(
             "hyperparam", f"{e.optimizer} {e.name}: {e.old:g} → {e.new:g}")
 
@@ -310,7 +333,9 @@ class RunView:
         return c.epochs * -(-self.n_train // batch)
 
     def _on_reset(self, e: ev.ResetDone):
-        self.tried = self.accepted = 0  # the optimizer starts afresh too
+        self.tried = self.accepted = self.steps = 0  # the optimizer starts afresh too
+        self._set_lr()
+        self._loss_at = -1
         self.limit = self._run_length()  # an extended run is back to its configured length
         self.losses = Series()
         self.evaluations = []
