@@ -131,3 +131,25 @@ def test_retries_count_on_a_local_cluster():
     assert retried == [(1, 1)] and killed == [0, 1]
     assert {r.index: r.status for r in results} == {0: "ok", 1: "failed", 2: "ok", 3: "ok"}
     assert "died" in next(r.error for r in results if r.index == 1)
+
+
+def test_the_readme_gives_dask_workers_the_local_cluster_settings():
+    """The README's tui-nn-dask.yaml is what --scheduler local sets, in a form Dask reads back
+    with the same keys (MALLOC_TRIM_THRESHOLD_ unset)."""
+    from pathlib import Path
+
+    import dask
+    import yaml
+
+    from tui_nn.sweep import LOCAL_DASK_CONFIG
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert block.startswith("# tui-nn-dask.yaml")
+    with dask.config.set(yaml.safe_load(block)):
+        for key, value in LOCAL_DASK_CONFIG.items():
+            assert dask.config.get(key) == value, key
+        assert dask.config.get("distributed.scheduler.allowed-failures") == 0
+        from distributed.nanny import _get_env_variables
+
+        assert "MALLOC_TRIM_THRESHOLD_" not in _get_env_variables("distributed.nanny.pre-spawn-environ")

@@ -949,7 +949,9 @@ class LocalPool:
         self._workers.clear()
 
 
-# Dask settings for the local cluster (the README shows the same for `dask worker`). Measured
+# Dask settings for the local cluster (the README shows the same for `dask scheduler` and
+# `dask worker`, as a DASK_CONFIG file: MALLOC_TRIM_THRESHOLD_ cannot be unset by a DASK_...
+# environment variable, whose names Dask lower-cases). Measured
 # with two workers on two cores: the worker's statistical profiler (every thread's stack every
 # 10 ms) slows this Python-heavy training loop by about 15%, and the nanny's default
 # MALLOC_TRIM_THRESHOLD_=65536 (memory handed back to the system after every small free) by
