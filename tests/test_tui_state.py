@@ -88,3 +88,23 @@ def test_reset_restores_the_configured_length_in_epochs():
     view.apply(trainer.extend(10))
     view.apply(trainer.reset())
     assert view.limit == trainer.limit == 3 * 6  # 90 samples in batches of 16
+
+
+def test_at_slow_speeds_every_candidate_is_logged_and_at_full_speed_only_new_bests():
+    slow = RunView(Trainer(TrainConfig(samples=30)), paused=False, speed=1.25)
+    fast_trainer = Trainer(TrainConfig(samples=30))
+    fast = RunView(fast_trainer, paused=False, speed=None)
+    slow_trainer = Trainer(TrainConfig(samples=30))
+    slow.apply(slow_trainer.start_events())
+    fast.apply(fast_trainer.start_events())
+    for _ in range(6):
+        slow.apply(slow_trainer.advance(1))
+    fast.apply(fast_trainer.advance(6))
+    slow_lines = [line.text for line in slow.take_log()][1:]
+    fast_lines = [line.text for line in fast.take_log()][1:]
+    assert len(slow_lines) == 6  # one per iteration: accepted (a new best) or rejected, with the reason
+    for n, text in enumerate(slow_lines):
+        assert (text.startswith("New set of weights found, iteration: " + str(n))
+                or text.startswith(f"iteration {n}: candidate rejected, loss "))
+    assert any("rejected" in t and "≥ best" in t for t in slow_lines)
+    assert fast_lines == [t for t in slow_lines if t.startswith("New set")]  # same run, bests only

@@ -26,7 +26,8 @@ from ..network import Network
 from ..runner import PROCESS_LOST
 from ..trainer import DEFAULT_ITERATIONS
 
-MAX_LOG_LINES_PER_FLUSH = 12  # new-best lines written per redraw; older ones are summarised
+MAX_LOG_LINES_PER_FLUSH = 12  # new-best (or candidate) lines written per redraw; older ones are summarised
+SLOW_SPEED = 20.0  # iterations per second: at this speed or slower every candidate is logged
 MAX_EVALUATIONS = 4096  # evaluation points kept for the charts (thinned by half beyond)
 
 
@@ -105,8 +106,8 @@ class RunView:
         self.error: str | None = None  # the trainer's failure, once it failed
         self.started = False  # the session's first events have arrived
         self.log: list[LogLine] = []  # lines not yet shown
-        self._best_lines: list[LogLine] = []
-        self._best_skipped = 0
+        self._best_lines: list[LogLine] = []  # new bests (and, when slow, every candidate)
+        self._skipped = {"best": 0, "candidate": 0}
         self._logged_best = t.best_loss
         # Wall time spent running (the status bar's clock); frozen while paused.
         self.elapsed = 0.0
@@ -165,17 +166,19 @@ class RunView:
 
     def _flush_best(self) -> None:
         """Move pending new-best lines into the log (a summary stands for the ones over the cap)."""
-        if self._best_skipped:
-            self.log.append(LogLine("best", f"… {self._best_skipped} more new bests, not listed"))
-            self._best_skipped = 0
+        for kind, what in (("best", "new bests"), ("candidate", "other candidates")):
+            if self._skipped[kind]:
+                self.log.append(LogLine(kind, f"… {self._skipped[kind]} more {what}, not listed"))
+                self._skipped[kind] = 0
         self.log += self._best_lines
         self._best_lines = []
 
-    def _best(self, text: str) -> None:
-        self._best_lines.append(LogLine("best", text))
+    def _best(self, text: str, kind: str = "best") -> None:
+        self._best_lines.append(LogLine(kind, text))
         if len(self._best_lines) > MAX_LOG_LINES_PER_FLUSH:
             drop = len(self._best_lines) - MAX_LOG_LINES_PER_FLUSH
-            self._best_skipped += drop
+            for line in self._best_lines[:drop]:
+                self._skipped[line.kind] += 1
             del self._best_lines[:drop]
 
     def _set_state(self, state: str) -> None:
@@ -204,6 +207,8 @@ class RunView:
 
     def _on_progress(self, e: ev.Progress):
         topics: set[str] = set()
+        # What a candidate of this chunk had to beat: the loss of the weights it was drawn from.
+        current = self.best_loss if self.optimizer != "anneal" else self.train_loss
         self.losses.extend(e.iteration, e.losses)
         self.iteration = e.iteration + len(e)
         self.epoch = e.epoch
@@ -229,12 +234,32 @@ class RunView:
                 self._loss_at = e.iteration + len(e) - 1
                 self.train_loss = float(e.losses[-1])
                 self.train_accuracy = float(e.accuracies[-1])
-        if self.optimizer_kind == "search" and e.improved.any():
+        slow = (self.speed is not None and self.speed <= SLOW_SPEED) or (self.paused and len(e) == 1)
+        if self.optimizer_kind == "search" and slow:
+            self._log_candidates(e, current)
+        elif self.optimizer_kind == "search" and e.improved.any():
             for i in np.flatnonzero(e.improved):
                 self._best(f"New set of weights found, iteration: {e.iteration + int(i)} "
                            f"loss: {e.losses[i]:.7f} {self.metric}: {e.accuracies[i]:.4g}")
             self._logged_best = e.best_loss
         return topics | {"status", "series", "log"}
+
+    def _log_candidates(self, e: ev.Progress, current: float | None) -> None:
+        """Slow enough to follow each step: a line for every candidate, accepted or not."""
+        against = "current" if self.optimizer == "anneal" else "best"  # what a candidate must beat
+        for i in range(len(e)):
+            n, loss = e.iteration + i, float(e.losses[i])
+            if e.improved[i]:
+                self._best(f"New set of weights found, iteration: {n} loss: {loss:.7f} "
+                           f"{self.metric}: {e.accuracies[i]:.4g}")
+                self._logged_best = loss
+            elif e.accepted[i]:
+                self._best(f"iteration {n}: worse candidate accepted, loss {loss:.7f}", "candidate")
+            else:
+                shown = "—" if current is None or not math.isfinite(current) else f"{current:.7f}"
+                self._best(f"iteration {n}: candidate rejected, loss {loss:.7f} ≥ {against} {shown}", "candidate")
+            if e.accepted[i]:
+                current = loss
 
     def _on_evaluation(self, e: ev.Evaluation):
         self.evaluations.append(EvalPoint(e.iteration, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy))
