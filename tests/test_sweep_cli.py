@@ -66,6 +66,9 @@ def closed_port() -> int:
     ([], "learning_rate = [0.01]\n", "grid.toml: unknown option 'learning_rate'; did you mean 'lr'?"),
     ([], '{"nodes": [8], "activations": ["relu"]}', "unknown option 'activations'; did you mean 'activation'?"),
     (["--param", "warmup=1,2"], None, "unknown option 'warmup'"),
+    (["--optimizer", "adam", "--param", "beta1=0.9,1.5"], None, "Error: --param beta1: beta1 must be in [0, 1)"),
+    ([], '{"optimizer": "adam", "beta1": [1.5]}', "grid.json: beta1: beta1 must be in [0, 1)"),
+    (["--optimizer", "adam", "--beta1", "0.9,1.5"], None, "Error: --beta1: beta1 must be in [0, 1)"),
     (["--nodes", "8", "--scheduler", "tcp://127.0.0.1:{port}"], None, "cannot reach the Dask scheduler"),
     # Paths that look writable to root but refuse new files: refused before anything runs.
     (["--nodes", "8", "--history", "/proc/h.jsonl"], None, "cannot write /proc/h.jsonl"),
@@ -288,3 +291,29 @@ def test_final_table_shows_the_test_accuracy_with_a_test_split(tmp_path):
         assert float(cells[header.index("test_acc")]) == pytest.approx(expected[cells[0]], abs=1e-4)
     plain = run("--headless", *FLAGS, "--jobs", "1", "--out", str(tmp_path / "b.csv"))
     assert "test_acc" not in plain.output
+
+
+def test_header_counts_one_configuration_and_the_grid_of_a_random_draw(tmp_path):
+    one = run("--headless", "--dataset", "vertical", "--samples", "60", "--nodes", "8", "--epochs", "2",
+              "--out", str(tmp_path / "one.csv"))
+    assert one.exit_code == 0 and one.output.startswith("Sweep: 1 configuration on 1 local worker process\n")
+    drawn = run("--headless", *FLAGS, "--random", "3", "--jobs", "1", "--out", str(tmp_path / "drawn.csv"))
+    assert drawn.exit_code == 0
+    assert drawn.output.startswith("Sweep: 3 configurations drawn at random from the 4 of nodes (2) x lr (2) on ")
+
+
+def test_a_closed_output_pipe_stops_the_sweep_with_the_resume_hint(tmp_path):
+    """`tui-nn sweep --headless ... | head -3`: when the reader goes, the sweep stops and says on
+    stderr how to continue (it used to end silently with status 1)."""
+    out = tmp_path / "results.csv"
+    args = [sys.executable, "-m", "tui_nn", "sweep", "--headless", *FLAGS, "--epochs", "300", "--jobs", "1",
+            "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    head = [proc.stdout.readline() for _ in range(3)]
+    proc.stdout.close()  # as `head -3` does
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130
+    assert head[2].startswith("[1/4]")
+    assert stderr.startswith("Stopped: the output was closed; ") and "--resume" in stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+    assert 1 <= len(read_csv(out)) < 4

@@ -99,7 +99,10 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     sweep_seed = seed if seed is not None else (file_seed if file_seed is not None else 0)
     if not isinstance(sweep_seed, int) or isinstance(sweep_seed, bool) or not 0 <= sweep_seed < 2**32:
         raise SweepError(f"grid file {grid_file}: seed must be an integer in [0, 2**32), got {sweep_seed!r}")
-    plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric)
+    try:
+        plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric)
+    except SweepError as e:
+        raise SweepError(_relabel(str(e), params, grid_file, lists)) from None
     if save_best is not None:
         problem = writable_problem(save_best)
         if problem:
@@ -187,6 +190,22 @@ def _add_flags(values: dict, lists: dict, params, source: DataSource, val_split,
         values["test_split"] = test_split
 
 
+def _relabel(message: str, params, grid_file, lists: dict) -> str:
+    """The trainer names a bad value by its `train` flag (``--beta1: ...``); when the value came
+    from --param (which wins over the flag) or from the grid file, name that instead."""
+    import re
+
+    match = re.match(r"--([a-z0-9-]+): ", message)
+    if match is None:
+        return message
+    name, rest = match.group(1).replace("-", "_"), message[match.end():]
+    if name in {item.partition("=")[0].strip().replace("-", "_") for item in params}:
+        return f"--param {name}: {rest}"
+    if grid_file and lists.get(name) is None:
+        return f"grid file {grid_file}: {name}: {rest}"
+    return message
+
+
 def _split(option: str, text: str, sep: str) -> list[str]:
     from ..sweep import SweepError
 
@@ -217,6 +236,24 @@ def _check_data(plan) -> dict[tuple, tuple]:
 # --- headless --------------------------------------------------------------------------------------
 
 
+def _echo(text: str = "") -> None:
+    """click.echo to stdout, which may be a pipe whose reader has gone (``| head``): output is
+    then dropped, so the rest (saving the best model, the exit status) still happens."""
+    try:
+        click.echo(text)
+    except BrokenPipeError:
+        _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    """Send the rest of stdout (and what is still buffered) to /dev/null."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 class _Report:
     """What a headless sweep prints: a bar on a terminal, one line per result otherwise."""
 
@@ -228,6 +265,7 @@ class _Report:
         self.t0 = time.perf_counter()
         self.last = 0.0
         self.bar_shown = False
+        self.closed = False  # the reader of the output has gone (a pipe into `head`)
 
     def __call__(self, event) -> None:
         from .. import sweep as sw
@@ -235,9 +273,14 @@ class _Report:
         if isinstance(event, sw.SweepStarted):
             self.total, self.done = event.total, event.total - event.todo
             plan = self.run.plan
-            axes = " x ".join(f"{k} ({len(plan.axes[k])})" for k in plan.varying) or "one configuration"
+            axes = " x ".join(f"{k} ({len(plan.axes[k])})" for k in plan.varying)
+            count = f"{event.total} configuration{'s' if event.total != 1 else ''}"
+            if event.total < plan.total:  # --random
+                over = f" drawn at random from the {plan.total} of {axes}"
+            else:
+                over = f" over {axes}" if axes else ""
             resumed = f", {self.done} already in {self.run.files.out}" if self.done and self.run.files else ""
-            self._line(f"Sweep: {event.total} configurations over {axes} on {event.backend}{resumed}")
+            self._line(f"Sweep: {count}{over} on {event.backend}{resumed}")
             if self.run.files is not None:
                 self._line(f"Results: {self.run.files.out}  histories: {self.run.files.history}")
         elif isinstance(event, sw.ConfigFinished):
@@ -253,8 +296,19 @@ class _Report:
 
     def _line(self, text: str) -> None:
         self.clear()
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        self._write(text + "\n")
+
+    def _write(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except BrokenPipeError:
+            self.closed = True
+            if self.stream is sys.stdout:
+                _drop_stdout()
+            self.run.stop()  # nobody sees the sweep any more: stop it, --resume continues it
 
     def _bar(self, force: bool = False) -> None:
         now = time.perf_counter()
@@ -270,14 +324,13 @@ class _Report:
                 f"  {_clock(now - self.t0)}")
         import shutil  # deferred: ~3 ms (with its compression modules) that --help need not pay
 
-        self.stream.write(line[: shutil.get_terminal_size().columns + 1] + "\x1b[K")
-        self.stream.flush()
+        self._write(line[: shutil.get_terminal_size().columns + 1] + "\x1b[K")
         self.bar_shown = True
 
     def clear(self) -> None:
         if self.bar_shown:
-            self.stream.write("\r\x1b[K")
             self.bar_shown = False
+            self._write("\r\x1b[K")
 
 
 def _headless(run, save_best, shapes) -> int:
@@ -294,32 +347,38 @@ def _headless(run, save_best, shapes) -> int:
         report.clear()
         done = sum(1 for r in run.results.values() if r.status in ("ok", "diverged"))
         where = f" ({run.files.out})" if run.files else ""
-        click.echo(f"Interrupted: {done} of {len(run.plan.configurations)} configurations done{where}; "
+        _echo(f"Interrupted: {done} of {len(run.plan.configurations)} configurations done{where}; "
                    "run the same command with --resume to continue.")
         return 130
     finally:
         signal.signal(signal.SIGTERM, old)
     report.clear()
-    click.echo(_final_table(results, run.plan))
+    if report.closed and run.interrupted:
+        done = sum(1 for r in run.results.values() if r.status in ("ok", "diverged"))
+        where = f" ({run.files.out})" if run.files else ""
+        click.echo(f"Stopped: the output was closed; {done} of {len(run.plan.configurations)} configurations "
+                   f"done{where}; run the same command with --resume to continue.", err=True)
+        return 130
+    _echo(_final_table(results, run.plan))
     return _finish(run, results, save_best, shapes)
 
 
 def _finish(run, results, save_best, shapes) -> int:
     for r in results:
         if r.status == "failed":
-            click.echo(f"#{r.index} failed: {r.error}")
+            _echo(f"#{r.index} failed: {r.error}")
     best = run.best
     if best is None:
-        click.echo("No configuration finished with a finite validation score.")
+        _echo("No configuration finished with a finite validation score.")
         return 1
     from ..sweep import format_params
 
     metric = run.plan.metric
-    click.echo(f"\nBest: #{best.index} {format_params(best.params)}: {metric} {getattr(best, metric):.6g}")
+    _echo(f"\nBest: #{best.index} {format_params(best.params)}: {metric} {getattr(best, metric):.6g}")
     if save_best is not None:
         trainer = run.best_trainer()
         trainer.net.save(save_best)
-        click.echo(f"Saved its weights to {save_best}")
+        _echo(f"Saved its weights to {save_best}")
         net = trainer.net
     else:
         from ..network import ModelSpec, Network
@@ -327,7 +386,7 @@ def _finish(run, results, save_best, shapes) -> int:
         config = run.plan.configuration(best.index).config
         spec = ModelSpec(config["layers"], config["activation"], config["dropout"], config["init"])
         net = Network.from_spec(spec, *shapes[tuple(str(config.get(k)) for k in DATA_KEYS)])
-    click.echo(net.summary())
+    _echo(net.summary())
     return 0
 
 
