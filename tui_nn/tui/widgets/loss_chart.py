@@ -36,6 +36,11 @@ class LossChart(PlotextPlot):
         self.view = view
         self.replot()
 
+    def on_resize(self) -> None:
+        # The iterations are grouped by the chart's width: group them again for the new one
+        # (a chart first drawn before the layout settled kept the buckets of the wrong width).
+        self.replot()
+
     def replot(self) -> None:
         plt = self.plt
         plt.clear_figure()
