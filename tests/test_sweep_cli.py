@@ -306,7 +306,7 @@ def test_a_closed_output_pipe_stops_the_sweep_with_the_resume_hint(tmp_path):
     """`tui-nn sweep --headless ... | head -3`: when the reader goes, the sweep stops and says on
     stderr how to continue (it used to end silently with status 1)."""
     out = tmp_path / "results.csv"
-    args = [sys.executable, "-m", "tui_nn", "sweep", "--headless", *FLAGS, "--epochs", "300", "--jobs", "1",
+    args = [sys.executable, "-m", "tui_nn", "sweep", "--headless", *FLAGS, "--epochs", "150", "--jobs", "1",
             "--out", str(out)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     head = [proc.stdout.readline() for _ in range(3)]
