@@ -93,6 +93,7 @@ async def test_starts_paused_and_space_resumes_then_pauses():
         await settle(pilot)
         assert app.view.state == "paused" and "PAUSED" in status(app)
         assert app.trainer.iteration == 0
+        assert "best none yet" in status(app)  # the start's loss is shown; no candidate compared yet
         await pilot.press("space")
         await until(pilot, lambda: app.view.state == "running" and app.view.iteration > 0)
         assert "RUNNING" in status(app)

@@ -108,3 +108,22 @@ def test_at_slow_speeds_every_candidate_is_logged_and_at_full_speed_only_new_bes
                 or text.startswith(f"iteration {n}: candidate rejected, loss "))
     assert any("rejected" in t and "≥ best" in t for t in slow_lines)
     assert fast_lines == [t for t in slow_lines if t.startswith("New set")]  # same run, bests only
+
+
+def test_optimizer_names_on_the_loss_chart_neither_overlap_nor_run_off_its_edge():
+    from tui_nn.tui.widgets.loss_chart import place_switch_labels
+
+    columns = 48
+    switches = [(20_886, "anneal"), (35_755, "sgd"), (36_000, "adam"), (149_000, "rmsprop")]
+    placed = place_switch_labels(switches, 150_000, columns, rows=7, legend_rows=3)
+    spans = {}
+    for at, name, column, row, align in placed:
+        assert row is not None
+        start = column if align == "left" else column - len(name) + 1
+        assert 0 <= start and start + len(name) <= columns  # within the chart
+        if row < 3:
+            assert start >= 10  # clear of the legend, top left
+        for other in spans.get(row, []):
+            assert start + len(name) < other[0] or other[1] < start  # a space at least between names
+        spans.setdefault(row, []).append((start, start + len(name)))
+    assert placed[-1][4] == "right"  # near the right edge: written to the left of its marker

@@ -98,9 +98,44 @@ class LossChart(PlotextPlot):
         else:
             pad = (top - bottom) * 0.05 or abs(top) * 0.05 or 0.05
             plt.ylim(bottom - pad, top + pad)
-        for at, name in view.switches[1:]:
+        if self.log_scale:
+            low, high = np.log10(max(bottom, 1e-300)), np.log10(max(top, 1e-300))
+        else:
+            low, high = bottom - pad, top + pad
+        for at, name, column, row, align in place_switch_labels(
+                view.switches[1:], right, self.size.width - 10, self.size.height - 4, len(ys)):
             plt.vertical_line(at, color=rgb(mark_color))
-            plt.text(name, at, top, color=rgb(mark_color), alignment="left")
+            if row is None:
+                continue  # no room for its name
+            y = high - (high - low) * row / max(1, self.size.height - 5)
+            plt.text(name, at, 10 ** y if self.log_scale else y, color=rgb(mark_color), alignment=align)
         best = f"best {view.best_loss:.4g}" if np.isfinite(view.best_loss) else ""
         self.border_title = f"Loss · {best}" if best else "Loss"
         self.refresh()
+
+
+def place_switch_labels(switches, right: float, columns: int, rows: int, legend_rows: int,
+                        legend_width: int = 10):
+    """Where to write each optimizer's name next to its switch marker: ``(iteration, name,
+    column, row, alignment)``. A name goes to the right of its marker, or to its left when it
+    would run past the chart's right edge; on the top row when free, else on the first row below
+    where it overlaps no other name and not the legend (top left); ``row`` is None when no row
+    has room."""
+    taken: dict[int, list[tuple[int, int]]] = {}
+    out = []
+    for at, name in switches:
+        column = round(at / max(right, 1) * max(columns - 1, 1))
+        if column + len(name) > columns:
+            span, align = (column - len(name) + 1, column + 1), "right"
+        else:
+            span, align = (column, column + len(name)), "left"
+        placed = None
+        for row in range(max(rows, 1)):
+            if row < legend_rows and span[0] < legend_width:
+                continue
+            if all(span[1] + 1 <= a or b + 1 <= span[0] for a, b in taken.get(row, [])):
+                taken.setdefault(row, []).append(span)
+                placed = row
+                break
+        out.append((at, name, column, placed, align))
+    return out

@@ -47,7 +47,8 @@ class StatusBar(Static):
             ("it", f"{view.iteration:,}/{view.limit:,}"),
             ("epoch", f"{view.epoch:.4g}" if view.optimizer_kind == "gradient" else None),
             ("loss", _num(view.train_loss)),
-            ("best", _num(view.best_loss)),
+            # Before the first step nothing has been compared yet (the book starts from "no best").
+            ("best", _num(view.best_loss) if math.isfinite(view.best_loss) or view.iteration else "none yet"),
             (view.metric, _num(view.train_accuracy, ".4g")),
             ("val", _num(view.val_accuracy, ".4g") if view.n_val else None),
             ("it/s", f"{view.its_per_sec:,.0f}" if view.state == "running" and view.its_per_sec else "—"),
