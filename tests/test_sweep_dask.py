@@ -153,3 +153,25 @@ def test_the_readme_gives_dask_workers_the_local_cluster_settings():
         from distributed.nanny import _get_env_variables
 
         assert "MALLOC_TRIM_THRESHOLD_" not in _get_env_variables("distributed.nanny.pre-spawn-environ")
+
+
+def test_retries_count_on_a_cluster_that_reruns_tasks_itself(cluster):
+    """A cluster of its own reruns a task whose worker died (allowed-failures, 3 by default):
+    the sweep counts each rerun against --retries, reports it, and gives up after them."""
+    from tui_nn.sweep import ConfigRetried
+
+    plan = plan_sweep({**GRID, "epochs": 300}, seed=5)
+    killed, retried = [], []
+
+    def on_event(e):  # headless (no progress events): kill the worker as soon as it starts
+        if isinstance(e, ConfigRunning) and e.index == 1:
+            killed.append(e.pid)
+            os.kill(e.pid, signal.SIGKILL)
+        elif isinstance(e, ConfigRetried):
+            retried.append((e.index, e.attempt))
+
+    results = Sweep(plan, DaskBackend(cluster.scheduler_address, jobs=2), retries=1).run(on_event)
+    assert retried == [(1, 1)] and len(killed) == 2
+    assert {r.index: r.status for r in results} == {0: "ok", 1: "failed", 2: "ok", 3: "ok"}
+    failed = next(r for r in results if r.index == 1)
+    assert "died" in failed.error and failed.attempts == 2

@@ -730,7 +730,8 @@ class SweepFinished(SweepEvent):
 # A backend runs configurations somewhere and reports messages, each a tuple:
 #   ("running", index, attempt, pid, host)   ("progress", index, attempt, point)
 #   ("done", index, attempt, result dict)    ("lost", index, attempt, reason)
-#   ("cancelled", index, attempt)
+#   ("cancelled", index, attempt)          ("rerun", index, attempt, reason): started again by the
+#                                            backend itself (a Dask scheduler after a worker died)
 
 
 class InlineBackend:
@@ -964,8 +965,10 @@ LOCAL_DASK_CONFIG = {
 }
 
 
-def _dask_run(config: dict, index: int, attempt: int, topic: str | None, cancel_event: str | None) -> dict:
-    """The task each Dask worker runs: one configuration, reporting through worker events."""
+def _dask_run(config: dict, index: int, attempt: int, topic: str | None, cancel_event: str | None,
+              live: bool = True) -> dict:
+    """The task each Dask worker runs: one configuration, reporting through worker events (that
+    it started, and with ``live`` each evaluation)."""
     import socket
 
     from distributed import Event, get_worker
@@ -977,6 +980,7 @@ def _dask_run(config: dict, index: int, attempt: int, topic: str | None, cancel_
         worker.log_event(topic, {"kind": "running", "index": index, "attempt": attempt,
                                  "pid": os.getpid(), "host": socket.gethostname()})
 
+    if topic is not None and live:
         def report(point):
             worker.log_event(topic, {"kind": "progress", "index": index, "attempt": attempt,
                                      "point": _finite(point)})
@@ -1089,7 +1093,8 @@ class DaskBackend:
         self.topic = f"tui-nn-sweep-{self.token}"
         self._inbox: queue.Queue = queue.Queue()
         self._futures: dict[int, Any] = {}
-        self._live = False
+        self._started: dict[tuple[int, int], tuple] = {}  # (index, attempt) -> (pid, host) running it
+        self._subscribed = False
         self._capacity, self._capacity_at = 1, -math.inf
 
     @property
@@ -1111,16 +1116,23 @@ class DaskBackend:
     def _on_event(self, event) -> None:
         _, msg = event
         if msg.get("kind") == "running":
-            self._inbox.put(("running", msg["index"], msg["attempt"], msg["pid"], msg["host"]))
+            key, where = (msg["index"], msg["attempt"]), (msg["pid"], msg["host"])
+            before = self._started.get(key)
+            if before is not None and before != where:
+                # The scheduler started the task again (its worker died or left, up to the
+                # scheduler's allowed-failures): that is a retry, which --retries counts.
+                self._inbox.put(("rerun", *key, f"its Dask worker (pid {before[0]} on {before[1]}) died"))
+            self._started[key] = where
+            self._inbox.put(("running", *key, *where))
         else:
             self._inbox.put(("progress", msg["index"], msg["attempt"], msg["point"]))
 
     def submit(self, c: Configuration, attempt: int, live: bool) -> None:
-        if live and not self._live:
+        if not self._subscribed:
             self.client.subscribe_topic(self.topic, self._on_event)
-            self._live = True
-        cancel = f"{self.topic}-cancel-{c.index}" if live else None
-        future = self.client.submit(_dask_run, c.config, c.index, attempt, self.topic if live else None, cancel,
+            self._subscribed = True
+        cancel = f"{self.topic}-cancel-{c.index}"
+        future = self.client.submit(_dask_run, c.config, c.index, attempt, self.topic, cancel, live,
                                     key=f"tui-nn-sweep-{self.token}-{c.index}-{attempt}", pure=False,
                                     retries=self.retries)
         self._futures[c.index] = future
@@ -1132,10 +1144,9 @@ class DaskBackend:
         future = self._futures.get(index)
         if future is None:
             return False
-        if self._live:
-            from distributed import Event
+        from distributed import Event
 
-            Event(f"{self.topic}-cancel-{index}", client=self.client).set()
+        Event(f"{self.topic}-cancel-{index}", client=self.client).set()  # the running task stops
         future.cancel()
         return True
 
@@ -1226,6 +1237,7 @@ class Sweep:
         self._best = ranked[0] if ranked and math.isfinite(ranked[0].score(plan.metric)) else None
         self.running: dict[int, int] = {}  # index -> attempt
         self.attempts: dict[int, int] = {}
+        self.reruns: dict[int, int] = {}  # index -> times a backend started an attempt again itself
         self.paused = False
         self.interrupted = False
         self._best_weights: tuple[int, Any] | None = None
@@ -1352,16 +1364,26 @@ class Sweep:
             self._emit(ConfigProgress(index, attempt, message[3]))
         elif kind == "cancelled":
             self._finish(Result(index, c.params, c.seed, "cancelled", attempts=attempt + 1))
+        elif kind == "rerun":  # the backend started it again itself (Dask's scheduler): a retry too
+            reason = message[3]
+            self.reruns[index] = self.reruns.get(index, 0) + 1
+            used = attempt + self.reruns[index]  # retries so far
+            if used <= self.retries:
+                self._emit(ConfigRetried(index, used, reason))
+            else:
+                self.backend.cancel(index)
+                self._finish(Result(index, c.params, c.seed, "failed", error=reason, attempts=used))
         elif kind == "lost":
             reason = message[3]
-            if attempt < self.retries:
+            used = attempt + self.reruns.get(index, 0)
+            if used < self.retries:
                 with self._lock:
                     del self.running[index]
-                self.attempts[index] = attempt + 1
+                self.attempts[index] = used + 1
                 pending.appendleft(c)  # first in line again
-                self._emit(ConfigRetried(index, attempt + 1, reason))
+                self._emit(ConfigRetried(index, used + 1, reason))
             else:
-                self._finish(Result(index, c.params, c.seed, "failed", error=reason, attempts=attempt + 1))
+                self._finish(Result(index, c.params, c.seed, "failed", error=reason, attempts=used + 1))
         elif kind == "done":
             self._finish(self._result(c, message[3], attempt))
 
@@ -1369,7 +1391,8 @@ class Sweep:
         s = raw.get("summary") or {}
         return Result(c.index, c.params, c.seed, raw["status"], s.get("val_loss"), s.get("val_accuracy"),
                       s.get("train_loss"), s.get("train_accuracy"), s.get("epochs"), raw.get("seconds", 0.0),
-                      raw.get("history", []), raw.get("error"), raw.get("weights"), attempt + 1,
+                      raw.get("history", []), raw.get("error"), raw.get("weights"),
+                      attempt + self.reruns.get(c.index, 0) + 1,
                       test_accuracy=s.get("test_accuracy"))
 
     def _finish(self, result: Result) -> None:
