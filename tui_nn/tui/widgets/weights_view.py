@@ -173,6 +173,7 @@ class WeightsView(Widget, can_focus=True):
         self.blocks: list[Block] = []
         self._bands: tuple[int, list[Band]] | None = None  # (width, bands) of the last layout
         self._frame_cache: Frame | None = None
+        self._table: tuple[tuple[Color, Color, Color], list[Style]] | None = None  # (colours, styles)
 
     # -- data ------------------------------------------------------------------------------
     def show(self, view: RunView) -> None:
@@ -373,7 +374,9 @@ class WeightsView(Widget, can_focus=True):
         values = self.values()
         pos, neg = self._color("weights--positive"), self._color("weights--negative")
         base = self.background_colors[1]
-        table = self._style_table(pos, neg, base)
+        if self._table is None or self._table[0] != (pos, neg, base):
+            self._table = ((pos, neg, base), self._style_table(pos, neg, base))
+        table = self._table[1]
         level = np.full(len(values), ZERO_STYLE, dtype=np.int32)
         exponents: dict[int, int] = {}
         finite = np.isfinite(values)
