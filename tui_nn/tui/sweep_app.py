@@ -94,7 +94,7 @@ class SweepApp(App):
     BINDINGS = [
         Binding("p", "toggle_pause", "Pause/resume"),
         Binding("c", "cancel", "Cancel selected"),
-        Binding("o", "open_best", "Open best (trained)"),
+        Binding("o", "open_best", "Open best"),
         Binding("q", "quit", "Quit"),
     ]
 
