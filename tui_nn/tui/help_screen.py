@@ -19,11 +19,13 @@ PANELS = [
     ("Accuracy", "training and validation accuracy of the current weights at each evaluation (R² for regression)"),
     ("Weights", "each layer as the network stores it: a row per input, a column per neuron, the biases "
                 "below; colour strength is the size relative to the layer's largest; ▴/▾: moved by the last "
-                "accepted step"),
+                "accepted step; gradients (g) too small to read are shown ×10^e, e in the layer's title "
+                "(×1e-4)"),
     ("Optimizer", "● marks the one in use; edit a hyperparameter and press Enter; live statistics below"),
     ("Data", "training points (filled shapes) and validation points (hollow) over the model's decision "
              "regions; more than two features: a PCA projection coloured by predicted class"),
-    ("Log", "new bests in the book's words, switches, edits, pauses, saves, errors"),
+    ("Log", "new bests in the book's words, switches, edits, pauses, saves, errors; at 20 iterations "
+            "per second or slower (and on each n step) every candidate, accepted or rejected"),
 ]
 
 
