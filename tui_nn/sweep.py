@@ -1175,7 +1175,8 @@ class DaskBackend:
             return ("cancelled", index, attempt)
         error = future.exception()
         if isinstance(error, KilledWorker):
-            return ("lost", index, attempt, f"Dask workers died running it ({error})")
+            where = getattr(getattr(error, "last_worker", None), "address", None) or "?"
+            return ("lost", index, attempt, f"its Dask worker ({where}) died")
         return ("done", index, attempt, {"status": "failed", "error": f"{type(error).__name__}: {error}",
                                          "history": [], "seconds": 0.0})
 
