@@ -158,3 +158,27 @@ def test_open_best_shows_the_trained_model_in_the_training_dashboard(monkeypatch
     trainer = opened[0].trainer
     assert trainer.done and trainer.iteration == sweep.best.history[-1]["iteration"]
     assert trainer.metrics(trainer.X_val, trainer.y_val)[0] == sweep.best.val_loss
+
+
+def test_a_rebuild_keeps_the_leaderboard_scrolled_where_it_was():
+    asyncio.run(a_rebuild_keeps_the_leaderboard_scrolled_where_it_was())
+
+
+async def a_rebuild_keeps_the_leaderboard_scrolled_where_it_was():
+    grid = {**GRID, "nodes": [4, 8, 16, 32], "lr": [0.05, 0.02, 0.01, 0.005, 0.002], "epochs": 5}
+    sweep = Sweep(plan_sweep(grid, seed=5), InlineBackend())
+    sweep.run()
+    app = SweepApp(sweep)
+    async with app.run_test(size=(130, 30)) as pilot:
+        await settle(app, pilot)
+        table = app.query_one(DataTable)
+        for _ in range(12):
+            await pilot.press("down")
+        await pilot.press("up", "up", "up")  # the cursor in mid-view, the table scrolled down
+        await pilot.pause()
+        where, row = table.scroll_y, table.cursor_row
+        assert where > 0 and row == 9
+        app._dirty = True
+        app.flush()
+        await pilot.pause()
+        assert (table.scroll_y, table.cursor_row) == (where, row)

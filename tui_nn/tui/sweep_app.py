@@ -232,7 +232,8 @@ class SweepApp(App):
         else:
             keep = rows[0][0]  # the best, or the first running before any has finished
         highlight = f"bold {theme_color(self, 'success').hex}"
-        table.clear()
+        scrolled = table.scroll_y
+        table.clear()  # (which scrolls to the top)
         for index, state in rows:
             params = self.plan.configuration(index).params
             if state == "running":
@@ -255,6 +256,9 @@ class SweepApp(App):
                 row = table.get_row_index(str(keep)) if keep is not None else 0
             except Exception:  # noqa: BLE001 - the selected row is gone (a retried run): go to the top
                 row = 0
+            # Where the user had scrolled to, then the cursor into view if it is not (both wait
+            # for the table's new size, in this order).
+            table.call_after_refresh(table.scroll_to, y=scrolled, animate=False)
             table.move_cursor(row=row, animate=False)
             self.selected = self._placed = int(table.coordinate_to_cell_key((row, 0)).row_key.value)
 
