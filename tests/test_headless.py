@@ -32,6 +32,23 @@ def spawn(*args: str, **kw) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
+def read_terminal(master: int) -> str:
+    """Everything written to a pseudo-terminal until its other side closes (then close it)."""
+    import select
+
+    chunks = []
+    while select.select([master], [], [], 60)[0]:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return b"".join(chunks).decode(errors="replace")
+
+
 # -- the book, through the front door ----------------------------------------------------------
 
 
@@ -251,17 +268,7 @@ def test_progress_bar_on_a_terminal():
                             stdout=subprocess.PIPE, stderr=slave, text=True)
     os.close(slave)
     out, _ = proc.communicate(timeout=120)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    tty = b"".join(chunks).decode(errors="replace")
+    tty = read_terminal(master)
     assert proc.returncode == 0
     assert "\r" in tty and "it/s" in tty  # a bar redrawn in place on the terminal
     assert "\r" not in out  # the piped stream stays plain
@@ -359,27 +366,12 @@ def test_plot_goes_to_stderr_when_stdout_is_machine_readable():
 def test_bar_and_lines_share_a_terminal_without_running_together():
     if not TUI_NN.exists():
         pytest.skip("the tui-nn script is not installed next to this Python")
-    import select
-
     master, slave = pty.openpty()
     proc = subprocess.Popen([str(TUI_NN), "train", "--headless", "--iterations", "300000"],
                             stdout=slave, stderr=slave)
     os.close(slave)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([master], [], [], 60)
-        if not ready:
-            break
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
+    tty = read_terminal(master)  # read while it runs: a full terminal buffer would block it
     assert proc.wait(timeout=60) == 0
-    tty = b"".join(chunks).decode(errors="replace")
     assert "it/s" in tty
     found = 0
     for line in tty.replace("\r\n", "\n").split("\n"):
