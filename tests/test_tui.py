@@ -647,3 +647,30 @@ async def test_a_large_network_draws_only_the_weights_on_screen():
         app.flush()
         await pilot.pause()
         assert rows
+
+
+@scenario
+async def test_the_footer_shows_the_keys_of_what_has_focus_and_follows_it():
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+
+        def keys():
+            return {k.key for k in app.query(FooterKey)}
+
+        assert isinstance(app.focused, WeightsView)
+        assert {"space", "n", "q", "left_square_bracket", "right_square_bracket"} <= keys()  # nudge keys too
+        async def redrawn(condition):  # paused: no trainer events to wait for, only the UI's own
+            for _ in range(100):
+                await pilot.pause()
+                if condition():
+                    return True
+            return False
+
+        app.set_focus(None)
+        assert await redrawn(lambda: "space" in keys() and "right_square_bracket" not in keys())
+        assert {"n", "q"} <= keys()
+        app.set_focus(app.query_one(WeightsView))
+        assert await redrawn(lambda: "right_square_bracket" in keys())

@@ -32,7 +32,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Tab, Tabs
+from textual.widgets import Tab, Tabs
 
 from .. import events as ev
 from ..optimizers import OPTIMIZERS
@@ -44,6 +44,7 @@ from .state import RunView
 from .widgets.accuracy_chart import AccuracyChart
 from .widgets.dataset_view import DatasetView
 from .widgets.event_log import EventLog
+from .widgets.footer import KeysFooter
 from .widgets.loss_chart import LossChart
 from .widgets.optimizer_panel import OptimizerPanel
 from .widgets.status_bar import StatusBar, format_speed
@@ -136,7 +137,7 @@ class TuiNNApp(App):
             yield EventLog(id="log", classes="panel tab-log")
             yield OptimizerPanel(id="optimizer", classes="panel tab-optimizer")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         # ProcessSession passes pipe descriptors to its child (POSIX); elsewhere, a thread.

@@ -21,13 +21,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist
 from textual_plotext import PlotextPlot
 
 from .. import sweep as sw
 from .colors import rgb, theme_color
 from .plotting import finite
+from .widgets.footer import KeysFooter
 
 FLUSH_SECONDS = 0.25
 
@@ -128,7 +129,7 @@ class SweepApp(App):
             yield CurvesChart("Loss", "train_loss", "val_loss", id="loss", classes="panel")
             yield CurvesChart("Accuracy", "train_accuracy", "val_accuracy", unit_range=True, id="accuracy",
                               classes="panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(Leaderboard)
