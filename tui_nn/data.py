@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import difflib
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ class Dataset:
     class_names: list[str] | None
     feature_names: list[str]
     source: str
+    digest: str | None = None  # SHA-256 of a file's bytes: a checkpoint resumes only on the same data
 
     @property
     def n_samples(self) -> int:
@@ -411,7 +413,8 @@ class _Reader:
             raise self.error(problem, "check the quotes", lineno) from None
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path) -> tuple[str, str]:
+    """The file's text and the SHA-256 of its bytes."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -425,7 +428,7 @@ def _read_text(path: Path) -> str:
             raise DataError(f"{path}: is a directory; give the path of a data file") from None
         raise DataError(f"{path}: cannot read ({err.strerror or err}); check the file") from None
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), hashlib.sha256(data).hexdigest()
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
@@ -509,7 +512,8 @@ def _load_file(path, *, label: str | int | None = None, task: str | None = None)
     if isinstance(label, bool) or not isinstance(label, (str, int, np.integer, type(None))):
         raise DataError(f"label must be a column name or a 0-based column index, got {label!r}")
 
-    text = _read_text(path).replace("\r\n", "\n").replace("\r", "\n")
+    text, digest = _read_text(path)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     records = [
         (lineno, line)
         for lineno, line in enumerate(text.split("\n"), 1)
@@ -575,7 +579,7 @@ def _load_file(path, *, label: str | int | None = None, task: str | None = None)
         f"file {path}: {len(rows)} rows, {_SEPARATOR_NAMES[reader.separator]} separated, "
         f"{'header' if reader.header else 'no header'}, label column {label_col + 1}"
     )
-    return Dataset(path.name, X, y, task, class_names, feature_names, source)
+    return Dataset(path.name, X, y, task, class_names, feature_names, source, digest)
 
 
 def _label_column(reader: _Reader, label, n_cols: int) -> int:

@@ -38,16 +38,6 @@ EXPLODED = 5.0  # a gradient step with a loss over 5x the run's first (or over 5
 # ~16): there the full-data training loss at each evaluation is compared instead.
 
 
-def _file_digest(path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 class ConfigError(ValueError):
     """A configuration value is out of range; the message says which and what is allowed."""
 
@@ -157,11 +147,10 @@ class Trainer:
             if isinstance(label, str) and label.lstrip("-").isdigit():
                 label = int(label)
             ds = data.load_file(c.data, label=label, task=c.task)
-            self.data_digest = _file_digest(c.data)  # a checkpoint resumes only on the same data
             info = None
         else:
             ds = data.load_dataset(c.dataset, samples=c.samples, classes=c.classes, rng=self.rng)
-            info = data.DATASETS.get(data.dataset_key(c.dataset))
+            info = data.DATASETS.get(c.dataset)  # TrainConfig keeps registry names in their own spelling
             if c.task is not None and c.task != ds.task:
                 raise data.DataError(f"dataset {ds.name} is a {ds.task} dataset; drop --task {c.task}")
         val = c.val_split if c.val_split is not None else (info.val_split if info else 0.2)
@@ -590,7 +579,7 @@ class Trainer:
         if config["data"]:  # resumable from any working folder
             config["data"] = str(Path(config["data"]).resolve())
         meta = {
-            "format": CHECKPOINT_FORMAT, "config": config, "data_digest": getattr(self, "data_digest", None),
+            "format": CHECKPOINT_FORMAT, "config": config, "data_digest": self.dataset.digest,
             "iteration": self.iteration,
             "limit": self.limit, "epoch": self.epoch, "batch_pos": self.batch_pos, "state": self.state,
             "best_loss": self.best_loss, "best_iteration": self.best_iteration,
@@ -631,7 +620,7 @@ class Trainer:
         if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{path} is not a tui-nn checkpoint; give a file written by --checkpoint")
         self = cls(TrainConfig.from_dict(meta["config"]))
-        if meta.get("data_digest") not in (None, getattr(self, "data_digest", None)):
+        if meta.get("data_digest") not in (None, self.dataset.digest):
             raise ValueError(f"{path}: the data file {self.config.data} has changed since this checkpoint was "
                              "saved, so the run cannot continue as it was; restore the file or start a new run")
         self.optimizer = make_optimizer(meta["optimizer"], **meta["hyperparams"])
