@@ -1431,18 +1431,10 @@ class Sweep:
             with np.errstate(all="ignore"):  # as in run_configuration
                 trainer.run()
             return trainer
-        weights = kept[1]
-        trainer.net.params[...] = weights
-        for name in ("best_params", "prev_params", "last_good"):
-            setattr(trainer, name, weights.copy())
         history = result.history
-        trainer.iteration = trainer.last_eval_iteration = history[-1]["iteration"] if history else trainer.limit
-        if trainer.optimizer.kind == "gradient" and result.epochs is not None:
-            trainer.epoch = int(result.epochs)
-        trainer.evaluations = [{k: p.get(k) for k in ("iteration", "train_loss", "train_accuracy", "val_loss",
-                                                       "val_accuracy")} for p in history]
-        trainer.elapsed = result.seconds
-        trainer.state = "diverged" if result.status == "diverged" else "finished"
+        trainer.load_final_state(kept[1], iteration=history[-1]["iteration"] if history else trainer.limit,
+                                 epoch=result.epochs, evaluations=history, elapsed=result.seconds,
+                                 diverged=result.status == "diverged")
         return trainer
 
     def best_trainer(self) -> Trainer | None:
@@ -1456,7 +1448,7 @@ class Sweep:
             return None
         trainer = self.plan.trainer(self.plan.configuration(best.index))
         if self._best_weights is not None and self._best_weights[0] == best.index:
-            trainer.net.params[...] = self._best_weights[1]
+            trainer.set_weights(self._best_weights[1])
         else:
             with np.errstate(all="ignore"):  # as in run_configuration
                 trainer.run()

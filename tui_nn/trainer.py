@@ -13,12 +13,9 @@ the data, then each layer's weights, then the optimizer's draws per iteration.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import operator
 import time
-import zipfile
-import zlib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -30,7 +27,6 @@ from .network import EPS, ModelSpec, Network, score
 from .optimizers import (OPTIMIZERS, GradientOptimizer, SearchOptimizer, evaluate_candidates,
                          make_optimizer, rng_state_to_array, set_rng_state)
 
-CHECKPOINT_FORMAT = "tui-nn/checkpoint/1"
 DEFAULT_ITERATIONS = 10_000
 EXPLODED = 5.0  # a gradient step with a loss over 5x the run's first (or over 5) has diverged;
 # the clipped cross-entropies stay below ~16.1, so a saturated classifier counts too. With
@@ -207,7 +203,7 @@ class Trainer:
         self.evaluations: list[dict] = []
         self.switches: list[tuple[int, str]] = [(0, self.optimizer.name)]
         self.last_eval_iteration = -1
-        self._has_grads = False
+        self.has_grads = False
 
     def _limit(self) -> int:
         c = self.config
@@ -442,7 +438,7 @@ class Trainer:
             self.last_good[...] = net.params
             self.prev_params = self.last_good
             opt.update(net.params, net.grads)
-            self._has_grads = True
+            self.has_grads = True
             self.iteration += 1
             self.batch_pos += 1
             if self.batch_pos == steps_per_epoch:
@@ -491,7 +487,7 @@ class Trainer:
         return e
 
     def snapshot(self, its_per_sec: float = 0.0) -> ev.Snapshot:
-        grads = self.net.grads.copy() if self._has_grads else None
+        grads = self.net.grads.copy() if self.has_grads else None
         return ev.Snapshot(self.iteration, self.net.params.copy(), grads,
                            self.net.params - self.prev_params, self.best_loss, its_per_sec)
 
@@ -560,6 +556,41 @@ class Trainer:
             self.state = "running"
         return [ev.LimitChanged(self.iteration, self.limit)]
 
+    def run_for(self, iterations: int | None = None, *, epochs: int | None = None) -> list[ev.Event]:
+        """End the run ``iterations`` (or ``epochs`` passes over the data) from here, whatever the
+        limit was: how ``--resume --iterations N`` continues a run."""
+        n = iterations if epochs is None else epochs * self.steps_per_epoch
+        if not isinstance(n, (int, np.integer)) or n <= 0:
+            raise ValueError(f"run for a positive number of iterations or epochs, got {iterations!r}, {epochs!r}")
+        self.limit = self.iteration + int(n)
+        if self.state == "finished":
+            self.state = "running"
+        return [ev.LimitChanged(self.iteration, self.limit)]
+
+    def set_target_loss(self, value: float | None) -> None:
+        """Finish at the first evaluation whose best loss is at or below ``value`` (None: never)."""
+        if value is not None and not math.isfinite(value):
+            raise ConfigError("target_loss must be a finite number")
+        self.config.target_loss = value
+
+    def load_final_state(self, params: np.ndarray, *, iteration: int, epoch: int | None, evaluations: list[dict],
+                         elapsed: float, diverged: bool) -> None:
+        """Stand where a run of this configuration ended elsewhere (a sweep's worker): its final
+        weights at its last iteration, finished or diverged, with its evaluations."""
+        self.net.params[...] = params
+        self.best_params, self.prev_params, self.last_good = (params.copy() for _ in range(3))
+        self.iteration = self.last_eval_iteration = iteration
+        if self.optimizer.kind == "gradient" and epoch is not None:
+            self.epoch = int(epoch)
+        self.evaluations = [{k: p.get(k) for k in ("iteration", "train_loss", "train_accuracy", "val_loss",
+                                                    "val_accuracy")} for p in evaluations]
+        self.elapsed = elapsed
+        self.state = "diverged" if diverged else "finished"
+
+    def set_weights(self, params: np.ndarray) -> None:
+        """Replace the whole parameter vector (e.g. a sweep's best weights, to save or show)."""
+        self.net.params[...] = params
+
     def recover(self) -> None:
         """After divergence: allow training to continue (with the last good weights)."""
         if self.state == "diverged":
@@ -572,88 +603,47 @@ class Trainer:
     # -- checkpoints ------------------------------------------------------------------------------
     def save_checkpoint(self, path) -> ev.CheckpointSaved:
         """Everything needed for a bit-identical continuation, written atomically."""
-        from .atomic import atomic_write
+        from . import checkpoint
 
-        path = Path(path)
-        config = self.config.to_dict()
-        if config["data"]:  # resumable from any working folder
-            config["data"] = str(Path(config["data"]).resolve())
-        meta = {
-            "format": CHECKPOINT_FORMAT, "config": config, "data_digest": self.dataset.digest,
-            "iteration": self.iteration,
-            "limit": self.limit, "epoch": self.epoch, "batch_pos": self.batch_pos, "state": self.state,
-            "best_loss": self.best_loss, "best_iteration": self.best_iteration,
-            "reference_loss": self.reference_loss, "reference_eval": self.reference_eval,
-            "last_train_loss": self.last_train_loss, "improvements": self.improvements,
-            "accepted_total": self.accepted_total, "elapsed": self.elapsed,
-            "optimizer": self.optimizer.name, "hyperparams": self.optimizer.hp,
-            "switches": self.switches, "evaluations": self.evaluations, "has_grads": self._has_grads,
-        }
-        arrays = {"params": self.net.params, "grads": self.net.grads, "best_params": self.best_params,
-                  "prev_params": self.prev_params, "last_good": self.last_good,
-                  "rng": rng_state_to_array(self.rng)}
-        if self.order is not None:
-            arrays["order"] = self.order
-        if self.eval_good is not None:
-            arrays["eval_good"] = self.eval_good
-        for k, v in self.optimizer.state_dict().items():
-            if isinstance(v, np.ndarray):
-                arrays[f"opt_{k}"] = v
-            else:
-                meta.setdefault("optimizer_state", {})[k] = v
-        for name, series in (("losses", self.losses), ("accuracies", self.accuracies)):
-            for k, v in series.to_arrays().items():
-                arrays[f"hist_{name}_{k}"] = v
-        blob = json.dumps(meta, default=_json_default)
-        atomic_write(path, lambda f: np.savez(f, meta=np.array(blob), **arrays))
-        return ev.CheckpointSaved(self.iteration, str(path))
+        checkpoint.write(path, self)
+        return ev.CheckpointSaved(self.iteration, str(Path(path)))
 
     @classmethod
     def from_checkpoint(cls, path) -> "Trainer":
-        path = Path(path)
-        try:  # read every array now, so a truncated or damaged file is reported here
-            with np.load(path, allow_pickle=False) as npz:
-                z = {k: npz[k] for k in npz.files}
-            meta = json.loads(str(z["meta"]))
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:
-            raise ValueError(f"{path} is not a tui-nn checkpoint ({e}); give a file written by --checkpoint") from None
-        if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path} is not a tui-nn checkpoint; give a file written by --checkpoint")
-        self = cls(TrainConfig.from_dict(meta["config"]))
-        if meta.get("data_digest") not in (None, self.dataset.digest):
-            raise ValueError(f"{path}: the data file {self.config.data} has changed since this checkpoint was "
+        """The run saved at ``path``, ready to continue (``ValueError`` naming the file if not)."""
+        from . import checkpoint
+
+        ck = checkpoint.read(path)
+        self = cls(TrainConfig.from_dict(ck.config))
+        if ck.meta.get("data_digest") not in (None, self.dataset.digest):
+            raise ValueError(f"{ck.path}: the data file {self.config.data} has changed since this checkpoint was "
                              "saved, so the run cannot continue as it was; restore the file or start a new run")
+        self._restore(ck)
+        return self
+
+    def _restore(self, ck) -> None:
+        from .checkpoint import ARRAYS, HISTORY, OPTIONAL_ARRAYS, RUN_STATE
+
+        meta, z = ck.meta, ck.arrays
         self.optimizer = make_optimizer(meta["optimizer"], **meta["hyperparams"])
-        state = dict(meta.get("optimizer_state", {}))
-        state.update({k[4:]: z[k] for k in z if k.startswith("opt_")})
-        self.optimizer.load_state_dict(state)
+        self.optimizer.load_state_dict(ck.optimizer_state())
         self.net.params[...] = z["params"]
         self.net.grads[...] = z["grads"]
-        self.best_params = z["best_params"].copy()
-        self.prev_params = z["prev_params"].copy()
-        self.last_good = z["last_good"].copy()
         set_rng_state(self.rng, z["rng"])
-        if "order" in z:
-            self.order = z["order"].copy()
+        for key in ARRAYS + OPTIONAL_ARRAYS:
+            setattr(self, key, z[key].copy() if key in z else None)
+        if self.order is not None:
             self._Xs, self._ys = self.X_train[self.order], self.y_train[self.order]
         elif meta["batch_pos"]:
             self._Xs, self._ys = self.X_train, self.y_train
-        for name in ("losses", "accuracies"):
-            pre = f"hist_{name}_"
-            setattr(self, name, Series.from_arrays({k[len(pre):]: z[k] for k in z if k.startswith(pre)}))
-        for key in ("iteration", "limit", "epoch", "batch_pos", "best_iteration", "improvements",
-                    "accepted_total", "elapsed", "reference_loss", "evaluations"):
-            setattr(self, key, meta[key])
-        self.best_loss = float(meta["best_loss"])
-        self.reference_eval = meta.get("reference_eval")
-        self.last_train_loss = meta.get("last_train_loss")
-        self.eval_good = z["eval_good"].copy() if "eval_good" in z else None
-        self.switches = [tuple(s) for s in meta["switches"]]
-        self._has_grads = meta["has_grads"]
-        self.state = meta["state"] if meta["state"] != "ready" else "ready"
+        for name in HISTORY:
+            setattr(self, name, Series.from_arrays(ck.history(name)))
+        for key in RUN_STATE:
+            setattr(self, key, meta[key] if key in meta else getattr(self, key))  # older files: fresh values
+        self.best_loss = float(self.best_loss)
+        self.switches = [tuple(s) for s in self.switches]
         self.last_eval_iteration = self.iteration
-        self.resumed_from = str(path)
-        return self
+        self.resumed_from = str(ck.path)
 
     # -- convenience ------------------------------------------------------------------------------
     def events(self, chunk: int | None = None):
@@ -815,10 +805,3 @@ def _sigmoid(z: np.ndarray) -> None:
     z += 1
     np.divide(1, z, out=z)
 
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o))

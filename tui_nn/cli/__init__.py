@@ -488,15 +488,13 @@ def _resume_trainer(resume: str, run: dict):
     if not os.path.isfile(resume):
         raise InputError(f"--resume {resume}: no such file; give a checkpoint written by --checkpoint")
     trainer = Trainer.from_checkpoint(resume)
-    if run["iterations"]:
-        trainer.limit = trainer.iteration + run["iterations"]
-    elif run["epochs"]:
-        trainer.limit = trainer.iteration + run["epochs"] * trainer.steps_per_epoch
+    if run["iterations"] or run["epochs"]:
+        trainer.run_for(run["iterations"], epochs=run["epochs"])
+    elif trainer.state == "finished" and trainer.iteration < trainer.limit:  # it had reached --target-loss
+        trainer.run_for(trainer.limit - trainer.iteration)
     elif trainer.state == "finished":
         raise InputError(f"--resume {resume}: that run already finished; add --iterations N or --epochs N "
                          "to run more")
-    if trainer.state == "finished" and trainer.iteration < trainer.limit:
-        trainer.state = "running"
     if trainer.state == "diverged":
         trainer.recover()  # from the last good weights, with fresh optimizer state
     hyperparams = run["hyperparams"]
@@ -508,7 +506,7 @@ def _resume_trainer(resume: str, run: dict):
         for name, value in hyperparams.items():
             trainer.set_hyperparam(name, value)
     if _given(ctx, "target_loss"):
-        trainer.config.target_loss = run["target_loss"]
+        trainer.set_target_loss(run["target_loss"])
     return trainer
 
 
