@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tui_nn import events as ev
-from tui_nn.trainer import EXPLODED, ConfigError, Trainer, TrainConfig
+from tui_nn.trainer import (EXPLODED, EXPLOSION_PATIENCE, EXPLOSION_PATIENCE_EVALS, ConfigError, Trainer,
+                             TrainConfig)
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -266,8 +267,9 @@ def test_mini_batch_run_whose_training_loss_explodes_diverges_to_the_last_health
     t.set_hyperparam("lr", 100.0)
     events = t.advance(400)
     (d,) = of(events, ev.Diverged)
-    assert t.state == "diverged" and d.iteration == t.iteration == 150
-    assert d.reason == "training loss exploded" and d.loss > EXPLODED
+    # exploded at the evaluations of 150, 200 and 250: three in a row stop the run
+    assert t.state == "diverged" and d.iteration == t.iteration == 100 + EXPLOSION_PATIENCE_EVALS * 50
+    assert d.reason == "training loss exploded (over 5x the first for 3 evaluations)" and d.loss > EXPLODED
     np.testing.assert_array_equal(t.net.params, healthy)
     assert t.best_loss < 1.2  # the exploded evaluation is not a best
 
@@ -607,7 +609,8 @@ def test_a_saturated_classifier_counts_as_diverged_and_a_healthy_run_does_not():
     wild = Trainer(TrainConfig(dataset="spiral", layers=(16,), optimizer="sgd", hyperparams={"lr": 1e4},
                                iterations=500))
     (diverged,) = of(list(wild.events()), ev.Diverged)
-    assert diverged.reason == "loss exploded" and 5 * 1.0986 < diverged.loss < 16.2
+    assert diverged.reason == f"loss exploded (over 5x the first for {EXPLOSION_PATIENCE} steps)"
+    assert 5 * 1.0986 < diverged.loss < 16.2
     assert wild.net.loss(wild.X_train, wild.y_train) < 5 * 1.0986
     for config in (TrainConfig(dataset="spiral", layers=(64,), optimizer="adam", hyperparams={"lr": 0.05},
                                iterations=3000),
@@ -689,3 +692,58 @@ def test_a_pickled_trainer_trains_and_resets_exactly_as_the_original(optimizer):
     assert copy.best_loss == original.best_loss
     copy.reset()
     np.testing.assert_array_equal(copy.net.params, Trainer(config).net.params)
+
+
+# -- the divergence rule: a transient spike runs on, a lasting one or a non-finite loss stops --------
+
+
+@pytest.mark.parametrize("optimizer,hyperparams", [
+    ("rmsprop", {"lr": 0.02, "decay": 1e-5, "rho": 0.999}),  # the book's chapter 10: loss ~1.1 -> ~10 -> ~1.3
+    ("adagrad", {"lr": 1.0, "decay": 1e-4}),  # loss ~1.1 -> ~10.7 for four epochs, then recovers
+])
+def test_the_books_transient_spikes_do_not_stop_the_run(optimizer, hyperparams):
+    t = Trainer(TrainConfig(dataset="spiral", layers=(64,), optimizer=optimizer, hyperparams=hyperparams,
+                            iterations=300))
+    events = list(t.events())
+    losses = np.concatenate([e.losses for e in of(events, ev.Progress)])
+    assert losses.max() > EXPLODED * losses[0]  # it did spike
+    assert not of(events, ev.Diverged) and t.state == "finished" and losses[-1] < 2 * losses[0]
+
+
+def test_a_lasting_explosion_stops_the_run_with_the_weights_before_it_began():
+    config = dict(dataset="spiral", layers=(16,), optimizer="sgd", hyperparams={"lr": 1e4}, iterations=500)
+    t = Trainer(TrainConfig(**config))
+    events = list(t.events())
+    (d,) = of(events, ev.Diverged)
+    losses = np.concatenate([e.losses for e in of(events, ev.Progress)])
+    over = losses > EXPLODED * max(losses[0], 1)
+    start = d.iteration - EXPLOSION_PATIENCE + 1  # the stretch of steps over the threshold that stopped it
+    assert over[start:].all() and not over[start - 1]
+    # the weights of the last step before the stretch: the loss they give is the last healthy one
+    assert t.net.loss(t.X_train, t.y_train) == pytest.approx(losses[start - 1], rel=1e-6)
+
+
+def test_the_stop_on_explosion_can_be_turned_off_but_not_for_non_finite_losses():
+    calm = Trainer(TrainConfig(dataset="spiral", layers=(16,), optimizer="sgd", hyperparams={"lr": 1e4},
+                               iterations=500, stop_on_explosion=False))
+    list(calm.events())
+    assert calm.state == "finished"
+    wild = Trainer(TrainConfig(dataset="sine", layers=(8,), optimizer="sgd", hyperparams={"lr": 1e3},
+                               iterations=300, stop_on_explosion=False))
+    (d,) = of(list(wild.events()), ev.Diverged)
+    assert d.reason in ("loss is infinite", "loss is not a number")
+
+
+def test_the_explosion_count_survives_a_checkpoint(tmp_path):
+    config = TrainConfig(dataset="spiral", layers=(16,), optimizer="sgd", hyperparams={"lr": 1e4}, iterations=500)
+    whole = Trainer(config)
+    whole.start_events()
+    rest = whole.advance(500)
+    part = Trainer(config)
+    part.start_events()
+    part.advance(40)  # inside the exploded stretch
+    assert part.exploded_for > 0
+    part.save_checkpoint(tmp_path / "c.npz")
+    resumed = Trainer.from_checkpoint(tmp_path / "c.npz")
+    assert [e.to_dict(timing=False) for e in resumed.advance(460) if e.kind == "diverged"] == \
+        [e.to_dict(timing=False) for e in rest if e.kind == "diverged"]

@@ -26,10 +26,10 @@ FORMAT = "tui-nn/checkpoint/1"
 # as saved. (Everything else in ``meta`` is named in ``write`` and read back by the trainer.)
 RUN_STATE = ("iteration", "limit", "epoch", "batch_pos", "state", "best_loss", "best_iteration",
              "reference_loss", "reference_eval", "last_train_loss", "improvements", "accepted_total",
-             "elapsed", "evaluations", "switches", "has_grads")
+             "elapsed", "evaluations", "switches", "has_grads", "exploded_for")
 # The trainer's arrays, saved under these names: always present, and present only when set.
 ARRAYS = ("best_params", "prev_params", "last_good")
-OPTIONAL_ARRAYS = ("order", "eval_good")
+OPTIONAL_ARRAYS = ("order", "eval_good", "spike_good")
 OPTIMIZER_PREFIX = "opt_"  # an optimizer's array state, e.g. opt_velocity
 HISTORY = ("losses", "accuracies")  # history.Series, saved as hist_<name>_<array>
 

@@ -28,10 +28,17 @@ from .optimizers import (OPTIMIZERS, GradientOptimizer, SearchOptimizer, evaluat
                          make_optimizer, rng_state_to_array, set_rng_state)
 
 DEFAULT_ITERATIONS = 10_000
-EXPLODED = 5.0  # a gradient step with a loss over 5x the run's first (or over 5) has diverged;
-# the clipped cross-entropies stay below ~16.1, so a saturated classifier counts too. With
-# mini-batches one batch's loss is too noisy for that test (one confident miss in a batch of 1 is
-# ~16): there the full-data training loss at each evaluation is compared instead.
+# The divergence rule. A non-finite loss always stops a run. A finite loss over EXPLODED times the
+# run's first (or over EXPLODED) stops it only when it stays there: for EXPLOSION_PATIENCE
+# consecutive gradient steps (full batch: each step's loss is the training loss), or for
+# EXPLOSION_PATIENCE_EVALS consecutive evaluations (mini-batches or dropout: one batch's loss is
+# noise, so the full-data training loss at each evaluation is tested). A transient spike, like the
+# book's chapter-10 RMSprop and Adagrad runs (their loss jumps to ~6 and ~10 for an epoch or two and
+# recovers), runs on. The weights go back to the last ones before the stretch began.
+# ``TrainConfig(stop_on_explosion=False)`` (``--no-stop-on-explosion``) keeps only the non-finite stop.
+EXPLODED = 5.0  # (the clipped cross-entropies stay below ~16.1, so a saturated classifier counts too)
+EXPLOSION_PATIENCE = 100
+EXPLOSION_PATIENCE_EVALS = 3
 
 
 class ConfigError(ValueError):
@@ -65,6 +72,7 @@ class TrainConfig:
     data_seed: int | None = None  # seeds the data and its split instead of `seed` (sweeps share data)
     target_loss: float | None = None  # finish at the first evaluation with best loss <= this
     eval_every: int | None = None  # None: every epoch (mini-batch) or every 1% of the run
+    stop_on_explosion: bool = True  # False: only a non-finite loss stops the run (see EXPLODED)
 
     def __post_init__(self):
         from .data import DATASETS, dataset_key
@@ -192,6 +200,8 @@ class Trainer:
         self.reference_loss: float | None = None  # first loss seen, for the explosion test
         self.reference_eval: float | None = None  # first full-data training loss (mini-batch runs)
         self.eval_good: np.ndarray | None = None  # weights at the last healthy evaluation (mini-batch runs)
+        self.exploded_for = 0  # consecutive steps (or evaluations) with a loss over the explosion threshold
+        self.spike_good: np.ndarray | None = None  # full batch: the weights before that stretch began
         self.last_train_loss: float | None = None  # at the last evaluation
         self.improvements = 0
         self.accepted_total = 0
@@ -330,12 +340,17 @@ class Trainer:
         loss = e.train_loss
         if math.isfinite(loss) and loss <= EXPLODED * max(self.reference_eval or 1.0, 1.0):
             self.eval_good = self.net.params.copy()
+            self.exploded_for = 0
             return False
+        if math.isfinite(loss):
+            self.exploded_for += 1
+            if not self.config.stop_on_explosion or self.exploded_for < EXPLOSION_PATIENCE_EVALS:
+                return False
         self.net.params[...] = self.eval_good if self.eval_good is not None else self.best_params
-        self.state = "diverged"
         reason = "training loss is not a number" if math.isnan(loss) else (
-            "training loss is infinite" if math.isinf(loss) else "training loss exploded")
-        self._diverged_event = ev.Diverged(self.iteration, loss, reason)
+            "training loss is infinite" if math.isinf(loss) else
+            f"training loss exploded (over {EXPLODED:g}x the first for {self.exploded_for} evaluations)")
+        self._diverge(loss, reason)
         return True
 
     def _run_segment(self, n: int):
@@ -406,6 +421,7 @@ class Trainer:
         opt: GradientOptimizer = self.optimizer
         net, bs, N, steps_per_epoch = self.net, self.batch_size, self.n_train, self.steps_per_epoch
         test_explosion = self.per_iteration_best
+        stop_on_explosion = self.config.stop_on_explosion
         for i in range(n):
             if self.batch_pos == 0:
                 if bs < N:
@@ -422,13 +438,20 @@ class Trainer:
                 loss = float(np.mean(net.loss_function.forward(out, yb)))
             if self.reference_loss is None and math.isfinite(loss):
                 self.reference_loss = max(loss, 1e-3)
-            if not math.isfinite(loss) or (test_explosion and loss > EXPLODED * max(self.reference_loss or 1.0, 1.0)):
+            if not math.isfinite(loss):
                 net.params[...] = self.last_good
-                self.state = "diverged"
-                reason = "loss is not a number" if math.isnan(loss) else (
-                    "loss is infinite" if math.isinf(loss) else "loss exploded")
-                self._diverged_event = ev.Diverged(self.iteration, loss, reason)
+                self._diverge(loss, "loss is not a number" if math.isnan(loss) else "loss is infinite")
                 break
+            if test_explosion and loss > EXPLODED * max(self.reference_loss or 1.0, 1.0):
+                if self.exploded_for == 0:
+                    self.spike_good = self.last_good.copy()
+                self.exploded_for += 1
+                if stop_on_explosion and self.exploded_for >= EXPLOSION_PATIENCE:
+                    net.params[...] = self.spike_good
+                    self._diverge(loss, f"loss exploded (over {EXPLODED:g}x the first for {self.exploded_for} steps)")
+                    break
+            elif test_explosion and self.exploded_for:
+                self.exploded_for, self.spike_good = 0, None
             accs[i] = acc if lean is not None else self._score(out, yb)
             losses[i] = loss
             if lean is not None:
@@ -444,6 +467,11 @@ class Trainer:
             if self.batch_pos == steps_per_epoch:
                 self.batch_pos = 0
                 self.epoch += 1
+
+    def _diverge(self, loss: float, reason: str) -> None:
+        self.state = "diverged"
+        self.exploded_for, self.spike_good = 0, None
+        self._diverged_event = ev.Diverged(self.iteration, loss, reason)
 
     def _lean_step(self) -> "_LeanStep | None":
         """The allocation-free step for this network, built once (None: use the network's own)."""
@@ -573,6 +601,10 @@ class Trainer:
             raise ConfigError("target_loss must be a finite number")
         self.config.target_loss = value
 
+    def set_stop_on_explosion(self, stop: bool) -> None:
+        """Whether a loss that stays exploded stops the run (a non-finite one always does)."""
+        self.config.stop_on_explosion = bool(stop)
+
     def load_final_state(self, params: np.ndarray, *, iteration: int, epoch: int | None, evaluations: list[dict],
                          elapsed: float, diverged: bool) -> None:
         """Stand where a run of this configuration ended elsewhere (a sweep's worker): its final
@@ -597,6 +629,7 @@ class Trainer:
             self.state = "running"
             self.reference_loss = None
             self.reference_eval = None
+            self.exploded_for, self.spike_good = 0, None
             # The optimizer's state (momentum, Adam's moments) grew with the explosion: start it afresh.
             self.optimizer.reset_state()
 

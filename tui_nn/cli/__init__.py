@@ -326,7 +326,7 @@ def train_options(f):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         names = ["optimizer", "iterations", "epochs", "batch_size", "val_split", "test_split", "seed",
-                 "target_loss", "eval_every", "standardize"]
+                 "target_loss", "eval_every", "standardize", "stop_on_explosion"]
         run = {n: kwargs.pop(n) for n in names}
         run["hyperparams"] = {name: kwargs.pop(name) for _, name, _ in HYPER_OPTIONS
                               if kwargs.get(name) is not None}
@@ -355,6 +355,9 @@ def train_options(f):
         click.option("--target-loss", type=float, metavar="L", help="Stop once the best loss is at or below L."),
         click.option("--eval-every", type=click.IntRange(min=1), metavar="N",
                      help="Evaluate on the full data every N iterations [default: every epoch or 1% of the run]."),
+        click.option("--stop-on-explosion/--no-stop-on-explosion", default=True, show_default=True,
+                     help="Stop a gradient run whose loss stays over 5x its first for 100 steps (3 evaluations "
+                          "with mini-batches); a non-finite loss always stops it."),
     ]
     for option in reversed(options):
         wrapper = option(wrapper)
@@ -507,6 +510,8 @@ def _resume_trainer(resume: str, run: dict):
             trainer.set_hyperparam(name, value)
     if _given(ctx, "target_loss"):
         trainer.set_target_loss(run["target_loss"])
+    if _given(ctx, "stop_on_explosion"):
+        trainer.set_stop_on_explosion(run["stop_on_explosion"])
     return trainer
 
 
