@@ -375,7 +375,7 @@ def test_diverging_runs_print_no_numpy_warnings():
     import warnings
 
     plan = plan_sweep({"dataset": "vertical", "samples": 60, "nodes": 8, "activation": "sigmoid",
-                       "optimizer": "sgd", "lr": [50.0, 500.0], "epochs": 20}, seed=0)
+                       "optimizer": "sgd", "lr": [50.0, 500.0], "epochs": 300}, seed=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sweep = Sweep(plan, InlineBackend())
