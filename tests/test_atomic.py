@@ -157,3 +157,52 @@ def test_check_writable_with_real_permissions(tmp_path):
         assert "is not writable" in check_writable(folder / "model.json")
     finally:
         folder.chmod(0o755)
+
+
+# ---------------------------------------------------------------------------------------
+# stale temporaries (a writer killed mid-write), reading only regular files, one writer per target
+
+
+def test_only_temporaries_of_dead_writers_of_the_same_target_are_removed(tmp_path):
+    import fcntl
+
+    target = tmp_path / "c.npz"
+    stale = tmp_path / ".c.npz.abcd1234.tmp"
+    live = tmp_path / ".c.npz.live0000.tmp"
+    other_target = tmp_path / ".c.npz.old.abcd1234.tmp"  # a temporary of c.npz.old
+    not_ours = tmp_path / ".c.npz.notes.txt"
+    for p in (stale, live, other_target, not_ours):
+        p.write_bytes(b"x")
+    with open(live, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a writer in the middle of its write
+        assert atomic.remove_stale_temporaries(target) == [stale]
+        atomic_write(target, b"new")
+    assert names(tmp_path) == sorted(["c.npz", live.name, other_target.name, not_ours.name])
+
+
+def test_open_regular_refuses_pipes_devices_and_folders(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(atomic.NotRegularFileError, match="named pipe"):
+        atomic.open_regular(fifo)  # returns at once: no writer is waited for
+    with pytest.raises(atomic.NotRegularFileError, match="character device"):
+        atomic.open_regular("/dev/zero")
+    with pytest.raises(IsADirectoryError):
+        atomic.open_regular(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        atomic.open_regular(tmp_path / "missing")
+    (tmp_path / "f").write_bytes(b"data")
+    with atomic.open_regular(tmp_path / "f") as f:
+        assert f.read() == b"data"
+
+
+def test_a_target_lock_admits_one_holder_and_leaves_nothing_behind(tmp_path):
+    target = tmp_path / "c.npz"
+    with atomic.TargetLock(target):
+        with pytest.raises(atomic.TargetLockedError, match=f"another run \\(process {os.getpid()}\\)"):
+            atomic.TargetLock(target).acquire()
+        atomic_write(target, b"saved while locked")
+    assert names(tmp_path) == ["c.npz"]
+    with atomic.TargetLock(target):  # free again
+        pass
+    assert names(tmp_path) == ["c.npz"]

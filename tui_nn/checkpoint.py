@@ -88,9 +88,11 @@ def write(path, trainer) -> Path:
 def read(path) -> Checkpoint:
     """Read every array of the checkpoint at ``path`` now, so a truncated or damaged file is
     reported here, as a ``ValueError`` whose message names the file."""
+    from .atomic import open_regular
+
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with open_regular(path) as f, np.load(f, allow_pickle=False) as npz:  # no pipe or device
             arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(str(arrays.pop("meta")))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:

@@ -415,17 +415,20 @@ class _Reader:
 
 def _read_text(path: Path) -> tuple[str, str]:
     """The file's text and the SHA-256 of its bytes."""
+    from .atomic import NotRegularFileError, open_regular
+
     try:
-        data = path.read_bytes()
+        with open_regular(path) as f:
+            data = f.read()
     except FileNotFoundError:
         raise DataError(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory; give the path of a data file") from None
     except PermissionError:
         raise DataError(f"{path}: permission denied; make the file readable") from None
+    except NotRegularFileError as err:
+        raise DataError(f"{path}: {err.strerror}; give the path of a data file") from None
     except OSError as err:
-        if path.is_dir():
-            raise DataError(f"{path}: is a directory; give the path of a data file") from None
         raise DataError(f"{path}: cannot read ({err.strerror or err}); check the file") from None
     try:
         return data.decode("utf-8-sig"), hashlib.sha256(data).hexdigest()

@@ -158,8 +158,11 @@ def load_grid_file(path) -> dict[str, Any]:
     hyperparameters may also sit in a ``[hyperparams]`` table. ``seed`` is the sweep seed.
     """
     path = Path(path)
+    from .atomic import open_regular
+
     try:
-        text = path.read_text(encoding="utf-8")
+        with open_regular(path) as f:  # a named pipe or a device is refused, never waited on
+            text = f.read().decode("utf-8")
     except OSError as e:
         raise SweepError(f"grid file {path}: {e.strerror or e}; give a readable TOML or JSON file") from None
     try:

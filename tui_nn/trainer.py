@@ -146,7 +146,7 @@ class Trainer:
         # One stream for data then weights (the book's order), unless data_seed gives the data
         # its own stream; then `seed` drives only the weights and the training draws.
         self.rng = np.random.RandomState(c.seed if c.data_seed is None else c.data_seed)
-        if c.data:
+        if c.data is not None:  # an empty name is an error of load_file, not the default set
             label = c.label
             if isinstance(label, str) and label.lstrip("-").isdigit():
                 label = int(label)

@@ -147,6 +147,8 @@ def data_options(f):
     def wrapper(*args, dataset, data_path, label, task, samples, classes, **kwargs):
         ctx = click.get_current_context()
         if data_path is not None:
+            if not data_path.strip():  # an unset shell variable: never the default dataset
+                raise click.UsageError("--data is empty; give the path of a data file, or drop --data")
             if _given(ctx, "dataset"):
                 raise click.UsageError("give either --dataset or --data, not both")
             for option, value in (("--samples", samples), ("--classes", classes)):
@@ -409,6 +411,7 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     if checkpoint is not None and not checkpoint.endswith(".npz"):
         raise InputError(f"--checkpoint {checkpoint}: checkpoints are .npz files; end the name with .npz")
 
+    _lock_checkpoint("--checkpoint" if checkpoint else "--resume", checkpoint or resume)
     interactive = not headless and _is_terminal()
     if not interactive and not resume and _given(click.get_current_context(), "batch_size"):
         from ..optimizers import OPTIMIZERS
@@ -516,6 +519,21 @@ def _resume_trainer(resume: str, run: dict):
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _lock_checkpoint(option: str, path: str | None) -> None:
+    """Let one run at a time write checkpoint ``path``; the lock ends with the command."""
+    from ..atomic import TargetLock, TargetLockedError
+
+    if path is None:
+        return
+    try:
+        lock = TargetLock(path).acquire()
+    except TargetLockedError as err:
+        raise InputError(f"{option} {path}: {err.strerror}; wait for it to finish or choose another file") from None
+    except OSError:
+        return  # no lock file in that folder: a missing folder is reported by the checks after this
+    click.get_current_context().call_on_close(lock.release)
 
 
 class _interrupt_means_exit_130:
