@@ -78,17 +78,17 @@ def test_subcommand_help(command):
     assert result.output.startswith(f"Usage: tui-nn {command} ")
 
 
-def test_cli_defaults_match_the_network_core():
-    """The CLI spells out the core's choices (to keep NumPy out of --help): they must agree."""
-    from tui_nn import network
+def test_settings_offer_exactly_the_model_choices_the_network_takes():
+    """The settings table spells out the network's choices (to keep NumPy out of --help)."""
+    from tui_nn import network, settings
 
     defaults = {p.name: p.default for p in cli.summary.params}
     spec = network.ModelSpec()
     assert cli.parse_layers(None, None, defaults["layers"]) == spec.hidden
     assert (defaults["activation"], defaults["dropout"], defaults["init"]) == (
         spec.activation, spec.dropout, spec.init)
-    assert set(cli.HIDDEN_ACTIVATIONS) == set(network.ACTIVATIONS) - {"softmax"}
-    assert cli.INITS == network.INITS
+    assert set(settings.HIDDEN_ACTIVATIONS) == set(network.ACTIVATIONS) - {"softmax"}
+    assert settings.INITS == network.INITS
 
 
 # --- summary -----------------------------------------------------------------------------------

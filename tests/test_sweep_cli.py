@@ -68,7 +68,7 @@ def closed_port() -> int:
     (["--param", "warmup=1,2"], None, "unknown option 'warmup'"),
     (["--optimizer", "adam", "--param", "beta1=0.9,1.5"], None, "Error: --param beta1: beta1 must be in [0, 1)"),
     ([], '{"optimizer": "adam", "beta1": [1.5]}', "grid.json: beta1: beta1 must be in [0, 1)"),
-    (["--optimizer", "adam", "--beta1", "0.9,1.5"], None, "Error: --beta1: beta1 must be in [0, 1)"),
+    (["--optimizer", "adam", "--beta1", "0.9,1.5"], None, "Error: --beta1 must be in [0, 1)"),
     (["--nodes", "8", "--scheduler", "tcp://127.0.0.1:{port}"], None, "cannot reach the Dask scheduler"),
     # Paths that look writable to root but refuse new files: refused before anything runs.
     (["--nodes", "8", "--history", "/proc/h.jsonl"], None, "cannot write /proc/h.jsonl"),

@@ -646,18 +646,22 @@ def test_after_divergence_recover_and_continue_with_a_smaller_lr():
 
 @pytest.mark.parametrize("kw,msg", [
     (dict(optimizer="newton"), "unknown optimizer 'newton'; choose one of"),
-    (dict(iterations=0), "--iterations must be positive, got 0"),
-    (dict(epochs=-1), "--epochs must be positive"),
-    (dict(batch_size=-5), "--batch-size must be 0 (full batch) or positive"),
-    (dict(val_split=1.0), "--val-split must be in [0, 1)"),
-    (dict(seed=-1), "--seed must be in [0, 2**32)"),
-    (dict(target_loss=float("nan")), "--target-loss must be a finite number"),
+    (dict(iterations=0), "iterations must be at least 1, got 0"),
+    (dict(epochs=-1), "epochs must be at least 1"),
+    (dict(batch_size=-5), "batch_size must be at least 0"),
+    (dict(val_split=1.0), "val_split must be in [0, 1)"),
+    (dict(val_split=0.5, test_split=0.5), "val_split plus test_split must leave some training data"),
+    (dict(seed=-1), "seed must be in [0, 2**32)"),
+    (dict(data_seed=2**32), "data_seed must be in [0, 2**32), got 2**32"),
+    (dict(target_loss=float("nan")), "target_loss must be finite"),
+    (dict(iterations=2.5), "iterations must be an integer, got 2.5"),
     (dict(layers=(3, 0)), "layer widths must be positive"),
 ])
 def test_bad_configuration_is_refused_with_a_clear_message(kw, msg):
     with pytest.raises(ConfigError) as e:
         Trainer(TrainConfig(**kw))
-    assert msg in str(e.value) and "\n" not in str(e.value)
+    assert str(e.value).startswith(msg) and "\n" not in str(e.value)
+    assert "--" not in str(e.value)  # the API names settings, not command-line options
 
 
 def test_overrides_and_config_round_trip():

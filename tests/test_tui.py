@@ -369,6 +369,22 @@ async def test_editing_a_hyperparameter_applies_a_good_value():
 
 
 @scenario
+async def test_the_panel_shows_open_bounds_and_refuses_them():
+    """rho may come as close to 1 as you like but not reach it: the panel says [0, 1), not [0, 1]."""
+    app = make_app(optimizer="rmsprop")
+    async with running(app) as pilot:
+        await settle(pilot)
+        field = app.query_one("#hp-rho")
+        assert "[0, 1)" in str(field.tooltip)
+        assert "(0, 1e+06]" in str(app.query_one("#hp-lr").tooltip)
+        await pilot.click("#hp-rho")
+        field.value = ""
+        await pilot.press(*"1", "enter")
+        assert "rho must be in [0, 1), got 1" in str(app.query_one("#hyperparam-error").render())
+        assert app.trainer.optimizer.hp["rho"] == 0.9
+
+
+@scenario
 async def test_editing_a_hyperparameter_refuses_a_bad_value():
     app = make_app()
     async with running(app) as pilot:

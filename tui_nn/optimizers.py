@@ -16,47 +16,21 @@ from __future__ import annotations
 import functools
 import math
 import weakref
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
+from .settings import OPTIMIZERS as SETTINGS
+from .settings import Setting
+
 F32, F64 = np.float32, np.float64
-
-
-@dataclass(frozen=True)
-class Hyper:
-    """One hyperparameter: default, valid range (inclusive ends unless marked open)."""
-
-    name: str
-    default: float
-    low: float
-    high: float
-    help: str
-    low_open: bool = False
-    integer: bool = False
-    high_open: bool = False
-
-    def validate(self, value) -> float:
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.name} must be a number, got {value!r}") from None
-        if not math.isfinite(v):
-            raise ValueError(f"{self.name} must be finite, got {value!r}")
-        too_low = v <= self.low if self.low_open else v < self.low
-        too_high = v >= self.high if self.high_open else v > self.high
-        if too_low or too_high:
-            lo, hi = "(" if self.low_open else "[", ")" if self.high_open else "]"
-            raise ValueError(f"{self.name} must be in {lo}{self.low:g}, {self.high:g}{hi}, got {v:g}")
-        return int(v) if self.integer else v
 
 
 class Optimizer:
     name: ClassVar[str]
     kind: ClassVar[str]  # "search" or "gradient"
     description: ClassVar[str]
-    hyper: ClassVar[tuple[Hyper, ...]]
+    hyper: ClassVar[tuple[Setting, ...]]  # from tui_nn.settings, the one table of ranges and defaults
     primary: ClassVar[str]  # the hyperparameter that + and - adjust
 
     def __init__(self, **values):
@@ -66,7 +40,7 @@ class Optimizer:
         self.reset_state()
 
     @classmethod
-    def spec(cls, name: str) -> Hyper:
+    def spec(cls, name: str) -> Setting:
         for h in cls.hyper:
             if h.name == name:
                 return h
@@ -534,7 +508,7 @@ class SearchOptimizer(Optimizer):
 class RandomSearch(SearchOptimizer):
     name = "random-search"
     description = "Every candidate draws all parameters fresh as scale * randn; keep the best."
-    hyper = (Hyper("scale", 0.05, 0.0, 1e3, "standard deviation of the fresh draw", low_open=True),)
+    hyper = SETTINGS[name].hyper
 
     def candidates(self, point, noise):
         return noise.copy()
@@ -543,19 +517,14 @@ class RandomSearch(SearchOptimizer):
 class HillClimb(SearchOptimizer):
     name = "hill-climb"
     description = "Candidate = best + scale * randn on every parameter; keep it if its loss is lower."
-    hyper = (Hyper("scale", 0.05, 0.0, 1e3, "standard deviation of the perturbation", low_open=True),)
+    hyper = SETTINGS[name].hyper
 
 
 class Anneal(SearchOptimizer):
     name = "anneal"
     description = ("Simulated annealing: like hill-climb, but a worse candidate is accepted with "
                    "probability exp(-delta / T); T = temperature * cooling^t, never below min_temperature.")
-    hyper = (
-        Hyper("scale", 0.05, 0.0, 1e3, "standard deviation of the perturbation", low_open=True),
-        Hyper("temperature", 0.01, 0.0, 1e6, "starting temperature T0", low_open=True),
-        Hyper("cooling", 0.999, 0.0, 1.0, "factor applied to T every iteration", low_open=True),
-        Hyper("min_temperature", 1e-6, 0.0, 1e6, "floor for T", low_open=True),
-    )
+    hyper = SETTINGS[name].hyper
 
     def reset_state(self) -> None:
         super().reset_state()
@@ -640,16 +609,10 @@ class GradientOptimizer(Optimizer):
         self.steps += 1
 
 
-_LR_HELP = "learning rate"
-_DECAY = Hyper("decay", 0.0, 0.0, 1e6, "lr / (1 + decay * t)")
-_EPS = Hyper("epsilon", 1e-7, 0.0, 1.0, "added to the denominator", low_open=True)
-
-
 class SGD(GradientOptimizer):
     name = "sgd"
     description = "Stochastic gradient descent with optional momentum."
-    hyper = (Hyper("lr", 1.0, 0.0, 1e6, _LR_HELP, low_open=True), _DECAY,
-             Hyper("momentum", 0.0, 0.0, 1.0, "fraction of the previous update kept"))
+    hyper = SETTINGS[name].hyper
 
     def _update(self, params, grads, lr):
         tmp = self.buffer("tmp", params)
@@ -666,7 +629,7 @@ class SGD(GradientOptimizer):
 class Adagrad(GradientOptimizer):
     name = "adagrad"
     description = "Per-parameter learning rates from the sum of squared gradients."
-    hyper = (Hyper("lr", 1.0, 0.0, 1e6, _LR_HELP, low_open=True), _DECAY, _EPS)
+    hyper = SETTINGS[name].hyper
 
     def _update(self, params, grads, lr):
         cache, tmp = self.buffer("cache", params), self.buffer("tmp", params)
@@ -682,8 +645,7 @@ class Adagrad(GradientOptimizer):
 class RMSprop(GradientOptimizer):
     name = "rmsprop"
     description = "Adagrad with a moving average of squared gradients."
-    hyper = (Hyper("lr", 0.001, 0.0, 1e6, _LR_HELP, low_open=True), _DECAY, _EPS,
-             Hyper("rho", 0.9, 0.0, 1.0, "cache decay rate", high_open=True))
+    hyper = SETTINGS[name].hyper
 
     def _update(self, params, grads, lr):
         cache, tmp = self.buffer("cache", params), self.buffer("tmp", params)
@@ -702,9 +664,7 @@ class RMSprop(GradientOptimizer):
 class Adam(GradientOptimizer):
     name = "adam"
     description = "Momentum plus RMSprop with bias correction."
-    hyper = (Hyper("lr", 0.001, 0.0, 1e6, _LR_HELP, low_open=True), _DECAY, _EPS,
-             Hyper("beta1", 0.9, 0.0, 1.0, "momentum decay", high_open=True),  # 1 divides by 0
-             Hyper("beta2", 0.999, 0.0, 1.0, "cache decay", high_open=True))
+    hyper = SETTINGS[name].hyper
 
     def _update(self, params, grads, lr):
         m, c = self.buffer("momentum", params), self.buffer("cache", params)

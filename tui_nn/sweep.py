@@ -45,7 +45,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import events as ev
-from .optimizers import OPTIMIZERS
+from .settings import HYPERPARAMETERS, TRAINING
 from .trainer import TrainConfig, Trainer
 
 
@@ -57,12 +57,14 @@ METRICS = {"val_loss": "min", "val_accuracy": "max"}
 DEFAULT_VAL_SPLIT = 0.2  # selection needs validation data
 DEFAULT_RETRIES = 2  # extra attempts for a configuration whose worker died
 
-# Grid keys and how their values are read. "nodes" and "depth" build `layers` (depth x nodes).
-_INT = {"samples", "classes", "iterations", "epochs", "batch_size", "eval_every", "nodes", "depth"}
-_FLOAT = {"val_split", "test_split", "dropout", "target_loss"}
-_STR = {"dataset", "data", "label", "task", "activation", "init", "optimizer"}
-_BOOL = {"standardize"}
-HYPERPARAMS = sorted({h.name for cls in OPTIMIZERS.values() for h in cls.hyper})
+# Grid keys and how their values are read: every training setting of tui_nn.settings but the seeds
+# (the sweep sets those), every hyperparameter, and "nodes" and "depth", which build `layers`.
+_SETTINGS = {name: s for name, s in TRAINING.items() if name not in ("seed", "data_seed")}
+_INT = {name for name, s in _SETTINGS.items() if s.type is int} | {"nodes", "depth"}
+_FLOAT = {name for name, s in _SETTINGS.items() if s.type is float}
+_STR = {name for name, s in _SETTINGS.items() if s.type in (str, object)}
+_BOOL = {name for name, s in _SETTINGS.items() if s.type is bool}
+HYPERPARAMS = sorted(HYPERPARAMETERS)
 GRID_KEYS = sorted(_INT | _FLOAT | _STR | _BOOL | {"layers"} | set(HYPERPARAMS))
 _DATA_KEYS = ("dataset", "data", "label", "task", "samples", "classes")
 
@@ -359,7 +361,9 @@ def _configuration(axes: dict[str, list], index: int, sweep_seed: int) -> Config
         config = TrainConfig(**fields_, hyperparams=hyperparams, data_seed=sweep_seed).validate()
     except ValueError as e:
         where = f" ({format_params(params)})" if params else ""
-        raise SweepError(f"{' '.join(str(e).split())}{where}") from None
+        error = SweepError(f"{' '.join(str(e).split())}{where}")
+        error.setting = getattr(e, "setting", None)  # the front end names where the value came from
+        raise error from None
     as_dict = config.to_dict()
     seed = config_seed(sweep_seed, as_dict)
     as_dict["seed"] = seed

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import events as ev
 from .history import Series
+from .settings import TRAINING, SettingError
 from .network import EPS, ModelSpec, Network, score
 from .optimizers import (OPTIMIZERS, GradientOptimizer, SearchOptimizer, evaluate_candidates,
                          make_optimizer, rng_state_to_array, set_rng_state)
@@ -41,38 +42,46 @@ EXPLOSION_PATIENCE = 100
 EXPLOSION_PATIENCE_EVALS = 3
 
 
-class ConfigError(ValueError):
-    """A configuration value is out of range; the message says which and what is allowed."""
+class ConfigError(SettingError):
+    """A configuration value is out of range; the message starts with the setting's name
+    (``seed must be ...``) and says what is allowed; ``setting`` holds the name."""
+
+
+def _default(name: str):
+    return TRAINING[name].default
 
 
 @dataclass
 class TrainConfig:
+    """Everything that decides a run. The defaults, ranges and help of these fields are in
+    :mod:`tui_nn.settings` (``TRAINING``); ``hyperparams`` holds optimizer hyperparameters."""
+
     # data
-    dataset: str = "vertical"
-    data: str | None = None  # a user file; overrides dataset
-    label: str | None = None  # label column (name or index) for files
-    task: str | None = None  # force "classification" or "regression" for files
-    samples: int | None = None  # per class, for generated sets
-    classes: int | None = None
-    val_split: float | None = None  # None: the dataset's default (0 for the book's sets)
-    test_split: float = 0.0
-    standardize: bool | None = None  # None: the dataset's default
+    dataset: str = _default("dataset")
+    data: str | None = _default("data")  # a user file; overrides dataset
+    label: str | None = _default("label")  # label column (name or index) for files
+    task: str | None = _default("task")  # force "classification" or "regression" for files
+    samples: int | None = _default("samples")  # per class, for generated sets
+    classes: int | None = _default("classes")
+    val_split: float | None = _default("val_split")  # None: the dataset's default (0 for the book's sets)
+    test_split: float = _default("test_split")
+    standardize: bool | None = _default("standardize")  # None: the dataset's default
     # model
-    layers: tuple[int, ...] = (3,)
-    activation: str = "relu"
-    dropout: float = 0.0
-    init: str = "nnfs"
+    layers: tuple[int, ...] = _default("layers")
+    activation: str = _default("activation")
+    dropout: float = _default("dropout")
+    init: str = _default("init")
     # optimisation
-    optimizer: str = "hill-climb"
+    optimizer: str = _default("optimizer")
     hyperparams: dict = field(default_factory=dict)
-    iterations: int | None = None  # default 10,000 unless epochs is given
-    epochs: int | None = None
-    batch_size: int = 0  # 0 = full batch
-    seed: int = 0
-    data_seed: int | None = None  # seeds the data and its split instead of `seed` (sweeps share data)
-    target_loss: float | None = None  # finish at the first evaluation with best loss <= this
-    eval_every: int | None = None  # None: every epoch (mini-batch) or every 1% of the run
-    stop_on_explosion: bool = True  # False: only a non-finite loss stops the run (see EXPLODED)
+    iterations: int | None = _default("iterations")  # default 10,000 unless epochs is given
+    epochs: int | None = _default("epochs")
+    batch_size: int = _default("batch_size")  # 0 = full batch
+    seed: int = _default("seed")
+    data_seed: int | None = _default("data_seed")  # seeds the data and split instead of `seed`
+    target_loss: float | None = _default("target_loss")  # finish at the first eval with best <= this
+    eval_every: int | None = _default("eval_every")  # None: every epoch (mini-batch) or every 1% of the run
+    stop_on_explosion: bool = _default("stop_on_explosion")  # False: only a non-finite loss stops (EXPLODED)
 
     def __post_init__(self):
         from .data import DATASETS, dataset_key
@@ -83,32 +92,25 @@ class TrainConfig:
         self.hyperparams = dict(self.hyperparams)
 
     def validate(self) -> "TrainConfig":
-        def need(ok, msg):
-            if not ok:
-                raise ConfigError(msg)
-
-        need(self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        """Check every field against its range in :mod:`tui_nn.settings`; a :class:`ConfigError`
+        naming the first bad one otherwise."""
+        for name, setting in TRAINING.items():
+            try:
+                setting.validate(getattr(self, name))
+            except SettingError as e:
+                raise ConfigError(str(e), name) from None
         cls = OPTIMIZERS[self.optimizer]
         for k, v in self.hyperparams.items():
             try:
                 cls.spec(k).validate(v)
             except ValueError as e:
-                raise ConfigError(f"--{k.replace('_', '-')}: {e}") from None
-        need(self.iterations is None or self.iterations > 0, f"--iterations must be positive, got {self.iterations}")
-        need(self.epochs is None or self.epochs > 0, f"--epochs must be positive, got {self.epochs}")
-        need(self.batch_size >= 0, f"--batch-size must be 0 (full batch) or positive, got {self.batch_size}")
-        need(self.val_split is None or 0 <= self.val_split < 1, f"--val-split must be in [0, 1), got {self.val_split}")
-        need(0 <= self.test_split < 1, f"--test-split must be in [0, 1), got {self.test_split}")
-        need((self.val_split or 0) + self.test_split < 1, "--val-split plus --test-split must leave some training data")
-        need(self.eval_every is None or self.eval_every > 0, f"--eval-every must be positive, got {self.eval_every}")
-        need(0 <= self.seed < 2**32, f"--seed must be in [0, 2**32), got {self.seed}")
-        need(self.data_seed is None or 0 <= self.data_seed < 2**32,
-             f"data_seed must be in [0, 2**32), got {self.data_seed}")
-        need(self.target_loss is None or math.isfinite(self.target_loss), "--target-loss must be a finite number")
+                raise ConfigError(str(e), k) from None
+        if (self.val_split or 0) + self.test_split >= 1:
+            raise ConfigError("val_split plus test_split must leave some training data", "val_split")
         try:
             ModelSpec(self.layers, self.activation, self.dropout, self.init)
         except ValueError as e:
-            raise ConfigError(str(e)) from None
+            raise ConfigError(str(e), "layers") from None
         return self
 
     def to_dict(self) -> dict:

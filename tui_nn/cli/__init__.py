@@ -24,14 +24,10 @@ from dataclasses import dataclass
 import click
 
 from .. import __version__
+from .. import settings
+from ..settings import TRAINING
 
-DEFAULT_DATASET = "vertical"
-TASKS = ("classification", "regression")
-# Mirrors of tui_nn.network names (ModelSpec defaults, ACTIVATIONS without softmax, INITS),
-# spelled out so that --help needs no NumPy; tests check they agree.
-HIDDEN_ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
-INITS = ("nnfs", "he", "glorot")
-DEFAULT_LAYERS = "3"
+DEFAULT_DATASET = TRAINING["dataset"].default
 
 
 class InputError(click.ClickException):
@@ -94,8 +90,8 @@ class Group(click.Group):
             where = err.ctx.command_path if err.ctx is not None else ctx.command_path
             message = " ".join(err.format_message().split())
             raise InputError(f"{message} (see '{where} --help')") from err
-        except ValueError as err:
-            raise InputError(" ".join(str(err).splitlines())) from err
+        except ValueError as err:  # a core error names the setting (seed); the user typed --seed
+            raise InputError(settings.error_for_flags(err)) from err
 
 
 @click.group(name="tui-nn", cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,6 +131,33 @@ class DataSource:
         return ds
 
 
+def option(name: str, *decls: str, **overrides):
+    """The click option of a setting of :mod:`tui_nn.settings`: its flag, type and range,
+    default and help come from the table; ``overrides`` adjust them for one command."""
+    s = settings.TRAINING[name]
+    kwargs: dict = {"help": s.help, "metavar": s.metavar or None}
+    if s.default is not None and "[default:" not in s.help:
+        kwargs.update(default=s.default, show_default=True)
+    if s.choices:
+        kwargs.update(type=click.Choice(s.choices), metavar=None)
+    elif s.type is bool:
+        decls = (f"{s.flag}/--no-{s.flag[2:]}", *decls)
+        kwargs.update(default=s.default, metavar=None)
+    elif s.type in (int, float):
+        kind = click.IntRange if s.type is int else click.FloatRange
+        bounds = {"min": s.low, "max": s.high, "min_open": s.low_open, "max_open": s.high_open}
+        if s.type is int and s.high_open:  # an integer range's open end is the integer below it
+            bounds.update(max=s.high - 1, max_open=False)
+        if s.low is None and s.high is None:
+            kwargs["type"] = s.type
+        else:
+            kwargs["type"] = kind(**{k: v for k, v in bounds.items() if v is not None})
+    kwargs.update(overrides)
+    if s.type is not bool:
+        decls = (s.flag, *decls)
+    return click.option(*decls, **kwargs)
+
+
 def _given(ctx: click.Context, name: str) -> bool:
     source = ctx.get_parameter_source(name)
     return source is not None and source != click.core.ParameterSource.DEFAULT
@@ -162,22 +185,9 @@ def data_options(f):
         source = DataSource(dataset, data_path, label, task, samples, classes, explicit)
         return f(*args, source=source, **kwargs)
 
-    options = [
-        click.option("--dataset", default=DEFAULT_DATASET, show_default=True, metavar="NAME",
-                     help="Built-in dataset (list them with `tui-nn datasets`)."),
-        click.option("--data", "data_path", metavar="PATH",
-                     help="Train on a table of numbers in a text file instead (see datasets/README.md)."),
-        click.option("--label", metavar="COL",
-                     help="Label column of the --data file: header name or 0-based index [default: last]."),
-        click.option("--task", type=click.Choice(TASKS),
-                     help="Classification or regression [default: from the data]."),
-        click.option("--samples", type=click.IntRange(min=1), metavar="N",
-                     help="Samples per class for a built-in dataset."),
-        click.option("--classes", type=click.IntRange(min=2), metavar="N",
-                     help="Number of classes for vertical, spiral or blobs."),
-    ]
-    for option in reversed(options):
-        wrapper = option(wrapper)
+    options = [option(name, *(("data_path",) if name == "data" else ())) for name in settings.SOURCE]
+    for add in reversed(options):
+        wrapper = add(wrapper)
     return wrapper
 
 
@@ -206,18 +216,11 @@ def model_options(f):
         spec = ModelSpec(hidden=layers, activation=activation, dropout=dropout, init=init)
         return f(*args, spec=spec, **kwargs)
 
-    options = [
-        click.option("--layers", default=DEFAULT_LAYERS, show_default=True, callback=parse_layers,
-                     metavar="WIDTHS", help="Hidden layer widths, comma-separated, e.g. 64,64."),
-        click.option("--activation", type=click.Choice(HIDDEN_ACTIVATIONS), default="relu",
-                     show_default=True, help="Activation of the hidden layers."),
-        click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0,
-                     show_default=True, metavar="RATE", help="Dropout rate after each hidden layer, in [0, 1)."),
-        click.option("--init", type=click.Choice(INITS), default="nnfs", show_default=True,
-                     help="Weight initialisation: the book's 0.01 * randn, He, or Glorot."),
-    ]
-    for option in reversed(options):
-        wrapper = option(wrapper)
+    layers = ",".join(map(str, TRAINING["layers"].default))
+    options = [option("layers", default=layers, callback=parse_layers)] + [
+        option(name) for name in settings.MODEL[1:]]
+    for add in reversed(options):
+        wrapper = add(wrapper)
     return wrapper
 
 
@@ -282,22 +285,10 @@ def datasets() -> None:
         click.echo(_table(rows))
 
 
-OPTIMIZER_NAMES = ("random-search", "hill-climb", "anneal", "sgd", "adagrad", "rmsprop", "adam")
-# Hyperparameter options: (option, name in the optimizer). Mirrors tui_nn.optimizers; a test
-# checks they agree, so that --help needs no NumPy.
-HYPER_OPTIONS = (
-    ("--lr", "lr", "Learning rate (sgd, adagrad, rmsprop, adam)."),
-    ("--scale", "scale", "Perturbation scale (random-search, hill-climb, anneal) [default: 0.05]."),
-    ("--momentum", "momentum", "Momentum (sgd)."),
-    ("--decay", "decay", "Learning-rate decay: lr / (1 + decay * t) (gradient optimizers)."),
-    ("--epsilon", "epsilon", "Added to denominators (adagrad, rmsprop, adam)."),
-    ("--rho", "rho", "Cache decay (rmsprop)."),
-    ("--beta1", "beta1", "Momentum decay (adam)."),
-    ("--beta2", "beta2", "Cache decay (adam)."),
-    ("--temperature", "temperature", "Starting temperature (anneal)."),
-    ("--cooling", "cooling", "Temperature factor per iteration (anneal)."),
-    ("--min-temperature", "min_temperature", "Temperature floor (anneal)."),
-)
+# Hyperparameter options: (option, name in the optimizer, help), from the settings table.
+HYPER_OPTIONS = tuple((settings.flag(name), name, settings.hyper_help(name)) for name in settings.HYPERPARAMETERS)
+# The settings of train_options: all but the data and the model's.
+RUN_SETTINGS = tuple(name for name in TRAINING if name not in settings.SOURCE + settings.MODEL)
 FORMATS = ("text", "jsonl", "csv")
 
 
@@ -327,9 +318,7 @@ def train_options(f):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        names = ["optimizer", "iterations", "epochs", "batch_size", "val_split", "test_split", "seed",
-                 "target_loss", "eval_every", "standardize", "stop_on_explosion"]
-        run = {n: kwargs.pop(n) for n in names}
+        run = {n: kwargs.pop(n) for n in RUN_SETTINGS}
         run["hyperparams"] = {name: kwargs.pop(name) for _, name, _ in HYPER_OPTIONS
                               if kwargs.get(name) is not None}
         for _, name, _ in HYPER_OPTIONS:
@@ -337,32 +326,12 @@ def train_options(f):
         return f(*args, run=run, **kwargs)
 
     options = [
-        click.option("--optimizer", type=click.Choice(OPTIMIZER_NAMES), default="hill-climb", show_default=True,
-                     help="How the weights are searched or trained."),
+        option("optimizer"),
         *[click.option(opt, name, type=float, metavar="X", help=text) for opt, name, text in HYPER_OPTIONS],
-        click.option("--iterations", type=click.IntRange(min=1), metavar="N",
-                     help="Iterations to run [default: 10000 unless --epochs]."),
-        click.option("--epochs", type=click.IntRange(min=1), metavar="N",
-                     help="Passes over the training data (mini-batches per pass follow from --batch-size)."),
-        click.option("--batch-size", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
-                     help="Mini-batch size for gradient optimizers; 0 = full batch."),
-        click.option("--val-split", type=click.FloatRange(0, 1, max_open=True), metavar="F",
-                     help="Fraction held out for validation [default: 0 for the book's sets, 0.2 otherwise]."),
-        click.option("--test-split", type=click.FloatRange(0, 1, max_open=True), default=0.0, metavar="F",
-                     help="Fraction held out for a final test accuracy."),
-        click.option("--standardize/--no-standardize", default=None,
-                     help="Standardise features on the training part [default: per dataset]."),
-        click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
-                     help="One seed gives the same data and the same run."),
-        click.option("--target-loss", type=float, metavar="L", help="Stop once the best loss is at or below L."),
-        click.option("--eval-every", type=click.IntRange(min=1), metavar="N",
-                     help="Evaluate on the full data every N iterations [default: every epoch or 1% of the run]."),
-        click.option("--stop-on-explosion/--no-stop-on-explosion", default=True, show_default=True,
-                     help="Stop a gradient run whose loss stays over 5x its first for 100 steps (3 evaluations "
-                          "with mini-batches); a non-finite loss always stops it."),
+        *[option(name) for name in RUN_SETTINGS if name != "optimizer"],
     ]
-    for option in reversed(options):
-        wrapper = option(wrapper)
+    for add in reversed(options):
+        wrapper = add(wrapper)
     return wrapper
 
 
@@ -466,9 +435,8 @@ def _make_trainer(source: DataSource, spec, run: dict, resume: str | None):
 
 
 # Options a checkpoint fixes: changing them would not continue the same run.
-FIXED_BY_CHECKPOINT = ("dataset", "data_path", "label", "task", "samples", "classes", "layers", "activation",
-                       "dropout", "init", "batch_size", "val_split", "test_split", "standardize", "seed",
-                       "eval_every")
+FIXED_BY_CHECKPOINT = tuple("data_path" if name == "data" else name for name in TRAINING
+                            if name not in settings.CHANGEABLE_ON_RESUME)
 
 
 def _check_hyperparams(opt, hyperparams: dict, whose: str = "") -> None:

@@ -14,6 +14,7 @@ import time
 
 import click
 
+from ..settings import DATA as DATA_KEYS  # the settings that decide the data and its split
 from . import HYPER_OPTIONS, DataSource, InputError, data_options
 
 METRIC_CHOICES = ("val_loss", "val_accuracy")
@@ -102,7 +103,7 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     try:
         plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric)
     except SweepError as e:
-        raise SweepError(_relabel(str(e), params, grid_file, lists)) from None
+        raise SweepError(_relabel(e, params, grid_file, lists)) from None
     if save_best is not None:
         problem = writable_problem(save_best)
         if problem:
@@ -190,20 +191,19 @@ def _add_flags(values: dict, lists: dict, params, source: DataSource, val_split,
         values["test_split"] = test_split
 
 
-def _relabel(message: str, params, grid_file, lists: dict) -> str:
-    """The trainer names a bad value by its `train` flag (``--beta1: ...``); when the value came
-    from --param (which wins over the flag) or from the grid file, name that instead."""
-    import re
+def _relabel(err, params, grid_file, lists: dict) -> str:
+    """The core names a bad value by its setting (``beta1 must be ...``); name where the value
+    came from: --param (which wins over the flag), the grid file, or the flag."""
+    from ..settings import error_for_flags
 
-    match = re.match(r"--([a-z0-9-]+): ", message)
-    if match is None:
-        return message
-    name, rest = match.group(1).replace("-", "_"), message[match.end():]
+    name = getattr(err, "setting", None)
+    if name is None:
+        return str(err)
     if name in {item.partition("=")[0].strip().replace("-", "_") for item in params}:
-        return f"--param {name}: {rest}"
+        return f"--param {name}: {err}"
     if grid_file and lists.get(name) is None:
-        return f"grid file {grid_file}: {name}: {rest}"
-    return message
+        return f"grid file {grid_file}: {name}: {err}"
+    return error_for_flags(err)
 
 
 def _split(option: str, text: str, sep: str) -> list[str]:
@@ -217,7 +217,6 @@ def _split(option: str, text: str, sep: str) -> list[str]:
     return parts
 
 
-DATA_KEYS = ("dataset", "data", "label", "task", "samples", "classes", "val_split", "test_split", "standardize")
 
 
 def _check_data(plan) -> dict[tuple, tuple]:

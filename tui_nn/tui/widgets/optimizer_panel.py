@@ -16,11 +16,6 @@ from ...optimizers import OPTIMIZERS
 from ..state import RunView
 
 
-def hyper_range(h) -> str:
-    lo = "(" if h.low_open else "["
-    return f"{lo}{h.low:g}, {h.high:g}]"
-
-
 class OptimizerPanel(Horizontal):
     """The list of optimizers (the current one marked ●; click or Enter switches, keeping the
     weights), the current one's hyperparameters as inputs (Enter applies; a value out of range
@@ -86,7 +81,7 @@ class OptimizerPanel(Horizontal):
         for h in cls.hyper:
             field = Input(f"{view.hyperparams.get(h.name, h.default):g}", id=f"hp-{h.name}",
                           classes="hp-input", compact=True, select_on_focus=True)
-            field.tooltip = f"{h.help}; {hyper_range(h)}. Enter applies."
+            field.tooltip = f"{h.help}; {h.range_text()}. Enter applies."
             rows.append(Horizontal(Label(h.name, classes="hp-name"), field, classes="hp-row"))
         form.mount_all(rows)
         self.query_one("#hyperparam-error", Static).update("")

@@ -1,0 +1,285 @@
+"""Every setting of a training run and every optimizer hyperparameter, in one table.
+
+A setting's name, type, range (each end open or closed), default and help are written here
+once. Everything else is derived from this table: ``TrainConfig`` and the optimizers validate
+with it, the command line builds its options from it (``--batch-size`` is ``batch_size``), the
+sweep reads its grid keys and grid files by it, and the dashboard's optimizer panel shows its
+ranges. Errors name the setting (``seed must be ...``); front ends turn the name into their own
+word for it (the CLI: ``--seed``).
+
+Standard library only: ``tui-nn --help`` reads this table without importing NumPy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+class SettingError(ValueError):
+    """A value out of range. The message starts with the setting's name, kept in ``setting``
+    (``None`` for an error about several settings at once)."""
+
+    def __init__(self, message: str, setting: str | None = None):
+        super().__init__(message)
+        self.setting = setting
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its type (``int``, ``float``, ``str``, ``bool`` or ``tuple`` of layer widths),
+    default, range (``low``/``high``, inclusive unless ``low_open``/``high_open``) or ``choices``,
+    and help. ``optional``: ``None`` is allowed and means the default the help names."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    metavar: str = ""
+
+    @property
+    def flag(self) -> str:
+        """The command-line spelling: ``batch_size`` -> ``--batch-size``."""
+        return flag(self.name)
+
+    def range_text(self) -> str:
+        """``[0, 1)``, ``(0, 1e+06]``, ``>= 1``; empty for a setting without a range."""
+        if self.low is not None and self.high is not None:
+            lo, hi = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            return f"{lo}{_num(self.low)}, {_num(self.high)}{hi}"
+        if self.low is not None:
+            return f"{'>' if self.low_open else '>='} {_num(self.low)}"
+        if self.high is not None:
+            return f"{'<' if self.high_open else '<='} {_num(self.high)}"
+        return ""
+
+    def contains(self, value: float) -> bool:
+        """Whether a number lies in this setting's range (its open ends excluded)."""
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        if self.high is not None and (value >= self.high if self.high_open else value > self.high):
+            return False
+        return True
+
+    def validate(self, value):
+        """``value`` as this setting's type; a :class:`SettingError` naming the setting otherwise."""
+        if value is None and (self.optional or self.default is None):
+            return None
+        name = self.name
+        if self.choices:
+            if value not in self.choices:
+                raise SettingError(f"unknown {name} {value!r}; choose one of {', '.join(self.choices)}", name)
+            return value
+        if self.type is bool:
+            if not isinstance(value, bool):
+                raise SettingError(f"{name} must be true or false, got {value!r}", name)
+            return value
+        if self.type is str:
+            if not isinstance(value, str):
+                raise SettingError(f"{name} must be text, got {value!r}", name)
+            return value
+        if self.type in (tuple, object):
+            return value  # layer widths: checked with the rest of the model by ModelSpec
+        if self.type is int:
+            if isinstance(value, bool) or not _is_integer(value):
+                raise SettingError(f"{name} must be an integer, got {value!r}", name)
+            number = int(value)
+        else:
+            try:
+                if isinstance(value, bool):
+                    raise TypeError
+                number = float(value)
+            except (TypeError, ValueError):
+                raise SettingError(f"{name} must be a number, got {value!r}", name) from None
+            if not math.isfinite(number):
+                raise SettingError(f"{name} must be finite, got {value!r}", name)
+        if not self.contains(number):
+            if self.low is not None and self.high is None:
+                above = "above" if self.low_open else "at least"
+                raise SettingError(f"{name} must be {above} {_num(self.low)}, got {_num(number)}", name)
+            raise SettingError(f"{name} must be in {self.range_text()}, got {_num(number)}", name)
+        return number
+
+
+def flag(name: str) -> str:
+    """A setting's command-line option: ``min_temperature`` -> ``--min-temperature``."""
+    return "--" + name.replace("_", "-")
+
+
+def _is_integer(value) -> bool:
+    try:
+        return int(value) == value and not isinstance(value, (str, bytes))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _num(x: float) -> str:
+    """A bound or value as messages show it: 1e+06, 0.5, 2**32."""
+    if isinstance(x, int) and x >= 2**16 and x & (x - 1) == 0:
+        return f"2**{x.bit_length() - 1}"
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+# --- training settings (TrainConfig's fields, in its order) ------------------------------------
+
+TASKS = ("classification", "regression")
+HIDDEN_ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")  # the network's activations but softmax
+INITS = ("nnfs", "he", "glorot")
+OPTIMIZER_NAMES = ("random-search", "hill-climb", "anneal", "sgd", "adagrad", "rmsprop", "adam")
+SEED_RANGE = dict(low=0, high=2**32, high_open=True)
+
+_TRAINING = (
+    # data
+    Setting("dataset", str, "vertical", "Built-in dataset (list them with `tui-nn datasets`).", metavar="NAME"),
+    Setting("data", str, None, "Train on a table of numbers in a text file instead (see datasets/README.md).",
+            metavar="PATH"),
+    Setting("label", object, None, "Label column of the --data file: header name or 0-based index [default: last].",
+            metavar="COL"),
+    Setting("task", str, None, "Classification or regression [default: from the data].", choices=TASKS,
+            optional=True),
+    Setting("samples", int, None, "Samples per class for a built-in dataset.", low=1, metavar="N"),
+    Setting("classes", int, None, "Number of classes for vertical, spiral or blobs.", low=2, metavar="N"),
+    Setting("val_split", float, None,
+            "Fraction held out for validation [default: 0 for the book's sets, 0.2 otherwise].",
+            low=0.0, high=1.0, high_open=True, optional=True, metavar="F"),
+    Setting("test_split", float, 0.0, "Fraction held out for a final test accuracy.",
+            low=0.0, high=1.0, high_open=True, metavar="F"),
+    Setting("standardize", bool, None, "Standardise features on the training part [default: per dataset].",
+            optional=True),
+    # model
+    Setting("layers", tuple, (3,), "Hidden layer widths, comma-separated, e.g. 64,64.", metavar="WIDTHS"),
+    Setting("activation", str, "relu", "Activation of the hidden layers.", choices=HIDDEN_ACTIVATIONS),
+    Setting("dropout", float, 0.0, "Dropout rate after each hidden layer, in [0, 1).", low=0.0, high=1.0,
+            high_open=True, metavar="RATE"),
+    Setting("init", str, "nnfs", "Weight initialisation: the book's 0.01 * randn, He, or Glorot.", choices=INITS),
+    # optimisation
+    Setting("optimizer", str, "hill-climb", "How the weights are searched or trained.", choices=OPTIMIZER_NAMES),
+    Setting("iterations", int, None, "Iterations to run [default: 10000 unless --epochs].", low=1, metavar="N"),
+    Setting("epochs", int, None, "Passes over the training data (mini-batches per pass follow from --batch-size).",
+            low=1, metavar="N"),
+    Setting("batch_size", int, 0, "Mini-batch size for gradient optimizers; 0 = full batch.", low=0, metavar="N"),
+    Setting("seed", int, 0, "One seed gives the same data and the same run.", **SEED_RANGE, metavar="N"),
+    Setting("data_seed", int, None, "Seed the data and its split with N instead of --seed, which then seeds only "
+            "the weights and the training (the book's 'same data, other seeds') [default: --seed].",
+            **SEED_RANGE, metavar="N"),
+    Setting("target_loss", float, None, "Stop once the best loss is at or below L.", metavar="L"),
+    Setting("eval_every", int, None,
+            "Evaluate on the full data every N iterations [default: every epoch or 1% of the run].",
+            low=1, metavar="N"),
+    Setting("stop_on_explosion", bool, True,
+            "Stop a gradient run whose loss stays over 5x its first for 100 steps (3 evaluations with "
+            "mini-batches); a non-finite loss always stops it."),
+)
+TRAINING: dict[str, Setting] = {s.name: s for s in _TRAINING}
+"""TrainConfig's fields (but ``hyperparams``, whose keys are in :data:`OPTIMIZERS`). A ``label``
+is a column name or index (type ``object``); ``layers`` are checked with the model by ModelSpec."""
+DATA = ("dataset", "data", "label", "task", "samples", "classes", "val_split", "test_split", "standardize",
+        "data_seed")
+"""The settings that decide the data and its split (one load serves every run that shares them)."""
+SOURCE = DATA[:6]
+"""Where the data come from (the command line's data options)."""
+MODEL = ("layers", "activation", "dropout", "init")
+CHANGEABLE_ON_RESUME = ("optimizer", "iterations", "epochs", "target_loss")
+"""A checkpoint fixes every other setting: changing it would not continue the same run."""
+
+
+# --- optimizer hyperparameters -------------------------------------------------------------------
+
+
+def _hyper(name: str, default: float, low: float, high: float, help: str, **bounds) -> Setting:
+    return Setting(name, float, default, help, low=low, high=high, metavar="X", **bounds)
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    kind: str  # "search" (derivative-free, scores the whole training set) or "gradient"
+    hyper: tuple[Setting, ...]
+
+
+_SCALE = _hyper("scale", 0.05, 0.0, 1e3, "standard deviation of the perturbation", low_open=True)
+_LR = dict(low=0.0, high=1e6, help="learning rate", low_open=True)
+_DECAY = _hyper("decay", 0.0, 0.0, 1e6, "learning-rate decay: lr / (1 + decay * t)")
+_EPSILON = _hyper("epsilon", 1e-7, 0.0, 1.0, "added to the denominator", low_open=True)
+
+OPTIMIZERS: dict[str, OptimizerSettings] = {
+    "random-search": OptimizerSettings("search", (
+        _hyper("scale", 0.05, 0.0, 1e3, "standard deviation of the fresh draw", low_open=True),)),
+    "hill-climb": OptimizerSettings("search", (_SCALE,)),
+    "anneal": OptimizerSettings("search", (
+        _SCALE,
+        _hyper("temperature", 0.01, 0.0, 1e6, "starting temperature T0", low_open=True),
+        _hyper("cooling", 0.999, 0.0, 1.0, "factor applied to T every iteration", low_open=True),
+        _hyper("min_temperature", 1e-6, 0.0, 1e6, "floor for T", low_open=True),
+    )),
+    "sgd": OptimizerSettings("gradient", (
+        _hyper("lr", 1.0, **_LR), _DECAY,
+        _hyper("momentum", 0.0, 0.0, 1.0, "fraction of the previous update kept"),
+    )),
+    "adagrad": OptimizerSettings("gradient", (_hyper("lr", 1.0, **_LR), _DECAY, _EPSILON)),
+    "rmsprop": OptimizerSettings("gradient", (
+        _hyper("lr", 0.001, **_LR), _DECAY, _EPSILON,
+        _hyper("rho", 0.9, 0.0, 1.0, "cache decay rate", high_open=True),  # 1 never updates the cache
+    )),
+    "adam": OptimizerSettings("gradient", (
+        _hyper("lr", 0.001, **_LR), _DECAY, _EPSILON,
+        _hyper("beta1", 0.9, 0.0, 1.0, "momentum decay", high_open=True),  # 1 divides by 0
+        _hyper("beta2", 0.999, 0.0, 1.0, "cache decay", high_open=True),
+    )),
+}
+assert tuple(OPTIMIZERS) == OPTIMIZER_NAMES
+
+
+# The order of the hyperparameter options in --help and of the sweep's list options (which sets the
+# sweep's expansion order, so the order of its results columns).
+HYPERPARAMETERS: tuple[str, ...] = ("lr", "scale", "momentum", "decay", "epsilon", "rho", "beta1", "beta2",
+                                    "temperature", "cooling", "min_temperature")
+assert set(HYPERPARAMETERS) == {h.name for s in OPTIMIZERS.values() for h in s.hyper}
+
+
+def hyper_users(name: str) -> list[str]:
+    """The optimizers that take hyperparameter ``name``."""
+    return [opt for opt, s in OPTIMIZERS.items() if any(h.name == name for h in s.hyper)]
+
+
+def hyper_help(name: str) -> str:
+    """The command line's help for a hyperparameter: what it is, who takes it, its range and
+    (where every optimizer agrees) its default."""
+    users = hyper_users(name)
+    declared = [h for opt in users for h in OPTIMIZERS[opt].hyper if h.name == name]
+    helps = [h.help for h in declared]
+    first = declared[0]
+    described = max(helps, key=helps.count)  # scale: "the perturbation" for two of its three
+    who = "gradient optimizers" if users == [o for o, s in OPTIMIZERS.items() if s.kind == "gradient"] \
+        else ", ".join(users)
+    text = f"{described[0].upper()}{described[1:]} ({who}); {first.range_text()}"
+    defaults = {h.default for h in declared}
+    if len(defaults) == 1:
+        text += f" [default: {first.default:g}]"
+    else:
+        text += " [default: " + ", ".join(f"{opt} {h.default:g}" for opt, h in zip(users, declared)) + "]"
+    return text + "."
+
+
+def error_for_flags(err: Exception) -> str:
+    """A core error as the command line shows it: the setting's name at its start becomes its
+    option (``seed must be ...`` -> ``--seed must be ...``), and so do other settings' names that
+    cannot be read as prose (``test_split`` -> ``--test-split``); other errors as they are."""
+    import re
+
+    message = " ".join(str(err).split())
+    name = getattr(err, "setting", None)
+    if name and message.startswith(f"unknown {name} "):
+        return f"{flag(name)}: {message}"
+    if name and message.startswith(name + " "):
+        message = flag(name) + message[len(name):]
+    else:
+        return message
+    names = [n for n in (*TRAINING, *HYPERPARAMETERS) if "_" in n]
+    return re.sub(r"(?<![-\w])(" + "|".join(names) + r")(?!\w)", lambda m: flag(m.group(1)), message)
