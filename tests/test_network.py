@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +25,7 @@ from tui_nn.network import (
     Sigmoid,
     Softmax,
     Tanh,
+    WeightsFileError,
     output_for_task,
 )
 
@@ -734,3 +738,109 @@ def test_network_rejects_bad_shapes_and_names():
         Network(2, (3,), 3, activations=["relu", "relu", "softmax"])
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         Network(2, (3,), 3, activation="swish")
+
+
+# ---------------------------------------------------------------------------------------
+# 6b. Damaged and hostile weight files: one documented error type, one line naming file and field
+
+
+def saved_json(tmp_path, change) -> Path:
+    data = trained_looking_net().to_dict()
+    change(data)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def saved_npz(tmp_path, params=None, change=lambda meta: None) -> Path:
+    net = trained_looking_net()
+    path = net.save(tmp_path / f"bad{len(list(tmp_path.iterdir()))}.npz")
+    with np.load(path) as z:
+        meta = json.loads(str(z["meta"]))
+    change(meta)
+    np.savez(path, params=net.params if params is None else params, meta=json.dumps(meta))
+    return path
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda d: d["layers"][0]["weights"][0].__setitem__(0, float("nan")), "layers[0].weights: NaN"),
+    (lambda d: d["layers"][1]["biases"].__setitem__(0, float("inf")), "layers[1].biases: NaN or infinite"),
+    (lambda d: d["layers"][0]["weights"][0].__setitem__(0, 1e300), "layers[0].weights: a value is too large for float32"),
+    (lambda d: d.__setitem__("dtype", "object"), "dtype: 'object' is not float32 or float64"),
+    (lambda d: d.__setitem__("dtype", "complex128"), "dtype"),
+    (lambda d: d.pop("layers"), "layers: expected a non-empty list"),
+    (lambda d: d.__setitem__("layers", {"a": 1}), "layers: expected a non-empty list"),
+    (lambda d: d["layers"].__setitem__(0, [1, 2]), "layers[0]: expected an object"),
+    (lambda d: d["layers"][0].pop("units"), "layers[0].units: expected a whole number"),
+    (lambda d: d["layers"][0].__setitem__("units", "5"), "layers[0].units"),
+    (lambda d: d["layers"][0].__setitem__("inputs", 10**12), "layers[0].inputs"),
+    (lambda d: d["layers"][1].__setitem__("inputs", 7), "layers[1].inputs: 7 does not match the 5 units"),
+    (lambda d: d["layers"][2].__setitem__("activation", None), "layers[2].activation"),
+    (lambda d: d["layers"][0].__setitem__("weights", "abc"), "layers[0].weights: expected a list"),
+    (lambda d: d["layers"][0].__setitem__("weights", [["a"] * 5] * 3), "layers[0].weights: expected numbers"),
+    (lambda d: d["layers"][0].__setitem__("weights", [[1, 2], [3]] * 3), "layers[0].weights: expected numbers in rows"),
+    (lambda d: d["layers"][0].__setitem__("weights", [[1, 2]] * 3), "weights (3, 2) / biases (1, 5) do not match (3, 5)"),
+    (lambda d: d.__setitem__("loss", 3), "loss"),
+    (lambda d: d.__setitem__("dropout", 2), "dropout: expected a number in [0, 1)"),
+    (lambda d: d.__setitem__("init", ["x"]), "init"),
+    (lambda d: d.__setitem__("has_biases", "yes"), "has_biases"),
+    (lambda d: d.__setitem__("format", "other/9"), "format"),
+])
+def test_a_bad_json_weights_file_names_its_field(tmp_path, change, field):
+    path = saved_json(tmp_path, change)
+    with pytest.raises(WeightsFileError) as err:
+        Network.load(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: ") and field in message and "\n" not in message
+
+
+@pytest.mark.parametrize("content, field", [
+    (b"[1, 2]", "expected a JSON object"),
+    (b"[" * 100_000, "nested too deeply"),
+    (b'{"layers": ' + b"[" * 100_000, "nested too deeply"),
+    (b"not json", "not valid JSON"),
+    (b"\xff\xfe", "not UTF-8"),
+], ids=["list", "deep", "deep-inside", "garbage", "latin-1"])
+def test_a_broken_json_document_is_one_error(tmp_path, content, field):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(WeightsFileError, match=field):
+        Network.load(path)
+
+
+def test_bad_npz_weights_are_one_error_naming_the_field(tmp_path):
+    net = trained_looking_net()
+    bad = net.params.copy()
+    bad[3] = np.nan
+    cases = [
+        (saved_npz(tmp_path, params=bad), "params: NaN or infinite value at index 3"),
+        (saved_npz(tmp_path, params=net.params.astype(np.complex64)), "params: dtype complex64"),
+        (saved_npz(tmp_path, params=net.params.astype(np.int64)), "params: dtype int64"),
+        (saved_npz(tmp_path, params=net.params.reshape(2, -1)), "params: expected a flat vector"),
+        (saved_npz(tmp_path, change=lambda m: m["layers"][0].__setitem__("inputs", -1)), "layers[0].inputs"),
+        (saved_npz(tmp_path, change=lambda m: m.__setitem__("layers", [{"inputs": 2**27, "units": 2**27,
+                                                                       "activation": "relu"}])),
+         "parameters, more than"),
+    ]
+    for path, field in cases:
+        with pytest.raises(WeightsFileError, match=re.escape(field)):
+            Network.load(path)
+    path = tmp_path / "no-meta.npz"
+    np.savez(path, params=net.params)
+    with pytest.raises(WeightsFileError, match="meta: missing"):
+        Network.load(path)
+    path.write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(WeightsFileError, match="not a weights file"):
+        Network.load(path)
+    np.savez(path, params=np.array([object()], dtype=object), meta=np.array("{}"))
+    with pytest.raises(WeightsFileError, match="not a weights file"):  # allow_pickle=False
+        Network.load(path)
+
+
+def test_weights_from_a_pipe_or_a_missing_file_are_one_error(tmp_path):
+    fifo = tmp_path / "w.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(WeightsFileError, match="named pipe"):
+        Network.load(fifo)
+    with pytest.raises(WeightsFileError, match="cannot read"):
+        Network.load(tmp_path / "missing.json")
