@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .plain import json_safe
+
 TIMING = frozenset({"elapsed", "its_per_sec"})
 
 
@@ -30,19 +32,9 @@ class Event:
 
 
 def _plain(value, timing: bool = True):
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind == "f" and not np.isfinite(value).all():
-            return [_plain(v) for v in value.tolist()]  # JSON has no NaN or inf
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, dict):  # nested too: a Finished summary holds elapsed and its_per_sec
-        return {k: _plain(v, timing) for k, v in value.items() if timing or k not in TIMING}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, timing) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None  # JSON has no NaN or inf: "no value yet" (best loss inf) or not a number
-    return value
+    """JSON-ready (NaN and infinities as null); without ``timing``, nested timing fields dropped
+    too (a Finished summary holds elapsed and its_per_sec)."""
+    return json_safe(value, () if timing else TIMING)
 
 
 # -- data events ---------------------------------------------------------------------------

@@ -9,7 +9,6 @@ checkpoint went, and returns 130. Exit statuses: 0 done, 3 diverged, 130 interru
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -25,7 +24,9 @@ import numpy as np
 from . import events as ev
 from .trainer import Trainer
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+from .exit_codes import DIVERGED as EXIT_DIVERGED, INTERRUPTED as EXIT_INTERRUPTED, OK as EXIT_OK
+from .plain import fmt as number, isatty, json_safe
+
 FORMATS = ("text", "jsonl", "csv")
 CSV_HEADER = "iteration,loss,accuracy,accepted,best_loss"
 
@@ -146,12 +147,6 @@ def _num(x: float) -> str:
     return repr(float(x)) if math.isfinite(x) else "null"
 
 
-def _fmt(x, digits=7) -> str:
-    if x is None:
-        return "—"
-    return f"{x:.{digits}f}" if math.isfinite(x) else str(x)
-
-
 def _acc_str(x) -> str:
     return "—" if x is None else f"{x:.4g}"
 
@@ -160,7 +155,7 @@ def run_headless(trainer: Trainer, out: Outputs, stdout: TextIO | None = None,
                  stderr: TextIO | None = None) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    show_bar = out.progress if out.progress is not None else _isatty(stderr)
+    show_bar = out.progress if out.progress is not None else isatty(stderr)
     real_stdout = stdout
     if show_bar:
         stdout = _Buffered(real_stdout)  # lines go out between bar redraws, on a line of their own
@@ -272,7 +267,7 @@ class _Buffered:
         self.stream.flush()
 
     def isatty(self) -> bool:
-        return _isatty(self.stream)
+        return isatty(self.stream)
 
 
 def _next_multiple(i: int, every: int | None) -> int | None:
@@ -311,7 +306,7 @@ class _Stream:
                 if every:
                     for i in np.flatnonzero(e.iterations % every == 0):
                         w.write(f"iteration: {e.iteration + int(i)}, loss: {e.losses[i]:.7f}, "
-                                f"{metric}: {e.accuracies[i]:.4f}, best: {_fmt(best[i])}\n")
+                                f"{metric}: {e.accuracies[i]:.4f}, best: {number(best[i], 7, fixed=True)}\n")
             elif fmt == "jsonl":
                 w.write(_iteration_lines(e, every))
             else:
@@ -345,7 +340,7 @@ def _print_summary(s: dict, t: Trainer, out: Outputs, stdout, stderr, status, ck
                      "give a writable --checkpoint FILE next time\n")
         ckpt = None
     if out.fmt == "jsonl":
-        stdout.write(json.dumps({"event": "summary", "status": status, **{k: _json(v) for k, v in s.items()},
+        stdout.write(json.dumps({"event": "summary", "status": status, **{k: json_safe(v) for k, v in s.items()},
                                  **({"checkpoint": str(ckpt)} if ckpt else {})}) + "\n")
         stdout.flush()
         if ckpt:
@@ -358,12 +353,13 @@ def _print_summary(s: dict, t: Trainer, out: Outputs, stdout, stderr, status, ck
     lines = [
         f"{head}: {s['iterations']:,} iterations in {s['elapsed']:.2f} s ({s['its_per_sec']:,.0f} it/s), "
         f"optimizer {s['optimizer']}",
-        f"  best loss        {_fmt(s['best_loss'])}{best_it}",
+        f"  best loss        {number(s['best_loss'], 7, fixed=True)}{best_it}",
         f"  improvements     {s['improvements']:,} (steps accepted: {s['accepted']:,})",
-        f"  train loss       {_fmt(s['train_loss'])}   train {metric} {_acc_str(s['train_accuracy'])}",
+        f"  train loss       {number(s['train_loss'], 7, fixed=True)}   train {metric} {_acc_str(s['train_accuracy'])}",
     ]
     if s["val_loss"] is not None:
-        lines.append(f"  val loss         {_fmt(s['val_loss'])}   val {metric} {_acc_str(s['val_accuracy'])}")
+        lines.append(f"  val loss         {number(s['val_loss'], 7, fixed=True)}   "
+                     f"val {metric} {_acc_str(s['val_accuracy'])}")
     if s["test_accuracy"] is not None:
         lines.append(f"  test {metric:<11} {_acc_str(s['test_accuracy'])}")
     if out.save:
@@ -377,12 +373,6 @@ def _print_summary(s: dict, t: Trainer, out: Outputs, stdout, stderr, status, ck
         lines.append(f"  checkpoint saved to {out.checkpoint}")
     w.write("\n".join(lines) + "\n")
     w.flush()
-
-
-def _json(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def _plot(t: Trainer, stdout: TextIO) -> None:
@@ -406,7 +396,7 @@ def _plot(t: Trainer, stdout: TextIO) -> None:
     plt.plot(it.tolist(), _finite(alast), marker="braille")
     plt.xlabel("iteration")
     chart = plt.build()
-    if not _isatty(stdout) or os.environ.get("NO_COLOR"):
+    if not isatty(stdout) or os.environ.get("NO_COLOR"):
         chart = plt.uncolorize(chart)
     stdout.write(chart + "\n")
 
@@ -423,10 +413,3 @@ def _term_width() -> int:
         return os.get_terminal_size().columns
     except OSError:
         return 100
-
-
-def _isatty(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        return False

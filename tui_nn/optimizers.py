@@ -529,7 +529,6 @@ class Anneal(SearchOptimizer):
     def reset_state(self) -> None:
         super().reset_state()
         self._uniforms = None  # a generator of its own, seeded from the main stream on first use
-        self._rng_state = None
 
     def temperature_at(self, step: int) -> float:
         t = self.hp["temperature"] * self.hp["cooling"] ** step

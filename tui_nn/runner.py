@@ -37,16 +37,14 @@ PROCESS_LOST = "the trainer process ended unexpectedly"  # how a dead child's Fa
 
 class Session:
     def __init__(self, trainer: Trainer, on_events: Callable[[list[ev.Event]], None], *,
-                 paused: bool = False, speed: float | None = None, checkpoint_path: str | None = None):
+                 paused: bool = False, speed: float | None = None):
         self.trainer = trainer
         self.on_events = on_events
         self.commands: queue.SimpleQueue = queue.SimpleQueue()
         self.paused = paused
         self.speed = speed
-        self.checkpoint_path = checkpoint_path
         self.error: str | None = None
         self._thread = threading.Thread(target=self._main, name="tui-nn-trainer", daemon=True)
-        self._stopped = threading.Event()
         self._chunk = 1
         self._rate = 0.0  # measured iterations per second
         self._held: list[ev.Event] = []  # routine events not sent yet (full speed only)
@@ -94,8 +92,6 @@ class Session:
             held, self._held = self._held, []
             self._emit(held + [ev.Failed(self.trainer.iteration, self.error, traceback.format_exc())])
             self._idle_after_failure()
-        finally:
-            self._stopped.set()
 
     def _idle_after_failure(self) -> None:
         """Keep answering save/stop after a failure so nothing is lost."""
@@ -248,7 +244,7 @@ class ProcessSession:
     """
 
     def __init__(self, trainer: Trainer, on_events: Callable[[list[ev.Event]], None], *,
-                 paused: bool = False, speed: float | None = None, checkpoint_path: str | None = None):
+                 paused: bool = False, speed: float | None = None):
         self.on_events = on_events
         self.paused = paused
         self.speed = speed
@@ -256,7 +252,7 @@ class ProcessSession:
         self.lost = False  # the child died without being asked to stop: its trainer is gone
         self.iteration = trainer.iteration
         self._trainer_state = trainer.state if trainer.state in ("finished", "diverged") else None
-        self._payload = pickle.dumps((trainer, paused, speed, checkpoint_path), protocol=pickle.HIGHEST_PROTOCOL)
+        self._payload = pickle.dumps((trainer, paused, speed), protocol=pickle.HIGHEST_PROTOCOL)
         self._process: subprocess.Popen | None = None
         self._command_writer: Connection | None = None
         self._send_lock = threading.Lock()
@@ -417,7 +413,7 @@ def _child_main(command_fd: int, event_fd: int) -> None:
     # Ctrl-C belongs to the front end (the dashboard reads it as a key); the child stops when
     # told to, or when the front end's end of the command pipe closes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    trainer, paused, speed, checkpoint_path = pickle.load(sys.stdin.buffer)
+    trainer, paused, speed = pickle.load(sys.stdin.buffer)
     commands = Connection(command_fd, writable=False)
     events = Connection(event_fd, readable=False)
 
@@ -427,7 +423,7 @@ def _child_main(command_fd: int, event_fd: int) -> None:
         except OSError:
             session.send(ev.Stop())  # nobody is listening any more
 
-    session = Session(trainer, forward, paused=paused, speed=speed, checkpoint_path=checkpoint_path)
+    session = Session(trainer, forward, paused=paused, speed=speed)
     session.start()
     try:
         while True:

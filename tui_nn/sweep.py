@@ -45,6 +45,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import events as ev
+from .plain import json_safe
 from .settings import HYPERPARAMETERS, TRAINING
 from .trainer import TrainConfig, Trainer
 
@@ -481,7 +482,7 @@ class Result:
 
     def record(self) -> dict:
         """The JSON-lines record: the result with its history (no weights)."""
-        return _finite({"index": self.index, "params": {k: list(v) if isinstance(v, tuple) else v
+        return json_safe({"index": self.index, "params": {k: list(v) if isinstance(v, tuple) else v
                                                          for k, v in self.params.items()},
                         "seed": self.seed, "status": self.status, "val_loss": self.val_loss,
                         "val_accuracy": self.val_accuracy, "train_loss": self.train_loss,
@@ -497,17 +498,6 @@ def ranking(results, metric: str) -> list[Result]:
 
 def _num(x) -> str:
     return "" if x is None else repr(float(x))
-
-
-def _finite(value):
-    """NaN and infinities as null, so every line is standard JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
 
 
 def writable_problem(path) -> str | None:
@@ -990,7 +980,7 @@ def _dask_run(config: dict, index: int, attempt: int, topic: str | None, cancel_
     if topic is not None and live:
         def report(point):
             worker.log_event(topic, {"kind": "progress", "index": index, "attempt": attempt,
-                                     "point": _finite(point)})
+                                     "point": json_safe(point)})
     if cancel_event is not None:
         event, last = Event(cancel_event), [time.monotonic()]
 

@@ -3,8 +3,9 @@
 :class:`Trainer` is synchronous and single-threaded: ``advance(n)`` runs exactly ``n``
 iterations (fewer if the run finishes or diverges) and returns the events they produced.
 Commands are plain method calls between chunks. The same configuration, seed and commands at
-the same iterations give the same events, whatever the chunking. Front ends drive it through
-:class:`tui_nn.runner.Session` (a background thread) or iterate :meth:`Trainer.events`.
+the same iterations give the same events, whatever the chunking. The dashboard drives it through
+:class:`tui_nn.runner.Session` (a background thread or child process), the headless stream
+calls ``advance`` itself (``tui_nn.headless``), and scripts iterate :meth:`Trainer.events`.
 
 The random stream is one legacy ``np.random.RandomState(seed)``, drawn in the book's order:
 the data, then each layer's weights, then the optimizer's draws per iteration.
@@ -674,7 +675,8 @@ class Trainer:
         for name in HISTORY:
             setattr(self, name, Series.from_arrays(ck.history(name)))
         for key in RUN_STATE:
-            setattr(self, key, meta[key] if key in meta else getattr(self, key))  # older files: fresh values
+            if key in meta:  # older files lack newer keys: those keep their fresh values
+                setattr(self, key, meta[key])
         self.best_loss = float(self.best_loss)
         self.switches = [tuple(s) for s in self.switches]
         self.last_eval_iteration = self.iteration

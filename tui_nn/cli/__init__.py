@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 import click
 
-from .. import __version__
-from .. import settings
+from .. import __version__, exit_codes, settings
 from ..settings import TRAINING
 
 DEFAULT_DATASET = TRAINING["dataset"].default
@@ -33,7 +32,7 @@ DEFAULT_DATASET = TRAINING["dataset"].default
 class InputError(click.ClickException):
     """Bad input found while a command runs: printed as one ``Error: ...`` line, exit status 2."""
 
-    exit_code = 2
+    exit_code = exit_codes.BAD_INPUT
 
 
 class Group(click.Group):
@@ -399,7 +398,7 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         options = {} if speed is None else {"speed": None if speed == "max" else speed}
         app = create_app(trainer, paused=paused, checkpoint_path=checkpoint, **options)
         app.run()
-        raise SystemExit(getattr(app, "exit_status", 0) or 0)
+        raise SystemExit(app.exit_status)
 
     from ..headless import Outputs, run_headless
 
@@ -528,7 +527,7 @@ class _interrupt_means_exit_130:
             signal.signal(sig, handler)
         if kind is KeyboardInterrupt:
             click.echo("tui-nn: interrupted before training started; nothing to save", err=True)
-            raise SystemExit(130)
+            raise SystemExit(exit_codes.INTERRUPTED)
         return False
 
 

@@ -14,6 +14,8 @@ import time
 
 import click
 
+from ..exit_codes import FAILED, INTERRUPTED, OK
+from ..plain import fmt, isatty
 from ..settings import DATA as DATA_KEYS  # the settings that decide the data and its split
 from . import HYPER_OPTIONS, DataSource, InputError, data_options
 
@@ -259,7 +261,7 @@ class _Report:
     def __init__(self, run, stream=None):
         self.run = run
         self.stream = stream or sys.stdout
-        self.tty = _isatty(self.stream)
+        self.tty = isatty(self.stream)
         self.done = self.total = 0
         self.t0 = time.perf_counter()
         self.last = 0.0
@@ -348,7 +350,7 @@ def _headless(run, save_best, shapes) -> int:
         where = f" ({run.files.out})" if run.files else ""
         _echo(f"Interrupted: {done} of {len(run.plan.configurations)} configurations done{where}; "
                    "run the same command with --resume to continue.")
-        return 130
+        return INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, old)
     report.clear()
@@ -357,7 +359,7 @@ def _headless(run, save_best, shapes) -> int:
         where = f" ({run.files.out})" if run.files else ""
         click.echo(f"Stopped: the output was closed; {done} of {len(run.plan.configurations)} configurations "
                    f"done{where}; run the same command with --resume to continue.", err=True)
-        return 130
+        return INTERRUPTED
     _echo(_final_table(results, run.plan))
     return _finish(run, results, save_best, shapes)
 
@@ -369,7 +371,7 @@ def _finish(run, results, save_best, shapes) -> int:
     best = run.best
     if best is None:
         _echo("No configuration finished with a finite validation score.")
-        return 1
+        return FAILED
     from ..sweep import format_params
 
     metric = run.plan.metric
@@ -386,7 +388,7 @@ def _finish(run, results, save_best, shapes) -> int:
         spec = ModelSpec(config["layers"], config["activation"], config["dropout"], config["init"])
         net = Network.from_spec(spec, *shapes[tuple(str(config.get(k)) for k in DATA_KEYS)])
     _echo(net.summary())
-    return 0
+    return OK
 
 
 def _final_table(results, plan, limit: int = 20) -> str:
@@ -400,8 +402,8 @@ def _final_table(results, plan, limit: int = 20) -> str:
     best_index = results[0].index if results and math.isfinite(results[0].score(plan.metric)) else None
     for r in results[:limit]:
         rows.append(("*" if r.index == best_index else "", str(r.index), *(_show(r.params[k]) for k in plan.varying),
-                     _fmt(r.val_loss), _fmt(r.val_accuracy, 4), _fmt(r.train_loss), _fmt(r.train_accuracy, 4),
-                     *((_fmt(r.test_accuracy, 4),) * tested), _fmt(r.epochs, 4), f"{r.seconds:.1f}", r.status))
+                     fmt(r.val_loss), fmt(r.val_accuracy, 4), fmt(r.train_loss), fmt(r.train_accuracy, 4),
+                     *((fmt(r.test_accuracy, 4),) * tested), fmt(r.epochs, 4), f"{r.seconds:.1f}", r.status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.rjust(w) if i >= 1 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
              .rstrip() for row in rows]
@@ -412,28 +414,15 @@ def _final_table(results, plan, limit: int = 20) -> str:
 
 def _outcome(r) -> str:
     if r.status in ("ok", "diverged"):
-        text = f"val_loss {_fmt(r.val_loss)}  val_accuracy {_fmt(r.val_accuracy, 4)}"
+        text = f"val_loss {fmt(r.val_loss)}  val_accuracy {fmt(r.val_accuracy, 4)}"
         return text if r.status == "ok" else text + "  (diverged)"
     return r.status + (f": {r.error}" if r.error else "")
-
-
-def _fmt(x, digits: int = 6) -> str:
-    if x is None:
-        return "—"
-    return f"{x:.{digits}g}" if math.isfinite(x) else str(x)
 
 
 def _clock(seconds: float) -> str:
     m, s = divmod(int(seconds), 60)
     h, m = divmod(m, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def _isatty(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 # --- dashboard -------------------------------------------------------------------------------------
@@ -479,7 +468,7 @@ def _dashboard(run, save_best, shapes) -> int:
         click.echo(_final_table(results, run.plan))
     if run.interrupted:
         click.echo(f"Stopped: run the same command with --resume to continue ({run.files.out}).")
-        return 130
+        return INTERRUPTED
     return _finish(run, results, save_best, shapes)
 
 

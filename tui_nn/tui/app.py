@@ -35,6 +35,7 @@ from textual.screen import Screen
 from textual.widgets import Tab, Tabs
 
 from .. import events as ev
+from .. import exit_codes
 from ..optimizers import OPTIMIZERS
 from ..runner import ProcessSession, Session
 from .help_screen import HelpScreen
@@ -119,7 +120,7 @@ class TuiNNApp(App):
         self.checkpoint_path = str(checkpoint_path or default_checkpoint_path(trainer))
         self.separate_process = separate_process
         self.session: ProcessSession | Session | None = None
-        self.exit_status = 0  # 1 when the trainer failed (the CLI exits with it)
+        self.exit_status = exit_codes.OK  # FAILED when the trainer failed (the CLI exits with it)
         self._lock = threading.Lock()
         self._batch: list[ev.Event] | None = None  # events the session added since the last message
         self._dirty: set[str] = set(TOPICS)
@@ -205,7 +206,7 @@ class TuiNNApp(App):
             self.notify(e.error, title="Refused", severity="error")
             self._dirty.add("optimizer")  # put back the values in force
         elif isinstance(e, ev.Failed):
-            self.exit_status = 1
+            self.exit_status = exit_codes.FAILED
             then = ("The weights on screen are the last it sent; q quits." if self._trainer_lost()
                     else "Training stopped; s saves a checkpoint, q quits.")
             self.notify(f"{e.error}\n{then}", title="Trainer error", severity="error", timeout=30)
@@ -414,8 +415,9 @@ def create_app(trainer, *, paused: bool = False, speed: float | None | _Default 
     """The dashboard over ``trainer`` (a :class:`~tui_nn.trainer.Trainer`).
 
     ``paused`` starts paused; ``speed`` is iterations per second (``DEFAULT``: ``DEFAULT_SPEED``;
-    ``None``: full speed); ``checkpoint_path`` is where ``s`` saves (default
-    ``tui-nn-<dataset>-seed<seed>.ckpt.npz`` in the current directory); ``separate_process``
+    ``None``: full speed); ``checkpoint_path`` is where ``s`` saves (default: the file the run
+    was resumed from, else ``tui-nn-<data>-<optimizer>-seed<seed>.ckpt.npz`` in the current
+    directory, numbered so that it never replaces another run's file); ``separate_process``
     runs the trainer in a child process (the default: the dashboard then costs it nothing) or,
     if false, in a thread of this process.
     """

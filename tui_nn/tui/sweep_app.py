@@ -13,6 +13,7 @@ the sweep; ``--resume`` continues it).
 
 from __future__ import annotations
 
+import functools
 import math
 
 from rich.text import Text
@@ -26,9 +27,12 @@ from textual.widgets.data_table import CellDoesNotExist
 from textual_plotext import PlotextPlot
 
 from .. import sweep as sw
+from ..plain import fmt
 from .colors import rgb, theme_color
 from .plotting import finite
 from .widgets.footer import KeysFooter
+
+_cell = functools.partial(fmt, missing="")  # a table cell: blank, not a dash, until a value comes
 
 FLUSH_SECONDS = 0.25
 
@@ -241,13 +245,13 @@ class SweepApp(App):
                 points = self.live.get(index, [])
                 last = points[-1] if points else {}
                 cells = ["▶", str(index), *(sw._show(params[k]) for k in self.plan.varying), "running",
-                         _fmt(last.get("epoch"), 4), _fmt(last.get("val_loss")), _fmt(last.get("val_accuracy"), 4),
-                         _fmt(last.get("train_loss")), _fmt(last.get("train_accuracy"), 4), ""]
+                         _cell(last.get("epoch"), 4), _cell(last.get("val_loss")), _cell(last.get("val_accuracy"), 4),
+                         _cell(last.get("train_loss")), _cell(last.get("train_accuracy"), 4), ""]
             else:
                 r = self.results[index]
                 cells = ["★" if best is not None and best.index == index else "", str(index),
-                         *(sw._show(params[k]) for k in self.plan.varying), r.status, _fmt(r.epochs, 4),
-                         _fmt(r.val_loss), _fmt(r.val_accuracy, 4), _fmt(r.train_loss), _fmt(r.train_accuracy, 4),
+                         *(sw._show(params[k]) for k in self.plan.varying), r.status, _cell(r.epochs, 4),
+                         _cell(r.val_loss), _cell(r.val_accuracy, 4), _cell(r.train_loss), _cell(r.train_accuracy, 4),
                          f"{r.seconds:.1f}"]
             if best is not None and best.index == index:
                 cells = [Text(cell, style=highlight) for cell in cells]
@@ -314,9 +318,3 @@ class SweepApp(App):
             self.notify("No configuration has finished yet.", severity="warning")
             return
         self.exit(("open", best.index))
-
-
-def _fmt(x, digits: int = 6) -> str:
-    if x is None:
-        return ""
-    return f"{x:.{digits}g}" if math.isfinite(x) else str(x)

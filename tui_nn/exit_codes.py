@@ -1,0 +1,7 @@
+"""The exit statuses of every ``tui-nn`` command, in one place (README, "Exit statuses")."""
+
+OK = 0  # done
+FAILED = 1  # sweep: no configuration finished with a score; dashboard: the trainer failed
+BAD_INPUT = 2  # a bad option, value or file: one `Error: ...` line, nothing trained
+DIVERGED = 3  # train: the run diverged (a checkpoint of its last good weights can be resumed)
+INTERRUPTED = 130  # Ctrl-C or SIGTERM: what was done is saved; --resume continues
