@@ -269,17 +269,16 @@ def hyper_help(name: str) -> str:
 
 def error_for_flags(err: Exception) -> str:
     """A core error as the command line shows it: the setting's name at its start becomes its
-    option (``seed must be ...`` -> ``--seed must be ...``), and so do other settings' names that
-    cannot be read as prose (``test_split`` -> ``--test-split``); other errors as they are."""
+    option wherever it appears (``seed must be ...`` -> ``--seed must be ...``), and so do other
+    settings' names that cannot be read as prose (``test_split`` -> ``--test-split``); other errors
+    as they are."""
     import re
 
     message = " ".join(str(err).split())
     name = getattr(err, "setting", None)
     if name and message.startswith(f"unknown {name} "):
         return f"{flag(name)}: {message}"
-    if name and message.startswith(name + " "):
-        message = flag(name) + message[len(name):]
-    else:
+    if not (name and message.startswith(name + " ")):
         return message
-    names = [n for n in (*TRAINING, *HYPERPARAMETERS) if "_" in n]
+    names = [name] + [n for n in (*TRAINING, *HYPERPARAMETERS) if "_" in n and n != name]
     return re.sub(r"(?<![-\w])(" + "|".join(names) + r")(?!\w)", lambda m: flag(m.group(1)), message)

@@ -159,7 +159,7 @@ class Trainer:
             ds = data.load_dataset(c.dataset, samples=c.samples, classes=c.classes, rng=self.rng)
             info = data.DATASETS.get(c.dataset)  # TrainConfig keeps registry names in their own spelling
             if c.task is not None and c.task != ds.task:
-                raise data.DataError(f"dataset {ds.name} is a {ds.task} dataset; drop --task {c.task}")
+                raise ConfigError(f"task {c.task}: dataset {ds.name} is a {ds.task} dataset; drop task {c.task}", "task")
         val = c.val_split if c.val_split is not None else (info.val_split if info else 0.2)
         std = c.standardize if c.standardize is not None else (info.standardize if info else True)
         self.dataset = ds
