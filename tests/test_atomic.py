@@ -117,7 +117,8 @@ def test_check_writable_accepts_new_and_existing_files(tmp_path, monkeypatch):
     assert check_writable(tmp_path / "old.json") is None
     monkeypatch.chdir(tmp_path)
     assert check_writable("bare-name.npz") is None
-    assert names(tmp_path) == ["old.json"]  # writes nothing
+    assert names(tmp_path) == ["old.json"]  # leaves nothing behind
+    assert (tmp_path / "old.json").read_text() == "{}"
 
 
 def test_check_writable_explains_a_directory(tmp_path):

@@ -6,6 +6,7 @@
 - ``open_regular`` opens a file for reading only if it is a regular file: a named pipe without
   a writer would block forever and ``/dev/zero`` never ends.
 - ``TargetLock`` lets one run at a time write a target (an advisory ``flock``).
+- ``check_writable`` and ``same_file`` are the commands' up-front checks of their outputs.
 """
 
 from __future__ import annotations
@@ -200,9 +201,16 @@ class TargetLock:
 
 
 def check_writable(path) -> str | None:
-    """Why ``path`` cannot be written (one line), or None if it can. Writes nothing."""
+    """Why ``path`` cannot be written (one line naming the fix), or None if it can.
+
+    The one up-front check of every output of every command. Beyond the permission bits (which
+    root passes everywhere) it really opens the file: an existing one for appending (its content
+    is left as it is), a new one is created and removed again. So /proc, /sys, a read-only file
+    system or a device such as /dev/full is refused before any training, not after it."""
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
+    if str(path) in ("", "."):
+        return "the path is empty; give a file name"
     if path.is_dir():
         return f"{path} is a directory; give a file name"
     if not parent.exists():
@@ -213,4 +221,41 @@ def check_writable(path) -> str | None:
         return f"folder {parent} is not writable; choose another path"
     if path.exists() and not os.access(path, os.W_OK):
         return f"{path} is not writable; choose another path or fix its permissions"
+    if path.exists() and not path.is_file():
+        return f"{path} is not a regular file (a device, pipe or socket); give the path of a file"
+    try:
+        if path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK))
+        else:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            path.unlink()
+    except OSError as e:
+        return f"cannot write {path} ({e.strerror or e}); choose another path"
     return None
+
+
+def same_file(paths: dict[str, object], allowed: tuple[frozenset, ...] = ()) -> str | None:
+    """Which two options name the same file (one line naming the fix), or None.
+
+    ``paths`` maps each option (``--log``) to its path, or None when not given. Two paths are
+    the same file when they resolve to the same place (``./a`` and ``a``, a symbolic link) or,
+    for existing files, share an inode (a hard link). ``allowed`` lists pairs that may share a
+    file (``--resume`` and ``--checkpoint``: a run continues into its own checkpoint)."""
+    seen: list[tuple[str, object, set]] = []
+    for option, path in paths.items():
+        if path is None:
+            continue
+        p = Path(path).expanduser()
+        keys: set = {("path", str(p.resolve()))}
+        try:
+            st = os.stat(p)
+            keys.add(("inode", st.st_dev, st.st_ino))
+        except OSError:
+            pass
+        for other, other_path, other_keys in seen:
+            if keys & other_keys and frozenset((option, other)) not in allowed:
+                shown = path if str(path) == str(other_path) else f"{other_path} and {path}"
+                return f"{other} and {option} name the same file ({shown}); give each its own file"
+        seen.append((option, path, keys))
+    return None
+

@@ -501,29 +501,11 @@ def _num(x) -> str:
 
 
 def writable_problem(path) -> str | None:
-    """Why the file ``path`` cannot be written (one line naming the fix), or None if it can.
-
-    Beyond the permission checks, this opens the file for appending (an existing one is left as
-    it is) or creates and removes it: places such as /proc or /sys look writable to root but
-    refuse new files, which would otherwise show only when the first result (or, for
-    --save-best, the end of the sweep) is written."""
+    """Why the file ``path`` cannot be written, or None: ``tui_nn.atomic.check_writable``, the
+    one up-front check every command makes of its outputs (it really opens or creates the file)."""
     from .atomic import check_writable
 
-    problem = check_writable(path)
-    if problem:
-        return problem
-    path = Path(path)
-    try:
-        if path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)
-            os.close(fd)
-        else:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            os.close(fd)
-            path.unlink()
-    except OSError as e:
-        return f"cannot write {path} ({e.strerror or e}); choose another path"
-    return None
+    return check_writable(path)
 
 
 def log_path_for(out) -> Path:

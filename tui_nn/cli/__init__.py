@@ -367,8 +367,12 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     Exit status: 0 done, 2 bad input, 3 diverged, 130 interrupted (Ctrl-C saves a checkpoint).
     """
 
-    from ..atomic import check_writable
+    from ..atomic import check_writable, same_file
 
+    problem = same_file({"--data": source.path, "--resume": resume, "--log": log, "--save": save,
+                         "--checkpoint": checkpoint}, allowed=(frozenset(("--resume", "--checkpoint")),))
+    if problem:
+        raise InputError(problem)
     for option, path in (("--log", log), ("--save", save), ("--checkpoint", checkpoint)):
         if path is not None:
             problem = check_writable(path)

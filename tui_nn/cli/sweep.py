@@ -99,6 +99,7 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     values = load_grid_file(grid_file) if grid_file else {}
     file_seed = values.pop("seed", None)
     _add_flags(values, lists, params, source, val_split, test_split)
+    _refuse_shared_files(grid_file, values.get("data"), out, history, save_best)
     sweep_seed = seed if seed is not None else (file_seed if file_seed is not None else 0)
     if not isinstance(sweep_seed, int) or isinstance(sweep_seed, bool) or not 0 <= sweep_seed < 2**32:
         raise SweepError(f"grid file {grid_file}: seed must be an integer in [0, 2**32), got {sweep_seed!r}")
@@ -191,6 +192,20 @@ def _add_flags(values: dict, lists: dict, params, source: DataSource, val_split,
         values["val_split"] = val_split
     if test_split is not None:
         values["test_split"] = test_split
+
+
+def _refuse_shared_files(grid_file, data, out, history, save_best) -> None:
+    """Two options naming one file would overwrite an input or another output: refuse up front."""
+    from ..atomic import same_file
+    from ..sweep import history_path_for
+
+    datas = data if isinstance(data, list) else [data]
+    named = {"--grid": grid_file, **{"--data" if len(datas) == 1 else f"--data {d}": d for d in datas},
+             "--out": out, "--history": history if history is not None else history_path_for(out),
+             "--save-best": save_best}
+    problem = same_file(named)
+    if problem:
+        raise InputError(problem)
 
 
 def _relabel(err, params, grid_file, lists: dict) -> str:
