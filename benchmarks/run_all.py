@@ -1,4 +1,4 @@
-"""Run the five performance benchmarks of tui-nn (and the sweep benchmark) and print every ratio
+"""Run the five performance benchmarks of tui-nn (and the sweep and data-file benchmarks) and print every ratio
 with PASS/FAIL.
 
 Each benchmark runs in its own process (``benchmarks/bench_*.py``; run one alone for its
@@ -34,6 +34,7 @@ BENCHMARKS = [
     ("bench_startup.py", [], ["--runs", "3"]),
     ("bench_memory.py", [], ["--long", "1000000"]),
     ("bench_sweep.py", ["--repeat", "2"], ["--epochs", "3"]),
+    ("bench_datafile.py", [], ["--mb", "50"]),
 ]
 
 TITLES = {
@@ -47,6 +48,8 @@ TITLES = {
     "5-memory-dashboard": "5. Peak RSS, 10M vs 100k iterations, dashboard (<= 1.2x)",
     "6-sweep-speedup": "Sweeps: 2 local jobs vs 1 (>= 1.8x, identical results)",
     "6-sweep-dask": "Sweeps: Dask path vs local pool (<= 1.1x)",
+    "7-data-memory": "7. Reading a 200 MB --data file: peak RSS / file size (<= 3x)",
+    "7-data-time": "7. Reading a 200 MB --data file in under 10 s (ratio to 10 s)",
 }
 
 
