@@ -114,3 +114,15 @@ def test_sweep_refuses_unwritable_outputs_before_training(tmp_path, option, path
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert path in result.output and "Sweep:" not in result.output
+
+
+@pytest.mark.parametrize("args", [
+    ("train", "--headless", "--resume", ""), ("train", "--headless", "--log", ""),
+    ("train", "--headless", "--save", ""), ("sweep", "--headless", "--grid", ""),
+    ("sweep", "--headless", "--out", ""), ("sweep", "--headless", "--save-best", ""),
+])
+def test_an_empty_path_is_an_error_not_a_default(tmp_path, args):
+    """An unset shell variable (--resume "$CKPT") must not start a fresh run or the default sweep."""
+    proc = tui_nn(*args, cwd=tmp_path)
+    assert_one_error_line(proc, f"{args[2]} is empty")
+    assert proc.stdout == "" and list(tmp_path.iterdir()) == []

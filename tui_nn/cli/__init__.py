@@ -157,6 +157,13 @@ def option(name: str, *decls: str, **overrides):
     return click.option(*decls, **kwargs)
 
 
+def refuse_empty_paths(paths: dict[str, str | None]) -> None:
+    """An empty path (an unset shell variable) is an error, never a silent default."""
+    for option, path in paths.items():
+        if path is not None and not path.strip():
+            raise click.UsageError(f"{option} is empty; give the path of a file, or drop {option}")
+
+
 def _given(ctx: click.Context, name: str) -> bool:
     source = ctx.get_parameter_source(name)
     return source is not None and source != click.core.ParameterSource.DEFAULT
@@ -369,6 +376,7 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
 
     from ..atomic import check_writable, same_file
 
+    refuse_empty_paths({"--log": log, "--save": save, "--checkpoint": checkpoint, "--resume": resume})
     problem = same_file({"--data": source.path, "--resume": resume, "--log": log, "--save": save,
                          "--checkpoint": checkpoint}, allowed=(frozenset(("--resume", "--checkpoint")),))
     if problem:

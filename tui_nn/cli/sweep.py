@@ -17,7 +17,7 @@ import click
 from ..exit_codes import FAILED, INTERRUPTED, OK
 from ..plain import fmt, isatty
 from ..settings import DATA as DATA_KEYS  # the settings that decide the data and its split
-from . import HYPER_OPTIONS, DataSource, InputError, data_options
+from . import HYPER_OPTIONS, DataSource, InputError, data_options, refuse_empty_paths
 
 METRIC_CHOICES = ("val_loss", "val_accuracy")
 # Flags whose value is a comma-separated list of candidates, in the order they expand
@@ -96,7 +96,8 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     from ..sweep import (ResultsFiles, Sweep, SweepError, load_grid_file, log_path_for, make_backend, plan_sweep,
                          writable_problem)
 
-    values = load_grid_file(grid_file) if grid_file else {}
+    refuse_empty_paths({"--grid": grid_file, "--out": out, "--history": history, "--save-best": save_best})
+    values = load_grid_file(grid_file) if grid_file is not None else {}
     file_seed = values.pop("seed", None)
     _add_flags(values, lists, params, source, val_split, test_split)
     _refuse_shared_files(grid_file, values.get("data"), out, history, save_best)
