@@ -415,3 +415,19 @@ def test_headless_chunks_follow_about_50_ms_of_work():
     assert _next_chunk(64, 64 * CHUNK_SECONDS / 1000) == 256  # at most 4x growth per chunk
     assert _next_chunk(1000, CHUNK_SECONDS / 2) == 2000
     assert _next_chunk(1 << 16, 0.0) == 1 << 16
+
+
+def test_data_seed_flag_keeps_the_data_and_reseeds_the_run():
+    """--data-seed 0 --seed 3: seed 0's data, the run from seed 3 (as TrainConfig(data_seed=0, seed=3))."""
+    from tui_nn import events as ev
+    from tui_nn.trainer import TrainConfig, Trainer
+
+    result = run("--data-seed", "0", "--seed", "3", "--iterations", "300", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    losses = [json.loads(line)["loss"] for line in result.output.splitlines()
+              if line.startswith('{"event": "iteration"')]
+    t = Trainer(TrainConfig(data_seed=0, seed=3, iterations=300))
+    expected = np.concatenate([e.losses for e in t.events() if isinstance(e, ev.Progress)])
+    assert losses == [float(x) for x in expected]
+    plain = run("--seed", "3", "--iterations", "300", "--format", "jsonl").output
+    assert plain != result.output  # --seed alone reseeds the data too

@@ -464,3 +464,11 @@ def test_the_best_configuration_opens_trained(plan, reference):
     again = sweep.finished_trainer(best.index)
     assert np.array_equal(again.net.params, trainer.net.params) and again.iteration == trainer.iteration
     assert again.evaluations == trainer.evaluations
+
+
+def test_data_seed_gives_every_configuration_the_same_data_and_leaves_their_seeds():
+    values = {"nodes": [4, 8], "epochs": 1}
+    plain, other = plan_sweep(values, seed=5), plan_sweep(values, seed=5, data_seed=0)
+    assert [c.config["data_seed"] for c in plain.configurations] == [5, 5]
+    assert [c.config["data_seed"] for c in other.configurations] == [0, 0]
+    assert [c.seed for c in plain.configurations] == [c.seed for c in other.configurations]

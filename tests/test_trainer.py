@@ -91,9 +91,10 @@ def test_book_hill_climb_spiral():
     assert s["train_accuracy"] == pytest.approx(0.39, abs=1e-12)
 
 
-def book_chapter6(dataset: str, hidden: int, iterations: int, optimizer: str):
+def book_chapter6(dataset: str, hidden: int, iterations: int, optimizer: str, reseed: int | None = None):
     """The book's chapter-6 loop written out plainly, with nnfs.init()'s arithmetic: randn and
-    zeros in float32, np.dot computed in float64 and rounded to float32. One candidate at a time."""
+    zeros in float32, np.dot computed in float64 and rounded to float32. One candidate at a time.
+    ``reseed``: the book's "same data, other seeds" experiment, np.random.seed(reseed) after the data."""
     rng = np.random.RandomState(0)
 
     def randn(*shape):
@@ -117,6 +118,8 @@ def book_chapter6(dataset: str, hidden: int, iterations: int, optimizer: str):
             t = np.linspace(c * 4, (c + 1) * 4, samples) + randn(samples) * 0.2
             X[ix] = np.c_[r * np.sin(t * 2.5), r * np.cos(t * 2.5)]
         y[ix] = c
+    if reseed is not None:
+        rng.seed(reseed)
 
     w1, b1 = 0.01 * randn(2, hidden), zeros((1, hidden))
     w2, b2 = 0.01 * randn(hidden, 3), zeros((1, 3))
@@ -170,6 +173,22 @@ def test_every_candidate_equals_the_plain_book_loop(dataset, hidden, optimizer):
     assert np.flatnonzero(p["accepted"]).tolist() == improvements
     np.testing.assert_array_equal(t.net.params, params)
     assert t.best_loss == float(losses[improvements[-1]])
+
+
+def test_data_seed_zero_and_seed_s_is_the_book_loop_reseeded_after_the_data():
+    """The book's "same data, ten seeds": data from seed 0, then np.random.seed(S) before the weights."""
+    n = 1000
+    runs = []
+    for s in range(10):
+        losses, accuracies, improvements, params = book_chapter6("vertical", 3, n, "hill-climb", reseed=s)
+        t = Trainer(TrainConfig(data_seed=0, seed=s, iterations=n))
+        p = progress(list(t.events()))
+        np.testing.assert_array_equal(p["losses"].astype(np.float32), losses)
+        assert np.flatnonzero(p["improved"]).tolist() == improvements
+        np.testing.assert_array_equal(t.net.params, params)
+        np.testing.assert_array_equal(t.X_train, Trainer(TrainConfig(iterations=1)).X_train)  # seed 0's data
+        runs.append(improvements)
+    assert len({tuple(r) for r in runs}) == 10  # ten different searches over the same data
 
 
 # -- chunking ---------------------------------------------------------------------------------
@@ -668,6 +687,16 @@ def test_overrides_and_config_round_trip():
     t = Trainer(TrainConfig(iterations=10), optimizer="adam", hyperparams={"lr": 0.1})
     assert t.optimizer.name == "adam" and t.optimizer.hp["lr"] == 0.1 and t.limit == 10
     assert TrainConfig.from_dict(t.config.to_dict()) == t.config
+
+
+def test_val_split_is_of_the_whole_set_unless_val_of_train_reads_it_as_keras_does():
+    whole = Trainer(TrainConfig(dataset="moons", val_split=0.2, test_split=0.2, iterations=1))
+    assert (len(whole.X_train), len(whole.X_val), len(whole.X_test)) == (120, 40, 40)  # of 200 samples
+    keras = Trainer(TrainConfig(dataset="moons", val_split=0.2, test_split=0.2, val_of_train=True, iterations=1))
+    n_rest = 200 - 40
+    split_at = int(n_rest * (1 - 0.2))  # Keras: fit(validation_split=0.2) keeps the first 80% of what it gets
+    assert (len(keras.X_train), len(keras.X_val), len(keras.X_test)) == (split_at, n_rest - split_at, 40)
+    TrainConfig(val_split=0.6, test_split=0.5, val_of_train=True).validate()  # 60% of the other half
 
 
 def test_validation_split_is_evaluated():

@@ -369,6 +369,18 @@ async def test_editing_a_hyperparameter_applies_a_good_value():
 
 
 @scenario
+async def test_the_status_shows_the_data_seed_where_it_differs_from_the_seed():
+    app = make_app(seed=3, data_seed=0)
+    async with running(app) as pilot:
+        await settle(pilot)
+        assert "seed 3 data 0" in status(app)
+    app = make_app(seed=3, data_seed=3)
+    async with running(app) as pilot:
+        await settle(pilot)
+        assert "seed 3" in status(app) and "data 3" not in status(app)
+
+
+@scenario
 async def test_the_panel_shows_open_bounds_and_refuses_them():
     """rho may come as close to 1 as you like but not reach it: the panel says [0, 1), not [0, 1]."""
     app = make_app(optimizer="rmsprop")

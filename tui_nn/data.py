@@ -417,15 +417,18 @@ def prepare(
     test_split: float = 0.0,
     standardize: bool,
     rng: np.random.RandomState,
+    val_of_train: bool = False,
 ) -> Split:
     """Split `ds` (stratified for classes) and standardise with the training part's statistics.
 
+    `val_split` and `test_split` are fractions of the whole data set; with `val_of_train`,
+    `val_split` is a fraction of what `test_split` leaves (as Keras's ``validation_split``).
     `rng` is only drawn from when a split is made, so the book's stream stays intact otherwise.
     """
     for what, value in (("val_split", val_split), ("test_split", test_split)):
         if not 0.0 <= value < 1.0:
             raise DataError(f"{what} must be in [0, 1), got {value}; give a fraction such as 0.2")
-    if val_split + test_split >= 1.0:
+    if not val_of_train and val_split + test_split >= 1.0:
         raise DataError(
             f"val_split + test_split = {val_split + test_split:g} leaves no training data; "
             "make them sum to less than 1"
@@ -439,8 +442,8 @@ def prepare(
         if test_split > 0:
             train, test = _split_off(train, y, test_split, stratify, rng.randint(2**31 - 1))
         if val_split > 0:
-            train, val = _split_off(train, y, val_split / (1.0 - test_split), stratify,
-                                    rng.randint(2**31 - 1))
+            of_rest = val_split if val_of_train else val_split / (1.0 - test_split)
+            train, val = _split_off(train, y, of_rest, stratify, rng.randint(2**31 - 1))
     except ValueError:
         raise DataError(
             f"{ds.name}: {ds.n_samples} samples are too few to split off "

@@ -147,10 +147,16 @@ _TRAINING = (
     Setting("samples", int, None, "Samples per class for a built-in dataset.", low=1, metavar="N"),
     Setting("classes", int, None, "Number of classes for vertical, spiral or blobs.", low=2, metavar="N"),
     Setting("val_split", float, None,
-            "Fraction held out for validation [default: 0 for the book's sets, 0.2 otherwise].",
+            "Fraction of the whole data set held out for validation [default: 0 for the book's sets, 0.2 "
+            "otherwise]. Keras's validation_split (the course's) is a fraction of the training part instead: "
+            "add --val-of-train.",
             low=0.0, high=1.0, high_open=True, optional=True, metavar="F"),
     Setting("test_split", float, 0.0, "Fraction held out for a final test accuracy.",
             low=0.0, high=1.0, high_open=True, metavar="F"),
+    Setting("val_of_train", bool, False,
+            "Read --val-split as a fraction of the training part left after --test-split, as Keras's "
+            "validation_split does (--test-split 0.2 --val-split 0.2 --val-of-train: 64% train, 16% "
+            "validation, 20% test), not of the whole data set."),
     Setting("standardize", bool, None, "Standardise features on the training part [default: per dataset].",
             optional=True),
     # model
@@ -180,8 +186,8 @@ _TRAINING = (
 TRAINING: dict[str, Setting] = {s.name: s for s in _TRAINING}
 """TrainConfig's fields (but ``hyperparams``, whose keys are in :data:`OPTIMIZERS`). A ``label``
 is a column name or index (type ``object``); ``layers`` are checked with the model by ModelSpec."""
-DATA = ("dataset", "data", "label", "task", "samples", "classes", "val_split", "test_split", "standardize",
-        "data_seed")
+DATA = ("dataset", "data", "label", "task", "samples", "classes", "val_split", "test_split", "val_of_train",
+        "standardize", "data_seed")
 """The settings that decide the data and its split (one load serves every run that shares them)."""
 SOURCE = DATA[:6]
 """Where the data come from (the command line's data options)."""

@@ -5,7 +5,7 @@ The pieces, in the order a sweep uses them:
 - :func:`plan_sweep` turns grid values (``{"lr": [0.01, 0.001], "epochs": 100, ...}``) into a
   :class:`Plan`: the validated list of :class:`Configuration` s to train. Each configuration's
   ``TrainConfig.seed`` is a hash of the sweep seed and the configuration itself, and its
-  ``data_seed`` is the sweep seed, so every configuration sees the same data and split, and its
+  ``data_seed`` is the sweep seed (or the one given), so every configuration sees the same data and split, and its
   result does not depend on where or in which order it runs.
 - :func:`run_configuration` trains one configuration and returns a plain dict (what a worker
   sends back).
@@ -285,8 +285,9 @@ class Plan:
 
 
 def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = None,
-               metric: str = "val_loss") -> Plan:
+               metric: str = "val_loss", data_seed: int | None = None) -> Plan:
     """Validate grid values and list the configurations (all of them, or ``random`` sampled).
+    Every configuration's data and split come from ``data_seed`` (default: ``seed``).
 
     ``values`` maps grid keys (see ``GRID_KEYS``) to a list of candidates or a single value.
     Keys are expanded in the order given, the last varying fastest. Raises SweepError (a
@@ -320,7 +321,7 @@ def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = No
         indices = range(total)
     else:
         indices = sorted(_sample(total, random, seed))
-    configurations = [_configuration(axes, i, seed) for i in indices]
+    configurations = [_configuration(axes, i, seed, seed if data_seed is None else data_seed) for i in indices]
     return Plan(axes, seed, metric, configurations, total)
 
 
@@ -337,7 +338,7 @@ def _sample(total: int, n: int, seed: int) -> list[int]:
     return list(picked)
 
 
-def _configuration(axes: dict[str, list], index: int, sweep_seed: int) -> Configuration:
+def _configuration(axes: dict[str, list], index: int, sweep_seed: int, data_seed: int) -> Configuration:
     chosen: dict[str, Any] = {}
     rest = index
     for key in reversed(axes):  # mixed radix, the last key fastest (as itertools.product)
@@ -359,7 +360,7 @@ def _configuration(axes: dict[str, list], index: int, sweep_seed: int) -> Config
         # Workers may run in another folder (or on another machine with the same paths).
         fields_["data"] = str(Path(fields_["data"]).expanduser().resolve())
     try:
-        config = TrainConfig(**fields_, hyperparams=hyperparams, data_seed=sweep_seed).validate()
+        config = TrainConfig(**fields_, hyperparams=hyperparams, data_seed=data_seed).validate()
     except ValueError as e:
         where = f" ({format_params(params)})" if params else ""
         error = SweepError(f"{' '.join(str(e).split())}{where}")

@@ -66,6 +66,7 @@ class TrainConfig:
     classes: int | None = _default("classes")
     val_split: float | None = _default("val_split")  # None: the dataset's default (0 for the book's sets)
     test_split: float = _default("test_split")
+    val_of_train: bool = _default("val_of_train")  # val_split of the part left after test_split (Keras)
     standardize: bool | None = _default("standardize")  # None: the dataset's default
     # model
     layers: tuple[int, ...] = _default("layers")
@@ -106,7 +107,7 @@ class TrainConfig:
                 cls.spec(k).validate(v)
             except ValueError as e:
                 raise ConfigError(str(e), k) from None
-        if (self.val_split or 0) + self.test_split >= 1:
+        if not self.val_of_train and (self.val_split or 0) + self.test_split >= 1:
             raise ConfigError("val_split plus test_split must leave some training data", "val_split")
         try:
             ModelSpec(self.layers, self.activation, self.dropout, self.init)
@@ -163,7 +164,8 @@ class Trainer:
         val = c.val_split if c.val_split is not None else (info.val_split if info else 0.2)
         std = c.standardize if c.standardize is not None else (info.standardize if info else True)
         self.dataset = ds
-        self.split = data.prepare(ds, val_split=val, test_split=c.test_split, standardize=std, rng=self.rng)
+        self.split = data.prepare(ds, val_split=val, test_split=c.test_split, standardize=std, rng=self.rng,
+                                  val_of_train=c.val_of_train)
         s = self.split
         self.X_train = np.ascontiguousarray(s.X_train, np.float32)
         self.X_val = np.ascontiguousarray(s.X_val, np.float32)

@@ -17,7 +17,7 @@ import click
 from ..exit_codes import FAILED, INTERRUPTED, OK
 from ..plain import fmt, isatty
 from ..settings import DATA as DATA_KEYS  # the settings that decide the data and its split
-from . import HYPER_OPTIONS, DataSource, InputError, data_options, refuse_empty_paths
+from . import HYPER_OPTIONS, DataSource, InputError, data_options, option, refuse_empty_paths
 
 METRIC_CHOICES = ("val_loss", "val_accuracy")
 # Flags whose value is a comma-separated list of candidates, in the order they expand
@@ -54,8 +54,9 @@ def _list_options(f):
               help="Fraction held out to pick the best configuration [default: 0.2].")
 @click.option("--test-split", type=click.FloatRange(0, 1, max_open=True), metavar="F",
               help="Fraction held out for a final test accuracy [default: 0].")
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), metavar="N",
-              help="Sweep seed: the data split, each configuration's seed and --random [default: 0].")
+@option("seed", default=None, show_default=False,
+        help="Sweep seed: the data split, each configuration's seed and --random [default: 0].")
+@option("data_seed", help="Seed of the data and its split, the same for every configuration [default: --seed].")
 @click.option("--random", "sample", type=click.IntRange(min=1), metavar="N",
               help="Train N configurations drawn from the grid (by the seed) instead of all of them.")
 @click.option("--metric", type=click.Choice(METRIC_CHOICES), default="val_loss", show_default=True,
@@ -74,7 +75,7 @@ def _list_options(f):
 @click.option("--save-best", type=click.Path(dir_okay=False), metavar="FILE",
               help="Save the best model's weights to FILE (.json readable, .npz exact).")
 @click.option("--headless", is_flag=True, help="No dashboard: a progress bar (plain lines in a pipe), then the table.")
-def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sample, metric, jobs, scheduler,
+def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, data_seed, sample, metric, jobs, scheduler,
           retries, out, history, resume, save_best, headless, **lists) -> None:
     """Train the same network over a grid of hyperparameters and keep the best.
 
@@ -105,7 +106,7 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, sa
     if not isinstance(sweep_seed, int) or isinstance(sweep_seed, bool) or not 0 <= sweep_seed < 2**32:
         raise SweepError(f"grid file {grid_file}: seed must be an integer in [0, 2**32), got {sweep_seed!r}")
     try:
-        plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric)
+        plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric, data_seed=data_seed)
     except SweepError as e:
         raise SweepError(_relabel(e, params, grid_file, lists)) from None
     if save_best is not None:

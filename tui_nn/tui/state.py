@@ -57,6 +57,7 @@ class RunView:
         self.metric = "R²" if self.task == "regression" else "acc"
         self.dataset_name = t.dataset.name
         self.seed = t.config.seed
+        self.data_seed = t.config.data_seed  # None: the data come from `seed` too
         self.n_train, self.n_val = len(t.X_train), len(t.X_val)
         # The data as the network sees it (standardised if the run standardises); read-only.
         s = t.split

@@ -33,8 +33,8 @@ def _num(v: float | None, fmt: str = ".4f") -> str:
 
 class StatusBar(Static):
     """State, iteration, epoch, loss, best loss, accuracy, validation accuracy, iterations per
-    second (measured; "—" while not running), elapsed running time, dataset, seed and the speed
-    setting. The state badge takes its colours from the ``status-bar--<state>`` component class."""
+    second (measured; "—" while not running), elapsed running time, dataset, seed (and the data's
+    seed where it differs) and the speed setting. The state badge takes its colours from the ``status-bar--<state>`` component class."""
 
     COMPONENT_CLASSES = {f"status-bar--{state}" for state in STATE_LABELS} | {"status-bar--label"}
 
@@ -55,7 +55,7 @@ class StatusBar(Static):
             ("", format_elapsed(view.elapsed_now())),
             ("speed", format_speed(view.speed)),
             ("", view.dataset_name),
-            ("seed", str(view.seed)),
+            ("seed", str(view.seed) if view.data_seed in (None, view.seed) else f"{view.seed} data {view.data_seed}"),
         ]
         for label, value in fields:
             if value is None:
