@@ -17,6 +17,7 @@ import click
 from ..exit_codes import FAILED, INTERRUPTED, OK
 from ..plain import fmt, isatty
 from ..settings import DATA as DATA_KEYS  # the settings that decide the data and its split
+from ..settings import TRAINING
 from . import HYPER_OPTIONS, DataSource, InputError, data_options, option, refuse_empty_paths
 
 METRIC_CHOICES = ("val_loss", "val_accuracy")
@@ -25,10 +26,11 @@ METRIC_CHOICES = ("val_loss", "val_accuracy")
 LIST_OPTIONS = (
     ("--nodes", "nodes", "Hidden layer widths to try, e.g. 16,32,64."),
     ("--depth", "depth", "Numbers of hidden layers to try (each --nodes wide) [default: 1]."),
-    ("--activation", "activation", "Hidden activations to try: relu, sigmoid, tanh, linear."),
-    ("--dropout", "dropout", "Dropout rates to try, each in [0, 1)."),
-    ("--init", "init", "Weight initialisations to try: nnfs, he, glorot."),
-    ("--optimizer", "optimizer", "Optimizers to try [default: hill-climb]; see `tui-nn train --help`."),
+    ("--activation", "activation", f"Hidden activations to try: {', '.join(TRAINING['activation'].choices)}."),
+    ("--dropout", "dropout", f"Dropout rates to try, each in {TRAINING['dropout'].range_text()}."),
+    ("--init", "init", f"Weight initialisations to try: {', '.join(TRAINING['init'].choices)}."),
+    ("--optimizer", "optimizer",
+     f"Optimizers to try [default: {TRAINING['optimizer'].default}]; see `tui-nn train --help`."),
     *((opt, name, f"Values to try: {text[0].lower()}{text[1:]}") for opt, name, text in HYPER_OPTIONS),
     ("--batch-size", "batch_size", "Mini-batch sizes to try; 0 = full batch."),
     ("--epochs", "epochs", "Epoch counts to try."),
