@@ -30,7 +30,8 @@ class SettingError(ValueError):
 class Setting:
     """One setting: its type (``int``, ``float``, ``str``, ``bool`` or ``tuple`` of layer widths),
     default, range (``low``/``high``, inclusive unless ``low_open``/``high_open``) or ``choices``,
-    and help. ``optional``: ``None`` is allowed and means the default the help names."""
+    and help. A setting whose default is ``None`` may be ``None``: the default the help names
+    (the dataset's, or one that follows from other settings)."""
 
     name: str
     type: type
@@ -41,7 +42,6 @@ class Setting:
     low_open: bool = False
     high_open: bool = False
     choices: tuple[str, ...] = ()
-    optional: bool = False
     metavar: str = ""
 
     @property
@@ -70,7 +70,7 @@ class Setting:
 
     def validate(self, value):
         """``value`` as this setting's type; a :class:`SettingError` naming the setting otherwise."""
-        if value is None and (self.optional or self.default is None):
+        if value is None and self.default is None:
             return None
         name = self.name
         if self.choices:
@@ -86,18 +86,19 @@ class Setting:
                 raise SettingError(f"{name} must be text, got {value!r}", name)
             return value
         if self.type in (tuple, object):
-            return value  # layer widths: checked with the rest of the model by ModelSpec
+            return value  # layers: checked with the rest of the model by ModelSpec; label: a name or index
         if self.type is int:
             if isinstance(value, bool) or not _is_integer(value):
                 raise SettingError(f"{name} must be an integer, got {value!r}", name)
             number = int(value)
         else:
+            not_a_number = SettingError(f"{name} must be a number, got {value!r}", name)
+            if isinstance(value, bool):
+                raise not_a_number
             try:
-                if isinstance(value, bool):
-                    raise TypeError
                 number = float(value)
             except (TypeError, ValueError):
-                raise SettingError(f"{name} must be a number, got {value!r}", name) from None
+                raise not_a_number from None
             if not math.isfinite(number):
                 raise SettingError(f"{name} must be finite, got {value!r}", name)
         if not self.contains(number):
@@ -142,23 +143,21 @@ _TRAINING = (
             metavar="PATH"),
     Setting("label", object, None, "Label column of the --data file: header name or 0-based index [default: last].",
             metavar="COL"),
-    Setting("task", str, None, "Classification or regression [default: from the data].", choices=TASKS,
-            optional=True),
+    Setting("task", str, None, "Classification or regression [default: from the data].", choices=TASKS),
     Setting("samples", int, None, "Samples per class for a built-in dataset.", low=1, metavar="N"),
     Setting("classes", int, None, "Number of classes for vertical, spiral or blobs.", low=2, metavar="N"),
     Setting("val_split", float, None,
             "Fraction of the whole data set held out for validation [default: 0 for the book's sets, 0.2 "
             "otherwise]. Keras's validation_split (the course's) is a fraction of the training part instead: "
             "add --val-of-train.",
-            low=0.0, high=1.0, high_open=True, optional=True, metavar="F"),
+            low=0.0, high=1.0, high_open=True, metavar="F"),
     Setting("test_split", float, 0.0, "Fraction held out for a final test accuracy.",
             low=0.0, high=1.0, high_open=True, metavar="F"),
     Setting("val_of_train", bool, False,
             "Read --val-split as a fraction of the training part left after --test-split, as Keras's "
             "validation_split does (--test-split 0.2 --val-split 0.2 --val-of-train: 64% train, 16% "
             "validation, 20% test), not of the whole data set."),
-    Setting("standardize", bool, None, "Standardise features on the training part [default: per dataset].",
-            optional=True),
+    Setting("standardize", bool, None, "Standardise features on the training part [default: per dataset]."),
     # model
     Setting("layers", tuple, (3,), "Hidden layer widths, comma-separated, e.g. 64,64.", metavar="WIDTHS"),
     Setting("activation", str, "relu", "Activation of the hidden layers.", choices=HIDDEN_ACTIVATIONS),
