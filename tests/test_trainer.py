@@ -492,7 +492,7 @@ def test_set_hyperparam_takes_effect():
     t.start_events()
     t.advance(5)
     (changed,) = t.set_hyperparam("lr", 0.25)
-    assert changed == ev.HyperparamChanged(5, "sgd", "lr", 0.5, 0.25)
+    assert changed == ev.HyperparamChanged(5, "sgd", "lr", 0.5, 0.25, 0.25, {"lr": 0.25})  # the rate now, too
     before = t.net.params.copy()
     t.advance(1)
     np.testing.assert_allclose(t.net.params - before, -0.25 * t.net.grads, rtol=1e-5, atol=1e-8)

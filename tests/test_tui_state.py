@@ -11,7 +11,7 @@ from tui_nn.tui.state import MAX_LOG_LINES_PER_FLUSH, RunView
 
 def fed(config: TrainConfig, chunks, paused: bool = True):
     trainer = Trainer(config)
-    view = RunView(trainer, paused=paused)
+    view = RunView(trainer.started(), paused=paused)
     view.apply(trainer.start_events())
     for n in chunks:
         view.apply(trainer.advance(n))
@@ -77,7 +77,7 @@ def test_lifecycle_states():
 def test_a_restored_run_keeps_its_history():
     trainer = Trainer(TrainConfig(samples=30, iterations=1000))
     trainer.advance(400)
-    view = RunView(trainer, paused=True)
+    view = RunView(trainer.started(), paused=True)
     view.apply(trainer.start_events())
     assert view.losses.count == 400 and view.iteration == 400
     assert any(line.text.startswith("Continuing at iteration 400") for line in view.take_log())
@@ -91,9 +91,9 @@ def test_reset_restores_the_configured_length_in_epochs():
 
 
 def test_at_slow_speeds_every_candidate_is_logged_and_at_full_speed_only_new_bests():
-    slow = RunView(Trainer(TrainConfig(samples=30)), paused=False, speed=1.25)
+    slow = RunView(Trainer(TrainConfig(samples=30)).started(), paused=False, speed=1.25)
     fast_trainer = Trainer(TrainConfig(samples=30))
-    fast = RunView(fast_trainer, paused=False, speed=None)
+    fast = RunView(fast_trainer.started(), paused=False, speed=None)
     slow_trainer = Trainer(TrainConfig(samples=30))
     slow.apply(slow_trainer.start_events())
     fast.apply(fast_trainer.start_events())
@@ -127,3 +127,30 @@ def test_optimizer_names_on_the_loss_chart_neither_overlap_nor_run_off_its_edge(
             assert start + len(name) < other[0] or other[1] < start  # a space at least between names
         spans.setdefault(row, []).append((start, start + len(name)))
     assert placed[-1][4] == "right"  # near the right edge: written to the left of its marker
+
+
+def test_a_new_best_line_pairs_the_best_loss_with_the_accuracy_of_the_same_weights():
+    # full batch: the best is a step's loss; the line gives that step's iteration and accuracy
+    trainer, view = fed(TrainConfig(dataset="spiral", layers=(16,), optimizer="sgd", hyperparams={"lr": 1.0},
+                                    iterations=300), [37, 100, 163])
+    ref = Trainer(TrainConfig(dataset="spiral", layers=(16,), optimizer="sgd", hyperparams={"lr": 1.0},
+                              iterations=300))
+    chunks = [e for e in ref.events() if isinstance(e, ev.Progress)]
+    losses = np.concatenate([c.losses for c in chunks])
+    accs = np.concatenate([c.accuracies for c in chunks])
+    best_lines = [line.text for line in view.take_log() if line.kind == "best"]
+    assert best_lines
+    for text in best_lines:
+        it = int(text.split("iteration: ")[1].split()[0])
+        assert text.endswith(f"loss: {losses[it]:.7f} acc: {accs[it]:.4g}"), text
+
+
+def test_the_view_takes_limits_and_rates_from_events_not_from_formulas():
+    config = TrainConfig(dataset="spiral", layers=(8,), optimizer="sgd", hyperparams={"lr": 1.0, "decay": 0.01},
+                         epochs=40, batch_size=100)
+    trainer, view = fed(config, [7, 50])
+    assert view.lr == trainer.optimizer.lr  # mid-way between evaluations, too
+    view.apply(trainer.extend(500))
+    assert view.limit == trainer.limit
+    view.apply(trainer.reset())
+    assert view.limit == trainer.limit == 40 * 3 and view.lr == 1.0 and view.iteration == 0

@@ -102,6 +102,22 @@ def read(path) -> Checkpoint:
     return Checkpoint(path, meta, arrays)
 
 
+def default_path(trainer) -> Path:
+    """Where a run saves without --checkpoint: the file it was resumed from, else a new file
+    named after the data, optimizer and seed in the working folder (never another run's file)."""
+    resumed = getattr(trainer, "resumed_from", None)
+    if resumed is not None:
+        return Path(resumed)
+    c = trainer.config
+    name = Path(c.data).stem if c.data else c.dataset
+    stem = f"tui-nn-{name}-{trainer.optimizer.name}-seed{c.seed}"
+    path, k = Path(f"{stem}.ckpt.npz"), 1
+    while path.exists():
+        k += 1
+        path = Path(f"{stem}-{k}.ckpt.npz")
+    return path
+
+
 def _json_default(o):
     if isinstance(o, np.generic):
         return o.item()

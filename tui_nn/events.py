@@ -20,12 +20,13 @@ TIMING = frozenset({"elapsed", "its_per_sec"})
 @dataclass
 class Event:
     kind: ClassVar[str] = "event"
+    LOGGED: ClassVar[tuple[str, ...] | None] = None  # the fields to_dict writes (None: all)
     iteration: int  # the iteration the event refers to (the next one to run, for lifecycle events)
 
     def to_dict(self, timing: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {"event": self.kind}
         for f in fields(self):
-            if not timing and f.name in TIMING:
+            if (not timing and f.name in TIMING) or (self.LOGGED is not None and f.name not in self.LOGGED):
                 continue
             out[f.name] = _plain(getattr(self, f.name), timing)
         return out
@@ -40,15 +41,51 @@ def _plain(value, timing: bool = True):
 # -- data events ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RunData:
+    """The data as the network sees it (standardised if the run standardises), for views that
+    draw it; the arrays are the trainer's own, to be read only."""
+
+    task: str
+    X_train: np.ndarray
+    y_train: np.ndarray  # labels as the data set gives them (class ids, or targets)
+    X_val: np.ndarray
+    y_val: np.ndarray
+    class_names: list
+    feature_names: list
+
+
 @dataclass
 class Started(Event):
+    """The run's full state when a front end starts to follow it (a resumed run's too): the
+    first event of every session, and all a view needs to draw the run before the next one.
+    Logs keep the summary fields (``LOGGED``); the arrays stay out of them."""
+
     kind: ClassVar[str] = "started"
+    LOGGED: ClassVar[tuple[str, ...]] = ("iteration", "config", "optimizer", "n_params", "dataset", "n_train",
+                                         "n_val")
     config: dict
     optimizer: str
     n_params: int
     dataset: str
     n_train: int
     n_val: int
+    optimizer_kind: str = "search"
+    hyperparams: dict = field(default_factory=dict)
+    lr: float | None = None  # the current rate (gradient optimizers)
+    stats: dict = field(default_factory=dict)  # the optimizer's counters (tried/accepted, lr, temperature)
+    limit: int = 0
+    state: str = "ready"  # ready, running, finished or diverged
+    epoch: float = 0.0
+    best_loss: float = float("inf")
+    best_iteration: int = -1
+    improvements: int = 0
+    switches: list = field(default_factory=list)  # (iteration, optimizer) pairs
+    evaluations: list = field(default_factory=list)  # dicts: iteration, train/val loss and accuracy
+    losses: dict = field(default_factory=dict)  # the loss history so far (history.Series.to_arrays())
+    model: dict = field(default_factory=dict)  # the Network constructor's arguments
+    params: np.ndarray | None = None  # the weights now
+    data: RunData | None = None
 
 
 @dataclass
@@ -67,6 +104,8 @@ class Progress(Event):
     improved: np.ndarray
     best_loss: float
     epoch: float
+    lr: float | None = None  # the optimizer's rate after the chunk (gradient optimizers)
+    stats: dict = field(default_factory=dict)  # the optimizer's counters after the chunk
 
     @property
     def iterations(self) -> np.ndarray:
@@ -129,6 +168,9 @@ class OptimizerSwitched(Event):
     old: str
     new: str
     hyperparams: dict
+    optimizer_kind: str = "search"  # the new optimizer's: search or gradient
+    lr: float | None = None  # its current rate
+    stats: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -138,6 +180,8 @@ class HyperparamChanged(Event):
     name: str
     old: float
     new: float
+    lr: float | None = None  # the optimizer's current rate after the change
+    stats: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -151,6 +195,9 @@ class WeightChanged(Event):
 @dataclass
 class ResetDone(Event):
     kind: ClassVar[str] = "reset"
+    limit: int = 0  # the run's length again (an extension is undone)
+    lr: float | None = None
+    stats: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from typing import TextIO
 import numpy as np
 
 from . import events as ev
+from .checkpoint import default_path as default_checkpoint_path
 from .trainer import Trainer
 
 from .exit_codes import DIVERGED as EXIT_DIVERGED, INTERRUPTED as EXIT_INTERRUPTED, OK as EXIT_OK
@@ -41,22 +42,6 @@ class Outputs:
     checkpoint_every: int | None = None
     plot: bool = False
     progress: bool | None = None  # None: a bar when stderr is a terminal
-
-
-def default_checkpoint_path(trainer: Trainer) -> Path:
-    """Where a run saves without --checkpoint: the file it was resumed from, else a new file
-    named after the data, optimizer and seed in the working folder (never another run's file)."""
-    resumed = getattr(trainer, "resumed_from", None)
-    if resumed is not None:
-        return Path(resumed)
-    c = trainer.config
-    name = Path(c.data).stem if c.data else c.dataset
-    stem = f"tui-nn-{name}-{trainer.optimizer.name}-seed{c.seed}"
-    path, k = Path(f"{stem}.ckpt.npz"), 1
-    while path.exists():
-        k += 1
-        path = Path(f"{stem}-{k}.ckpt.npz")
-    return path
 
 
 class _Interrupt:

@@ -264,13 +264,22 @@ class Trainer:
         return float(self.epoch)
 
     # -- running ------------------------------------------------------------------------------
+    def started(self) -> ev.Started:
+        """The run's full state as an event: what a front end starts from (no side effects)."""
+        c, opt, net, s = self.config, self.optimizer, self.net, self.split
+        model = dict(n_inputs=net.widths[0], hidden=tuple(net.widths[1:-1]), n_outputs=net.widths[-1],
+                     activations=list(net.activation_names), loss=net.loss_function.name, dropout=net.dropout_rate,
+                     init=net.init, dtype=net.dtype.name, biases=net.has_biases)
+        data = ev.RunData(net.task, self.X_train, np.asarray(s.y_train), self.X_val, np.asarray(s.y_val),
+                          list(s.class_names or []), list(s.feature_names))
+        return ev.Started(self.iteration, c.to_dict(), opt.name, net.n_params, self.dataset.name, self.n_train,
+                          len(self.X_val), opt.kind, dict(opt.hp), opt.lr, opt.stats(), self.limit, self.state,
+                          self.epoch_float, self.best_loss, self.best_iteration, self.improvements,
+                          list(self.switches), [dict(e) for e in self.evaluations], self.losses.to_arrays(),
+                          model, net.params.copy(), data)
+
     def start_events(self) -> list[ev.Event]:
-        c = self.config
-        out: list[ev.Event] = [ev.Started(self.iteration, c.to_dict(), self.optimizer.name, self.net.n_params,
-                                          self.dataset.name, self.n_train, len(self.X_val))]
-        out.append(self.evaluate())
-        out.append(self.snapshot())
-        return out
+        return [self.started(), self.evaluate(), self.snapshot()]
 
     @property
     def done(self) -> bool:
@@ -282,36 +291,30 @@ class Trainer:
         if self.done:
             return []
         t0 = time.perf_counter()
-        out: list[ev.Event] = []
-        parts = []
-        start = self.iteration
+        out: list[ev.Event] = []  # Progress chunks and evaluations, in iteration order
         n = min(n, self.limit - self.iteration)
         while n > 0 and self.state != "diverged":
             every = self.eval_every
             seg = min(n, every - self.iteration % every)
-            part = self._run_segment(seg)
-            parts.append(part)
-            n -= len(part[0])
+            start = self.iteration
+            losses, accs, accepted, improved = self._run_segment(seg)
+            n -= len(losses)
+            if len(losses):
+                opt = self.optimizer
+                out.append(ev.Progress(start, losses, accs, accepted, improved, self.best_loss, self.epoch_float,
+                                       opt.lr, opt.stats()))
+                self.losses.extend(start, losses)
+                self.accuracies.extend(start, accs)
             if self.state == "diverged":
                 break
             if self.iteration % every == 0 or self.iteration >= self.limit:
                 pending_eval = self.evaluate()
-                parts.append(pending_eval)
+                out.append(pending_eval)
                 if self._exploded_at(pending_eval):
                     break
             if self._target_reached():
                 break
         self.elapsed += time.perf_counter() - t0
-        arrays = [p for p in parts if isinstance(p, tuple)]
-        if arrays:
-            losses = np.concatenate([a[0] for a in arrays])
-            progress = ev.Progress(start, losses, np.concatenate([a[1] for a in arrays]),
-                                   np.concatenate([a[2] for a in arrays]), np.concatenate([a[3] for a in arrays]),
-                                   self.best_loss, self.epoch_float)
-            self.losses.extend(start, losses)
-            self.accuracies.extend(start, progress.accuracies)
-            out.append(progress)
-        out += [p for p in parts if isinstance(p, ev.Event)]
         if self.state == "diverged":
             out.append(self._diverged_event)
         elif self.iteration >= self.limit or self._target_reached():
@@ -551,12 +554,14 @@ class Trainer:
         self.switches.append((self.iteration, name))
         if self.state == "finished" and self.iteration < self.limit:
             self.state = "running"
-        return [ev.OptimizerSwitched(self.iteration, old, name, dict(new.hp)), self.evaluate()]
+        return [ev.OptimizerSwitched(self.iteration, old, name, dict(new.hp), new.kind, new.lr, new.stats()),
+                self.evaluate()]
 
     def set_hyperparam(self, name: str, value) -> list[ev.Event]:
         old = self.optimizer.hp.get(name)
         new = self.optimizer.set(name, value)  # raises ValueError with a clear message
-        return [ev.HyperparamChanged(self.iteration, self.optimizer.name, name, old, new)]
+        opt = self.optimizer
+        return [ev.HyperparamChanged(self.iteration, opt.name, name, old, new, opt.lr, opt.stats())]
 
     def set_weight(self, index: int, value: float) -> list[ev.Event]:
         try:
@@ -579,7 +584,8 @@ class Trainer:
     def reset(self) -> list[ev.Event]:
         """Re-initialise the weights and the run (same seed, same start); keeps the optimizer."""
         self._start_run()
-        return [ev.ResetDone(0), self.evaluate(), self.snapshot()]
+        opt = self.optimizer
+        return [ev.ResetDone(0, self.limit, opt.lr, opt.stats()), self.evaluate(), self.snapshot()]
 
     def extend(self, iterations: int) -> list[ev.Event]:
         if not isinstance(iterations, (int, np.integer)) or iterations <= 0:

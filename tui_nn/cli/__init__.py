@@ -415,9 +415,9 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     from ..headless import Outputs, run_headless
 
     if checkpoint_every and not checkpoint:
-        from ..headless import default_checkpoint_path
+        from ..checkpoint import default_path
 
-        checkpoint = str(default_checkpoint_path(trainer))
+        checkpoint = str(default_path(trainer))
         problem = check_writable(checkpoint)
         if problem:
             raise InputError(f"--checkpoint-every: cannot write the checkpoint: {problem} (or give --checkpoint FILE)")

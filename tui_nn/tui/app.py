@@ -112,12 +112,12 @@ class TuiNNApp(App):
     def __init__(self, trainer, *, paused: bool = False, speed: float | None = DEFAULT_SPEED,
                  checkpoint_path: str | None = None, separate_process: bool = True):
         super().__init__()
-        from ..headless import default_checkpoint_path
+        from ..checkpoint import default_path
 
         self.trainer = trainer
-        self.view = RunView(trainer, paused=paused, speed=speed)
+        self.view = RunView(trainer.started(), paused=paused, speed=speed)
         self.start_paused = paused
-        self.checkpoint_path = str(checkpoint_path or default_checkpoint_path(trainer))
+        self.checkpoint_path = str(checkpoint_path or default_path(trainer))
         self.separate_process = separate_process
         self.session: ProcessSession | Session | None = None
         self.exit_status = exit_codes.OK  # FAILED when the trainer failed (the CLI exits with it)

@@ -1,9 +1,11 @@
-"""What the dashboard knows about the run, built only from the trainer's events.
+"""What the dashboard knows about the run, built from the trainer's events alone.
 
-:class:`RunView` is the dashboard's model: it starts from the trainer as it stands before the
-session thread starts (so a run restored from a checkpoint keeps its history), then
-:meth:`RunView.apply` folds in every event batch the session sends. It never touches the
-trainer afterwards, so the UI thread and the session thread share nothing but events.
+:class:`RunView` is the dashboard's model: it starts from the run's :class:`~tui_nn.events.Started`
+event (the full state: configuration, model, optimizer, limit, weights, and the history so far
+of a resumed run), then :meth:`RunView.apply` folds in every event batch the session sends. It
+never reads the trainer and re-derives none of its formulas (the learning rate, the run's
+length, the optimizer's counters all come in events), so the UI thread and the session thread
+share nothing but events.
 
 ``apply`` returns the set of *topics* that changed (``"status"``, ``"series"``, ``"weights"``,
 ``"optimizer"``, ``"log"``, ``"layout"``); the app redraws only those panels, a few times a
@@ -24,7 +26,6 @@ from .. import events as ev
 from ..history import Series
 from ..network import Network
 from ..runner import PROCESS_LOST
-from ..trainer import DEFAULT_ITERATIONS
 
 MAX_LOG_LINES_PER_FLUSH = 12  # new-best (or candidate) lines written per redraw; older ones are summarised
 SLOW_SPEED = 20.0  # iterations per second: at this speed or slower every candidate is logged
@@ -50,46 +51,43 @@ class EvalPoint:
 class RunView:
     """The dashboard's picture of one run. See the module docstring."""
 
-    def __init__(self, trainer, *, paused: bool = False, speed: float | None = None):
-        t = trainer
-        self.config = t.config
-        self.task = t.net.task
+    def __init__(self, start: ev.Started, *, paused: bool = False, speed: float | None = None):
+        from ..trainer import TrainConfig
+
+        self.config = TrainConfig.from_dict(start.config)
+        d = start.data
+        self.task = d.task
         self.metric = "R²" if self.task == "regression" else "acc"
-        self.dataset_name = t.dataset.name
-        self.seed = t.config.seed
-        self.data_seed = t.config.data_seed  # None: the data come from `seed` too
-        self.n_train, self.n_val = len(t.X_train), len(t.X_val)
+        self.dataset_name = start.dataset
+        self.seed = self.config.seed
+        self.data_seed = self.config.data_seed  # None: the data come from `seed` too
+        self.n_train, self.n_val = start.n_train, start.n_val
         # The data as the network sees it (standardised if the run standardises); read-only.
-        s = t.split
-        self.X_train, self.X_val = t.X_train, t.X_val
-        self.y_train, self.y_val = np.asarray(s.y_train), np.asarray(s.y_val)
-        self.class_names = list(s.class_names or [])
-        self.feature_names = list(s.feature_names)
-        # A private copy of the network for drawing (decision regions, curves): the trainer's own
-        # network belongs to the session thread. (Rebuilt, not deep-copied: a deep copy would
-        # cut the layers' views into the flat parameter vector.)
-        self.net = Network.from_dict(t.net.to_dict())
-        self.slices = list(t.net.slices)
-        self.widths = list(t.net.widths)
-        self.limit = t.limit
-        self.iteration = t.iteration
-        self.epoch = t.epoch_float
-        self.best_loss = t.best_loss
-        self.optimizer = t.optimizer.name
-        self.optimizer_kind = t.optimizer.kind
-        self.hyperparams = dict(t.optimizer.hp)
-        self.stats = dict(t.optimizer.stats())
-        # Candidates tried and accepted by the current search optimizer, counted from every
-        # Progress chunk (exact between evaluations too).
-        self.tried = int(self.stats.get("tried", 0))
-        self.accepted = int(self.stats.get("accepted", 0))
-        self.lr = t.optimizer.lr
-        self.steps = t.optimizer.steps  # the current optimizer's steps: a gradient one's lr decays with them
-        self.hp_memory: dict[str, dict] = {t.optimizer.name: dict(t.optimizer.hp)}
-        self.losses = _copy_series(t.losses)
+        self.X_train, self.X_val = d.X_train, d.X_val
+        self.y_train, self.y_val = d.y_train, d.y_val
+        self.class_names = list(d.class_names)
+        self.feature_names = list(d.feature_names)
+        # A network of our own for drawing (decision regions, curves): the trainer's belongs to
+        # the session thread.
+        model = dict(start.model)
+        self.net = Network(model.pop("n_inputs"), model.pop("hidden"), model.pop("n_outputs"), **model)
+        self.net.params[...] = start.params
+        self.slices = list(self.net.slices)
+        self.widths = list(self.net.widths)
+        self.limit = start.limit
+        self.iteration = start.iteration
+        self.epoch = start.epoch
+        self.best_loss = start.best_loss
+        self.optimizer = start.optimizer
+        self.optimizer_kind = start.optimizer_kind
+        self.hyperparams = dict(start.hyperparams)
+        self.stats = dict(start.stats)
+        self.lr = start.lr
+        self.hp_memory: dict[str, dict] = {start.optimizer: dict(start.hyperparams)}
+        self.losses = Series.from_arrays(start.losses) if start.losses else Series()
         self.evaluations: list[EvalPoint] = [
             EvalPoint(e["iteration"], e["train_loss"], e["train_accuracy"], e["val_loss"], e["val_accuracy"])
-            for e in t.evaluations
+            for e in start.evaluations
         ]
         last = self.evaluations[-1] if self.evaluations else None
         self.train_loss = last.train_loss if last else None
@@ -97,25 +95,26 @@ class RunView:
         self.val_loss = last.val_loss if last else None
         self.val_accuracy = last.val_accuracy if last else None
         self._loss_at = last.iteration if last else -1  # the iteration train_loss belongs to
-        self.switches: list[tuple[int, str]] = [tuple(s) for s in t.switches]
-        self.params = t.net.params.copy()
+        self.switches: list[tuple[int, str]] = [tuple(s) for s in start.switches]
+        self.params = start.params.copy()
         self.grads: np.ndarray | None = None
         self.delta = np.zeros_like(self.params)
         self.its_per_sec = 0.0
         self.speed = speed
-        self.state = t.state if t.state in ("finished", "diverged") else ("paused" if paused else "running")
+        self.state = start.state if start.state in ("finished", "diverged") else ("paused" if paused else "running")
         self.error: str | None = None  # the trainer's failure, once it failed
         self.started = False  # the session's first events have arrived
         self.log: list[LogLine] = []  # lines not yet shown
         self._best_lines: list[LogLine] = []  # new bests (and, when slow, every candidate)
         self._skipped = {"best": 0, "candidate": 0}
-        self._logged_best = t.best_loss
+        self._logged_best = start.best_loss
+        self._pending_best: tuple[int, float, float] | None = None  # a gradient step's new best, logged at the evaluation
         # Wall time spent running (the status bar's clock); frozen while paused.
         self.elapsed = 0.0
         self._running_since: float | None = None
         self._set_state(self.state)
-        self._history = (f"Continuing at iteration {t.iteration:,}: best loss {t.best_loss:.7f} (iteration "
-                         f"{t.best_iteration}), {t.improvements} improvements so far") if t.iteration else None
+        self._history = (f"Continuing at iteration {start.iteration:,}: best loss {start.best_loss:.7f} (iteration "
+                         f"{start.best_iteration}), {start.improvements} improvements so far") if start.iteration else None
 
     # -- derived values ----------------------------------------------------------------------------
     @property
@@ -214,27 +213,24 @@ class RunView:
         self.iteration = e.iteration + len(e)
         self.epoch = e.epoch
         self.best_loss = e.best_loss
+        self.stats, self.lr = dict(e.stats), e.lr
+        topics.add("optimizer")
         if self.optimizer_kind == "search":
             # The current weights are the last accepted candidate: its loss and accuracy are the
             # run's current ones, without waiting for the next evaluation.
-            self.tried += len(e)
-            self.accepted += int(e.accepted.sum())
-            self._count_stats()
-            topics.add("optimizer")
             accepted = np.flatnonzero(e.accepted)
             if accepted.size:
                 self.train_loss = float(e.losses[accepted[-1]])
                 self.train_accuracy = float(e.accuracies[accepted[-1]])
         elif len(e):
-            # A gradient step: its (mini-batch) loss and accuracy stand until a newer evaluation,
-            # and the learning rate decays with every step.
-            self.steps += len(e)
-            self._set_lr()
-            topics.add("optimizer")
+            # A gradient step: its (mini-batch) loss and accuracy stand until a newer evaluation.
             if self._loss_at < e.iteration + len(e) - 1:
                 self._loss_at = e.iteration + len(e) - 1
                 self.train_loss = float(e.losses[-1])
                 self.train_accuracy = float(e.accuracies[-1])
+            if e.improved.any():  # full batch: a step's loss is the training loss; logged at the evaluation
+                i = int(np.flatnonzero(e.improved)[-1])
+                self._pending_best = (e.iteration + i, float(e.losses[i]), float(e.accuracies[i]))
         slow = (self.speed is not None and self.speed <= SLOW_SPEED) or (self.paused and len(e) == 1)
         if self.optimizer_kind == "search" and slow:
             self._log_candidates(e, current)
@@ -274,14 +270,16 @@ class RunView:
         self.epoch = e.epoch
         self.iteration = max(self.iteration, e.iteration)
         self.stats, self.lr = dict(e.stats), e.lr
-        self._count_stats()
         self.hyperparams = dict(e.hyperparams)
         topics = {"status", "series", "optimizer"}
         if self.optimizer_kind == "gradient" and e.best_loss < self._logged_best:
+            # The best loss with the accuracy of the same weights: a step's (full batch), or this
+            # evaluation's (mini-batches and dropout: bests are taken at evaluations).
+            it, loss, acc = self._pending_best or (e.iteration, e.best_loss, e.train_accuracy)
             self._logged_best = e.best_loss
-            acc = "—" if e.train_accuracy is None else f"{e.train_accuracy:.4g}"
-            topics |= self._say("best", f"New best loss, iteration: {e.iteration} loss: {e.best_loss:.7f} "
-                                        f"{self.metric}: {acc}")
+            acc = "—" if acc is None else f"{acc:.4g}"
+            topics |= self._say("best", f"New best loss, iteration: {it} loss: {loss:.7f} {self.metric}: {acc}")
+        self._pending_best = None
         return topics
 
     def _on_snapshot(self, e: ev.Snapshot):
@@ -291,18 +289,6 @@ class RunView:
         self.its_per_sec = e.its_per_sec
         self.iteration = max(self.iteration, e.iteration)
         return {"weights", "status"}
-
-    def _set_lr(self) -> None:
-        """A gradient optimizer's current learning rate, lr / (1 + decay * steps) (as the
-        optimizer computes it), between the evaluations that report it."""
-        if self.optimizer_kind == "gradient" and "lr" in self.hyperparams:
-            self.lr = self.hyperparams["lr"] / (1.0 + self.hyperparams.get("decay", 0.0) * self.steps)
-            self.stats["lr"] = self.lr
-
-    def _count_stats(self) -> None:
-        if self.optimizer_kind == "search":
-            self.stats.update(tried=self.tried, accepted=self.accepted,
-                              acceptance_rate=self.accepted / self.tried if self.tried else 0.0)
 
     def _on_paused(self, e: ev.Paused):
         if self.state == "running":
@@ -321,16 +307,14 @@ class RunView:
         return {"status", "layout"}
 
     def _on_optimizer_switched(self, e: ev.OptimizerSwitched):
-        from ..optimizers import OPTIMIZERS
-
         self.optimizer = e.new
-        self.optimizer_kind = OPTIMIZERS[e.new].kind
+        self.optimizer_kind = e.optimizer_kind
         self.hyperparams = dict(e.hyperparams)
         self.hp_memory[e.new] = dict(e.hyperparams)
         self.switches.append((e.iteration, e.new))
-        self.tried = self.accepted = self.steps = 0  # a fresh optimizer
-        self._set_lr()
+        self.lr, self.stats = e.lr, dict(e.stats)
         self._logged_best = self.best_loss
+        self._pending_best = None
         hp = ", ".join(f"{k}={v:g}" for k, v in e.hyperparams.items())
         return {"optimizer", "series", "status"} | self._say(
             "optimizer", f"Optimizer switched at iteration {e.iteration}: {e.old} → {e.new} ({hp})")
@@ -338,7 +322,7 @@ class RunView:
     def _on_hyperparam_changed(self, e: ev.HyperparamChanged):
         self.hyperparams[e.name] = e.new
         self.hp_memory.setdefault(e.optimizer, {})[e.name] = e.new
-        self._set_lr()
+        self.lr, self.stats = e.lr, dict(e.stats)
         return {"optimizer", "status"} | self._say(
             "hyperparam", f"{e.optimizer} {e.name}: {e.old:g} → {e.new:g}")
 
@@ -348,21 +332,11 @@ class RunView:
         return {"weights"} | self._say(
             "weight", f"Weight {self.weight_name(e.index)} set: {e.old:.4f} → {e.new:.4f}")
 
-    def _run_length(self) -> int:
-        """The limit a reset restores (what Trainer._limit computes for the current optimizer)."""
-        c = self.config
-        if c.epochs is None:
-            return c.iterations or DEFAULT_ITERATIONS
-        if self.optimizer_kind == "search":
-            return c.epochs  # a candidate is scored on all the data: one iteration per epoch
-        batch = c.batch_size if 0 < c.batch_size < self.n_train else self.n_train
-        return c.epochs * -(-self.n_train // batch)
-
     def _on_reset(self, e: ev.ResetDone):
-        self.tried = self.accepted = self.steps = 0  # the optimizer starts afresh too
-        self._set_lr()
+        self.lr, self.stats = e.lr, dict(e.stats)  # the optimizer starts afresh too
         self._loss_at = -1
-        self.limit = self._run_length()  # an extended run is back to its configured length
+        self._pending_best = None
+        self.limit = e.limit  # an extended run is back to its configured length
         self.losses = Series()
         self.evaluations = []
         self.switches = [(0, self.optimizer)]
@@ -430,7 +404,3 @@ def neuron_label(layer: int, i: int, n_layers: int) -> str:
     if n_layers > 3:
         return f"h{layer}.{i + 1}"
     return f"h{i + 1}"
-
-
-def _copy_series(s: Series) -> Series:
-    return Series.from_arrays(s.to_arrays()) if s.count else Series(s.capacity)
