@@ -78,17 +78,11 @@ def test_subcommand_help(command):
     assert result.output.startswith(f"Usage: tui-nn {command} ")
 
 
-def test_settings_offer_exactly_the_model_choices_the_network_takes():
-    """The settings table spells out the network's choices (to keep NumPy out of --help)."""
-    from tui_nn import network, settings
-
-    defaults = {p.name: p.default for p in cli.summary.params}
-    spec = network.ModelSpec()
-    assert cli.parse_layers(None, None, defaults["layers"]) == spec.hidden
-    assert (defaults["activation"], defaults["dropout"], defaults["init"]) == (
-        spec.activation, spec.dropout, spec.init)
-    assert set(settings.HIDDEN_ACTIVATIONS) == set(network.ACTIVATIONS) - {"softmax"}
-    assert settings.INITS == network.INITS
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "linear"])
+def test_every_hidden_activation_offered_builds_a_network(activation):
+    result = run("summary", "--inputs", "2", "--outputs", "3", "--activation", activation)
+    assert result.exit_code == 0, result.output
+    assert f"dense1 (Dense, {activation})" in result.output
 
 
 # --- summary -----------------------------------------------------------------------------------

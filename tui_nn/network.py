@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .settings import INITS, TRAINING  # the one table of choices, ranges and defaults
+
 EPS = 1e-7  # the book's clipping constant for cross-entropy
 
 # ---------------------------------------------------------------------------------------
@@ -78,9 +80,6 @@ class Dense:
 
     def __repr__(self) -> str:
         return f"Dense({self.n_inputs}, {self.n_neurons})"
-
-
-INITS = ("nnfs", "he", "glorot")
 
 
 class ReLU:
@@ -276,10 +275,10 @@ def _as_column(y_true, like):
 class ModelSpec:
     """What the user chooses; sizes and the output activation follow from the data."""
 
-    hidden: tuple[int, ...] = (3,)
-    activation: str = "relu"
-    dropout: float = 0.0
-    init: str = "nnfs"
+    hidden: tuple[int, ...] = TRAINING["layers"].default
+    activation: str = TRAINING["activation"].default
+    dropout: float = TRAINING["dropout"].default
+    init: str = TRAINING["init"].default
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -287,8 +286,7 @@ class ModelSpec:
             raise ValueError(f"layer widths must be positive, got {','.join(map(str, self.hidden))}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        TRAINING["dropout"].validate(self.dropout)
         if self.init not in INITS:
             raise ValueError(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
 
