@@ -13,6 +13,7 @@ Files are written atomically (:mod:`tui_nn.atomic`) and read with ``allow_pickle
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -86,20 +87,294 @@ def write(path, trainer) -> Path:
 
 
 def read(path) -> Checkpoint:
-    """Read every array of the checkpoint at ``path`` now, so a truncated or damaged file is
-    reported here, as a ``ValueError`` whose message names the file."""
+    """Read every array of the checkpoint at ``path`` now and check every field (see
+    :func:`check`), so a truncated, damaged or crafted file is reported here, as a
+    :class:`CheckpointError` (a ``ValueError``) whose one line names the file and the field."""
     from .atomic import open_regular
 
     path = Path(path)
     try:
         with open_regular(path) as f, np.load(f, allow_pickle=False) as npz:  # no pipe or device
             arrays = {k: npz[k] for k in npz.files}
-        meta = json.loads(str(arrays.pop("meta")))
+        blob = arrays.pop("meta")
+        if blob.shape != () or blob.dtype.kind != "U":
+            raise ValueError("meta is not one JSON text")
+        meta = json.loads(str(blob))
+    except RecursionError:
+        raise CheckpointError(f"{path}: meta: JSON nested too deeply; give a file written by --checkpoint") from None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:
-        raise ValueError(f"{path} is not a tui-nn checkpoint ({e}); give a file written by --checkpoint") from None
+        e = e.strerror if isinstance(e, OSError) and e.strerror else " ".join(str(e).split())
+        raise CheckpointError(f"{path} is not a tui-nn checkpoint ({e}); give a file written by --checkpoint") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a tui-nn checkpoint; give a file written by --checkpoint")
-    return Checkpoint(path, meta, arrays)
+        raise CheckpointError(f"{path} is not a tui-nn checkpoint; give a file written by --checkpoint")
+    ck = Checkpoint(path, meta, arrays)
+    check(ck)
+    return ck
+
+
+# --- checking a checkpoint ---------------------------------------------------------------------
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed: one line naming the file and the field at fault."""
+
+
+class _Bad(Exception):
+    """A field that fails its check: (field, problem)."""
+
+
+MAX_COUNT = 2**53  # iterations, steps and counts beyond this are not from a real run
+
+
+def _int(low: int = 0):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= MAX_COUNT:
+            raise _Bad("", f"expected a whole number in {low}..2**53, got {v!r:.40}")
+    return check
+
+
+def _number(*, nan=False, inf=False, none=False, low=None):
+    def check(v):
+        if v is None and none:
+            return
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise _Bad("", f"expected a number, got {v!r:.40}")
+        if (math.isnan(v) and not nan) or (math.isinf(v) and not inf):
+            raise _Bad("", f"expected a finite number, got {v}")
+        if low is not None and v < low:
+            raise _Bad("", f"expected a number >= {low}, got {v}")
+    return check
+
+
+def _one_of(*choices):
+    def check(v):
+        if not isinstance(v, str) or v not in choices:
+            raise _Bad("", f"expected one of {', '.join(choices)}, got {v!r:.40}")
+    return check
+
+
+def _bool(v):
+    if not isinstance(v, bool):
+        raise _Bad("", f"expected true or false, got {v!r:.40}")
+
+
+def _evaluations(v):
+    if not isinstance(v, list):
+        raise _Bad("", "expected a list of evaluations")
+    for i, e in enumerate(v):
+        if not isinstance(e, dict) or not all(isinstance(k, str) for k in e):
+            raise _Bad(f"[{i}]", "expected an object")
+        _field(f"[{i}].iteration", _int(0), e.get("iteration"))
+        for k, x in e.items():
+            if k != "iteration":
+                _field(f"[{i}].{k}", _number(nan=True, inf=True, none=True), x)
+
+
+def _switches(v):
+    from .optimizers import OPTIMIZERS
+
+    if not isinstance(v, list) or not v:
+        raise _Bad("", "expected a non-empty list of [iteration, optimizer]")
+    for i, sw in enumerate(v):
+        if not isinstance(sw, list) or len(sw) != 2:
+            raise _Bad(f"[{i}]", "expected [iteration, optimizer]")
+        _field(f"[{i}][0]", _int(0), sw[0])
+        _field(f"[{i}][1]", _one_of(*OPTIMIZERS), sw[1])
+
+
+def _field(name: str, check, value) -> None:
+    """Run ``check`` on ``value``; a failure names ``name`` (and any part of it the check names)."""
+    try:
+        check(value)
+    except _Bad as e:
+        part, problem = e.args
+        raise _Bad(name + part, problem) from None
+
+
+# Every key of RUN_STATE, with its check; True: required (False: older files may lack it).
+RUN_STATE_CHECKS = {
+    "iteration": (_int(0), True),
+    "limit": (_int(1), True),
+    "epoch": (_int(0), True),
+    "batch_pos": (_int(0), True),
+    "state": (_one_of("ready", "running", "finished", "diverged"), True),
+    "best_loss": (_number(inf=True), True),
+    "best_iteration": (_int(-1), True),
+    "reference_loss": (_number(none=True), True),
+    "reference_eval": (_number(none=True), True),
+    "last_train_loss": (_number(nan=True, inf=True, none=True), True),
+    "improvements": (_int(0), True),
+    "accepted_total": (_int(0), True),
+    "elapsed": (_number(low=0), True),
+    "evaluations": (_evaluations, True),
+    "switches": (_switches, True),
+    "has_grads": (_bool, True),
+    "exploded_for": (_int(0), False),
+}
+_PARAMETER_ARRAYS = ("params", "grads", *ARRAYS, "eval_good", "spike_good")
+_FINITE = ("params", *ARRAYS, "eval_good", "spike_good")  # weights a run continues from
+_SERIES = {"start": ("i", None), "lo": ("f", None), "hi": ("f", None), "last": ("f", None),
+           "meta": ("i", (6,)), "pending": ("f", (3,))}
+MAX_SERIES_CAPACITY = 1 << 20
+
+
+def check(ck: Checkpoint) -> None:
+    """Check every field of ``ck`` that does not depend on the data: keys, types, ranges, array
+    kinds and shapes, finite weights; :func:`check_fits` checks the rest against the rebuilt run."""
+    try:
+        _check_meta(ck.meta)
+        _check_arrays(ck)
+    except _Bad as e:
+        field, problem = e.args
+        raise CheckpointError(f"{ck.path}: damaged checkpoint: {field}: {problem}; "
+                              "resume from another checkpoint or start a new run") from None
+
+
+def _check_meta(meta: dict) -> None:
+    from .optimizers import OPTIMIZERS
+    from .settings import TRAINING
+    from .trainer import ConfigError, TrainConfig
+
+    config = meta.get("config")
+    if not isinstance(config, dict):
+        raise _Bad("config", "expected an object with the run's settings")
+    layers = config.get("layers", [1])
+    if not isinstance(layers, list) or not all(isinstance(w, int) and not isinstance(w, bool) for w in layers):
+        raise _Bad("config.layers", f"expected a list of whole numbers, got {layers!r:.40}")
+    hp = config.get("hyperparams", {})
+    if not isinstance(hp, dict):
+        raise _Bad("config.hyperparams", "expected an object")
+    for name, setting in TRAINING.items():  # JSON numbers as the settings' own types (seed 1.0 is not a seed)
+        value = config.get(name)
+        if setting.type is int and value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise _Bad(f"config.{name}", f"expected a whole number, got {value!r:.40}")
+    try:
+        TrainConfig.from_dict(config).validate()
+    except ConfigError as e:
+        raise _Bad(f"config.{getattr(e, 'setting', None) or 'settings'}", " ".join(str(e).split())) from None
+    except (TypeError, ValueError, AttributeError) as e:
+        raise _Bad("config", " ".join(str(e).split())[:200]) from None
+    digest = meta.get("data_digest")
+    if digest is not None and not (isinstance(digest, str) and len(digest) == 64
+                                   and all(c in "0123456789abcdef" for c in digest)):
+        raise _Bad("data_digest", "expected a SHA-256 in hex")
+    for key, (check, required) in RUN_STATE_CHECKS.items():
+        if key in meta:
+            _field(key, check, meta[key])
+        elif required:
+            raise _Bad(key, "missing")
+    _field("optimizer", _one_of(*OPTIMIZERS), meta.get("optimizer"))
+    hp = meta.get("hyperparams")
+    if not isinstance(hp, dict):
+        raise _Bad("hyperparams", "expected an object")
+    cls = OPTIMIZERS[meta["optimizer"]]
+    for k, v in hp.items():
+        try:
+            cls.spec(k).validate(v)
+        except ValueError as e:
+            raise _Bad(f"hyperparams.{k}", " ".join(str(e).split())) from None
+    state = meta.get("optimizer_state", {})
+    if not isinstance(state, dict):
+        raise _Bad("optimizer_state", "expected an object")
+    fresh = {k: v for k, v in cls().state_dict().items() if not isinstance(v, np.ndarray)}
+    for k, v in fresh.items():  # the scalars its optimizer keeps: steps, and a search's losses and counts
+        if k not in state:
+            raise _Bad(f"optimizer_state.{k}", "missing")
+        _field(f"optimizer_state.{k}", _int(0) if isinstance(v, int) else _number(inf=True), state[k])
+    for k in state:
+        if k not in fresh:
+            raise _Bad(f"optimizer_state.{k}", f"not kept by {cls.name}")
+
+
+def _check_arrays(ck: Checkpoint) -> None:
+    z, meta = ck.arrays, ck.meta
+    required = ["params", "grads", "rng", *ARRAYS,
+                *(f"hist_{name}_{k}" for name in HISTORY for k in _SERIES)]
+    for key in required:
+        if key not in z:
+            raise _Bad(key, "missing")
+    kind = meta["optimizer"]
+    for key, a in z.items():
+        known = (key in required or key in OPTIONAL_ARRAYS
+                 or (key.startswith(OPTIMIZER_PREFIX) and _optimizer_array(kind, key[len(OPTIMIZER_PREFIX):])))
+        if not known:
+            raise _Bad(key, f"not an array a {kind} checkpoint holds")
+        if a.dtype.kind not in "iuf":
+            raise _Bad(key, f"expected real numbers, got dtype {a.dtype}")
+    for key in [*_PARAMETER_ARRAYS, *(k for k in z if k.startswith(OPTIMIZER_PREFIX) and k != "opt_uniform_rng")]:
+        if key in z:
+            a = z[key]
+            if a.dtype.kind != "f" or a.ndim != 1:
+                raise _Bad(key, f"expected a flat vector of floats, got {a.dtype} {a.shape}")
+            if (key in _FINITE or key == "opt_best_point") and not np.isfinite(a).all():
+                raise _Bad(key, f"NaN or infinite value at index {int(np.argmin(np.isfinite(a)))}")
+    for key in ("rng", "opt_uniform_rng"):
+        if key in z:
+            _check_rng(key, z[key])
+    if "order" in z and (z["order"].dtype.kind not in "iu" or z["order"].ndim != 1):
+        raise _Bad("order", f"expected a flat vector of sample indices, got {z['order'].dtype} {z['order'].shape}")
+    for name in HISTORY:
+        _check_series(f"hist_{name}", ck.history(name))
+
+
+def _optimizer_array(kind: str, name: str) -> bool:
+    from .optimizers import OPTIMIZERS
+
+    cls = OPTIMIZERS[kind]
+    if cls.kind == "gradient":
+        return name.startswith("buf_") and name[4:].isidentifier()
+    return name == "best_point" or (name == "uniform_rng" and kind == "anneal")
+
+
+def _check_rng(key: str, a: np.ndarray) -> None:
+    if a.dtype != np.uint64 or a.shape != (627,):
+        raise _Bad(key, f"expected 627 uint64 values (a random generator's state), got {a.dtype} {a.shape}")
+    if (a[:624] >= 2**32).any() or a[624] > 624 or a[625] > 1 or not np.isfinite(a[626:].view(np.float64)).all():
+        raise _Bad(key, "not a random generator's state")
+
+
+def _check_series(key: str, d: dict) -> None:
+    for k, (kind, shape) in _SERIES.items():
+        a = d[k]
+        if a.dtype.kind != kind or a.ndim != 1 or (shape and a.shape != shape):
+            raise _Bad(f"{key}_{k}", f"expected {shape or 'a flat vector'} of {'integers' if kind == 'i' else 'floats'}, "
+                                     f"got {a.dtype} {a.shape}")
+    n = len(d["start"])
+    for k in ("lo", "hi", "last"):
+        if len(d[k]) != n:
+            raise _Bad(f"{key}_{k}", f"expected {n} values like {key}_start, got {len(d[k])}")
+    width, count, nxt, capacity, p_n, p_start = (int(v) for v in d["meta"])
+    if not (2 <= capacity <= MAX_SERIES_CAPACITY and capacity % 2 == 0 and n <= capacity and width >= 1
+            and count >= 0 and nxt >= 0 and 0 <= p_n <= width and p_start >= 0):
+        raise _Bad(f"{key}_meta", "inconsistent sizes")
+
+
+def check_fits(ck: Checkpoint, trainer) -> None:
+    """Check the arrays whose sizes follow from the data and the model against the run rebuilt
+    from the checkpoint's configuration (``trainer``)."""
+    from .optimizers import OPTIMIZERS
+
+    z, meta = ck.arrays, ck.meta
+    n, dtype = trainer.net.n_params, trainer.net.params.dtype
+    try:
+        for key in [*_PARAMETER_ARRAYS, *(k for k in z if k.startswith(OPTIMIZER_PREFIX) and k != "opt_uniform_rng")]:
+            if key in z and (z[key].shape != (n,) or z[key].dtype != dtype):
+                raise _Bad(key, f"expected {n} {dtype} values for this model, got {z[key].dtype} {z[key].shape}")
+        n_train = trainer.n_train
+        if "order" in z:
+            order = z["order"]
+            if order.shape != (n_train,) or not np.array_equal(np.sort(order), np.arange(n_train)):
+                raise _Bad("order", f"expected an order of the {n_train} training samples")
+        if OPTIMIZERS[meta["optimizer"]].kind == "search":
+            steps = 1
+        else:
+            steps = -(-n_train // trainer.batch_size)
+        if meta["batch_pos"] >= steps:
+            raise _Bad("batch_pos", f"expected less than {steps} mini-batches per epoch, got {meta['batch_pos']}")
+    except _Bad as e:
+        field, problem = e.args
+        raise CheckpointError(f"{ck.path}: damaged checkpoint: {field}: {problem}; "
+                              "resume from another checkpoint or start a new run") from None
 
 
 def default_path(trainer) -> Path:

@@ -650,7 +650,7 @@ def _checked_spec(data, *, with_values: bool) -> dict:
         raise WeightsFileError(f"expected an object with the model's fields, got {type(data).__name__}")
     fmt = data.get("format", "tui-nn/weights/1")
     if fmt != "tui-nn/weights/1":
-        raise WeightsFileError(f"format: {str(fmt)[:40]!r} is not tui-nn/weights/1")
+        raise WeightsFileError(f"format: {fmt!r:.40} is not tui-nn/weights/1")
     layers = data.get("layers")
     if not isinstance(layers, list) or not layers:
         raise WeightsFileError("layers: expected a non-empty list of layers")
@@ -662,7 +662,7 @@ def _checked_spec(data, *, with_values: bool) -> dict:
         for key in ("inputs", "units"):
             n = l.get(key)
             if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_PARAMS:
-                raise WeightsFileError(f"{where}.{key}: expected a whole number in 1..{MAX_PARAMS}, got {str(n)[:40]}")
+                raise WeightsFileError(f"{where}.{key}: expected a whole number in 1..{MAX_PARAMS}, got {n!r:.40}")
         if i == 0:
             widths.append(l["inputs"])
         elif l["inputs"] != widths[-1]:
@@ -670,7 +670,7 @@ def _checked_spec(data, *, with_values: bool) -> dict:
         widths.append(l["units"])
         act = l.get("activation")
         if not isinstance(act, str) or act not in ACTIVATIONS:
-            raise WeightsFileError(f"{where}.activation: {str(act)[:40]!r} is not one of {', '.join(ACTIVATIONS)}")
+            raise WeightsFileError(f"{where}.activation: {act!r:.40} is not one of {', '.join(ACTIVATIONS)}")
         activations.append(act)
         if with_values:
             for key in ("weights", "biases"):
@@ -681,19 +681,19 @@ def _checked_spec(data, *, with_values: bool) -> dict:
         raise WeightsFileError(f"layers: {n_params:,} parameters, more than the {MAX_PARAMS:,} a model may have")
     loss = data.get("loss")
     if loss is not None and (not isinstance(loss, str) or LOSS_ALIASES.get(loss, loss) not in LOSSES):
-        raise WeightsFileError(f"loss: {str(loss)[:40]!r} is not one of {', '.join(LOSSES)}")
+        raise WeightsFileError(f"loss: {loss!r:.40} is not one of {', '.join(LOSSES)}")
     dropout = data.get("dropout", 0.0)
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise WeightsFileError(f"dropout: expected a number in [0, 1), got {str(dropout)[:40]}")
+        raise WeightsFileError(f"dropout: expected a number in [0, 1), got {dropout!r:.40}")
     init = data.get("init", "nnfs")
     if not isinstance(init, str) or init not in INITS:
-        raise WeightsFileError(f"init: {str(init)[:40]!r} is not one of {', '.join(INITS)}")
+        raise WeightsFileError(f"init: {init!r:.40} is not one of {', '.join(INITS)}")
     biases = data.get("has_biases", True)
     if not isinstance(biases, bool):
-        raise WeightsFileError(f"has_biases: expected true or false, got {str(biases)[:40]}")
+        raise WeightsFileError(f"has_biases: expected true or false, got {biases!r:.40}")
     dtype = data.get("dtype", "float32")
     if dtype not in ("float32", "float64"):
-        raise WeightsFileError(f"dtype: {str(dtype)[:40]!r} is not float32 or float64")
+        raise WeightsFileError(f"dtype: {dtype!r:.40} is not float32 or float64")
 
     def build(dtype):
         return Network(widths[0], widths[1:-1], widths[-1], activations=activations, loss=loss,

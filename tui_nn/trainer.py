@@ -657,8 +657,12 @@ class Trainer:
         """The run saved at ``path``, ready to continue (``ValueError`` naming the file if not)."""
         from . import checkpoint
 
-        ck = checkpoint.read(path)
-        self = cls(TrainConfig.from_dict(ck.config))
+        ck = checkpoint.read(path)  # every field checked, or CheckpointError naming it
+        try:
+            self = cls(TrainConfig.from_dict(ck.config))
+        except ValueError as e:  # e.g. its data file is gone: say which checkpoint needs it
+            raise checkpoint.CheckpointError(f"{ck.path}: config: {' '.join(str(e).split())}") from None
+        checkpoint.check_fits(ck, self)
         if ck.meta.get("data_digest") not in (None, self.dataset.digest):
             raise ValueError(f"{ck.path}: the data file {self.config.data} has changed since this checkpoint was "
                              "saved, so the run cannot continue as it was; restore the file or start a new run")
