@@ -23,3 +23,15 @@ def test_readme_quickstart_is_two_commands_and_ci_runs_the_second():
     assert blocks[0].endswith("tui-nn train")
     ci = (README.parent / ".ci" / "run").read_text()
     assert blocks[1] in ci
+
+
+def test_every_test_the_reliability_section_names_exists():
+    import re
+
+    text = README.read_text()
+    section = text.split("## Reliability", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", section)
+    assert len(named) >= 15
+    for file, test in named:
+        source = (README.parent / file).read_text()
+        assert re.search(rf"^(async )?def {test}\(", source, re.M), f"{file}::{test} is gone"
