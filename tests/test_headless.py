@@ -322,21 +322,20 @@ def test_interrupt_that_cannot_save_still_prints_the_summary_and_exits_130(tmp_p
     from tui_nn import headless
     from tui_nn.trainer import Trainer, TrainConfig
 
-    class Interrupted(headless._Interrupt):
-        def __enter__(self):
-            self.signum = signal.SIGINT
-            return self
-
-    monkeypatch.setattr(headless, "_Interrupt", Interrupted)
     import io
+    import re
 
+    from tui_nn.signals import Interrupts
+
+    interrupts = Interrupts()
+    interrupts.signum = signal.SIGINT  # as if Ctrl-C came as training started
     out, err = io.StringIO(), io.StringIO()
     missing = tmp_path / "gone" / "c.ckpt.npz"
-    status = headless.run_headless(Trainer(TrainConfig(iterations=1000)),
-                                   headless.Outputs(checkpoint=str(missing)), out, err)
+    status = headless.run_headless(Trainer(TrainConfig(iterations=100_000)),
+                                   headless.Outputs(checkpoint=str(missing)), out, err, interrupts=interrupts)
     assert status == 130
     assert "Interrupted: could not save the checkpoint" in err.getvalue() and str(missing) in err.getvalue()
-    assert "Interrupted: 0 iterations" in out.getvalue() and "best loss" in out.getvalue()
+    assert re.search(r"^Interrupted: [\d,]+ iterations", out.getvalue(), re.M) and "best loss" in out.getvalue()
     assert "checkpoint saved" not in out.getvalue()
 
 
@@ -408,13 +407,19 @@ def test_a_signal_while_the_data_loads_exits_130(monkeypatch, sig):
     assert signal.getsignal(signal.SIGINT) is not None  # handlers restored
 
 
-def test_headless_chunks_follow_about_50_ms_of_work():
-    from tui_nn.headless import CHUNK_SECONDS, _next_chunk
+def test_one_chunking_rule_about_10_ms_of_work():
+    """Headless, the dashboard and Trainer.events() all size chunks with tui_nn.chunks."""
+    from tui_nn.chunks import CHUNK_SECONDS, MAX_CHUNK, next_chunk
 
-    assert _next_chunk(64, 3.0) == 1  # wide layers: a signal waits one iteration, not 3 s
-    assert _next_chunk(64, 64 * CHUNK_SECONDS / 1000) == 256  # at most 4x growth per chunk
-    assert _next_chunk(1000, CHUNK_SECONDS / 2) == 2000
-    assert _next_chunk(1 << 16, 0.0) == 1 << 16
+    assert next_chunk(64, 3.0) == 1  # wide layers: a signal waits one iteration, not 3 s
+    assert next_chunk(64, 64 * CHUNK_SECONDS / 1000) == 128  # at most 2x growth per chunk
+    assert next_chunk(1000, CHUNK_SECONDS) == 1000
+    assert next_chunk(MAX_CHUNK, 0.0) == MAX_CHUNK
+    import tui_nn.headless
+    import tui_nn.runner
+
+    for module in (tui_nn.headless, tui_nn.runner):  # no second rule beside it
+        assert not hasattr(module, "CHUNK_SECONDS") and not hasattr(module, "_next_chunk")
 
 
 def test_data_seed_flag_keeps_the_data_and_reseeds_the_run():

@@ -1,10 +1,14 @@
 """The headless front end: consume a trainer's events and write them to a terminal or a pipe.
 
-``run_headless`` is what ``tui-nn train --headless`` does. It prints the stream on stdout as
-``text`` (the book's lines), ``jsonl`` or ``csv``; draws a live progress bar on stderr only
-when stderr is a terminal; writes the full JSON-lines event log (``--log``), checkpoints and the
-final weights; and on SIGINT/SIGTERM saves a checkpoint, prints the summary and where the
-checkpoint went, and returns 130. Exit statuses: 0 done, 3 diverged, 130 interrupted.
+``run_headless`` is what ``tui-nn train --headless`` does. It drives the trainer through the
+same :class:`~tui_nn.runner.Session` as the dashboard (one chunking rule) and prints the stream
+on stdout as ``text`` (the book's lines), ``jsonl`` or ``csv``, in iteration order whatever the
+chunking (the same command prints the same bytes; wall-clock figures only with ``timing``);
+draws a live progress bar on stderr only when stderr is a terminal; writes the full JSON-lines
+event log (``--log``), checkpoints and the final weights. SIGINT/SIGTERM (see
+:mod:`tui_nn.signals`) stop the run and save a checkpoint; a signal while the outputs are
+written lets them finish. A ``--log`` that cannot be written stops the run the same way. Exit
+statuses in :mod:`tui_nn.exit_codes`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
+import queue
 import sys
 import time
 from dataclasses import dataclass
@@ -22,7 +26,9 @@ from typing import TextIO
 import numpy as np
 
 from . import events as ev
+from . import exit_codes
 from .checkpoint import default_path as default_checkpoint_path
+from .signals import Interrupts
 from .trainer import Trainer
 
 from .exit_codes import DIVERGED as EXIT_DIVERGED, INTERRUPTED as EXIT_INTERRUPTED, OK as EXIT_OK
@@ -42,50 +48,28 @@ class Outputs:
     checkpoint_every: int | None = None
     plot: bool = False
     progress: bool | None = None  # None: a bar when stderr is a terminal
-
-
-class _Interrupt:
-    """Turns SIGINT/SIGTERM into a flag checked between chunks (main thread only)."""
-
-    def __init__(self):
-        self.signum: int | None = None
-        self._old = {}
-
-    def __enter__(self):
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.signum = signum
-
-    def __exit__(self, *exc):
-        for sig, handler in self._old.items():
-            signal.signal(sig, handler)
+    timing: bool = False  # wall-clock figures (elapsed, it/s) in the summary and the log
 
 
 class _Bar:
     """A one-line progress bar redrawn in place at most 10 times a second."""
 
-    def __init__(self, stream: TextIO, total: int):
-        self.stream, self.total, self.last = stream, total, 0.0
+    def __init__(self, stream: TextIO):
+        self.stream, self.last = stream, 0.0
         self.shown = False
 
-    def update(self, t: Trainer, its: float, force: bool = False) -> None:
+    def update(self, iteration: int, limit: int, best: float, its: float, force: bool = False) -> None:
         now = time.perf_counter()
         if not force and now - self.last < 0.1:
             return
         self.last = now
-        total = max(t.limit, 1)
-        frac = min(1.0, t.iteration / total)
+        total = max(limit, 1)
+        frac = min(1.0, iteration / total)
         width = 24
         filled = int(frac * width)
         bar = "█" * filled + "·" * (width - filled)
-        best = f"{t.best_loss:.7f}" if math.isfinite(t.best_loss) else "—"
-        line = f"\r{bar} {frac:6.1%}  it {t.iteration:,}/{total:,}  best {best}  {its:,.0f} it/s"
+        best_text = f"{best:.7f}" if math.isfinite(best) else "—"
+        line = f"\r{bar} {frac:6.1%}  it {iteration:,}/{total:,}  best {best_text}  {its:,.0f} it/s"
         self.stream.write(line + "\x1b[K")
         self.stream.flush()
         self.shown = True
@@ -98,21 +82,39 @@ class _Bar:
 
 
 class _Log:
-    """The full JSON-lines event log: every iteration as its own line, plus every event."""
+    """The full JSON-lines event log: every iteration as its own line, plus every event.
+    ``problem`` says why it could not be written (the run then stops, see ``run_headless``)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, timing: bool = False):
+        self.path, self.timing = path, timing
+        self.problem: str | None = None
         self.f = open(path, "w", encoding="utf-8", buffering=1 << 20)
 
     def write(self, e: ev.Event) -> None:
-        if isinstance(e, ev.Progress):
-            self.f.write(_iteration_lines(e))
-        elif isinstance(e, ev.Snapshot):
+        if self.problem or isinstance(e, SESSION_ONLY):
             return  # weights go to checkpoints and --save, not into the stream log
-        else:
-            self.f.write(json.dumps(e.to_dict()) + "\n")
+        try:
+            if isinstance(e, ev.Progress):
+                self.f.write(_iteration_lines(e))
+            else:
+                self.f.write(json.dumps(e.to_dict(timing=self.timing)) + "\n")
+        except OSError as err:
+            self._failed(err)
+
+    def _failed(self, err: OSError) -> None:
+        self.problem = f"--log {self.path}: cannot write ({err.strerror or err})"
+        try:
+            self.f.close()
+        except OSError:
+            pass
 
     def close(self) -> None:
-        self.f.close()
+        if self.problem:
+            return
+        try:
+            self.f.close()
+        except OSError as err:
+            self._failed(err)
 
 
 def _iteration_lines(p: ev.Progress, every: int = 1) -> str:
@@ -136,101 +138,143 @@ def _acc_str(x) -> str:
     return "—" if x is None else f"{x:.4g}"
 
 
+# Events about the session itself (pauses, snapshots of the weights, its end): not part of the
+# run's stream, so neither printed nor logged.
+SESSION_ONLY = (ev.Snapshot, ev.Paused, ev.Resumed, ev.Stopped, ev.SpeedChanged)
+
+
 def run_headless(trainer: Trainer, out: Outputs, stdout: TextIO | None = None,
-                 stderr: TextIO | None = None) -> int:
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
+                 stderr: TextIO | None = None, interrupts: Interrupts | None = None) -> int:
+    """Run ``trainer`` to its end (or a signal); write the outputs; return the exit status.
+    ``interrupts`` (installed by the caller before the trainer was built) stay installed until
+    every output is written; without it, ``run_headless`` installs its own."""
+    own = interrupts is None
+    interrupts = (interrupts or Interrupts()).install().defer()
+    try:
+        return _run(trainer, out, stdout or sys.stdout, stderr or sys.stderr, interrupts)
+    finally:
+        if own:
+            interrupts.restore()
+
+
+def _run(t: Trainer, out: Outputs, stdout: TextIO, stderr: TextIO, interrupts: Interrupts) -> int:
+    from .runner import Session
+
     show_bar = out.progress if out.progress is not None else isatty(stderr)
     real_stdout = stdout
     if show_bar:
         stdout = _Buffered(real_stdout)  # lines go out between bar redraws, on a line of their own
-    log = _Log(out.log) if out.log else None
-    bar = _Bar(stderr, trainer.limit) if show_bar else None
-    t = trainer
-    status = EXIT_OK
-    wall0 = time.perf_counter()
-    it0 = t.iteration
-    next_ckpt = _next_multiple(t.iteration, out.checkpoint_every)
-    interrupted_path = None
-    ckpt_problem = None
-    n = t.chunk_size()
-    printer = _Stream(t, out, stdout)
+    bar = _Bar(stderr) if show_bar else None
+    log = _Log(out.log, out.timing) if out.log else None
+    start = t.started()
+    printer = _Stream(start, out, stdout)
     if out.fmt == "csv":
         stdout.write(CSV_HEADER + "\n")
+    if out.fmt == "text" and start.iteration == 0:
+        c = t.config
+        src = Path(c.data).name if c.data else c.dataset
+        stdout.write(f"tui-nn: {start.optimizer} on {src} ({start.n_train} training, {start.n_val} validation "
+                     f"samples), {start.n_params} parameters, seed {c.seed}\n")
+    elif out.fmt == "text":
+        stdout.write(f"tui-nn: resuming at iteration {start.iteration:,} of {start.limit:,} with {start.optimizer}\n")
+    status = EXIT_OK
+    ended = failure = None
+    iteration, limit, best = start.iteration, start.limit, start.best_loss
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    session = Session(t, events.put, checkpoint_path=out.checkpoint, checkpoint_every=out.checkpoint_every)
+    wall0 = time.perf_counter()
+    stopping = False
+    session.start()
     try:
-        with _Interrupt() as intr:
-            stream = t.start_events() if t.iteration == 0 and t.state == "ready" else [t.evaluate()]
-            if t.iteration == 0 and out.fmt == "text":
-                c = t.config
-                src = Path(c.data).name if c.data else c.dataset
-                stdout.write(f"tui-nn: {t.optimizer.name} on {src} ({t.n_train} training, {len(t.X_val)} validation "
-                             f"samples), {t.net.n_params} parameters, seed {c.seed}\n")
-            elif out.fmt == "text":
-                stdout.write(f"tui-nn: resuming at iteration {t.iteration:,} of {t.limit:,} with {t.optimizer.name}\n")
-            while True:
-                for e in stream:
-                    if log:
-                        log.write(e)
-                    printer.emit(e)
-                    if isinstance(e, ev.Diverged):
-                        status = EXIT_DIVERGED
-                if bar:
-                    if stdout.pending():
-                        bar.clear()
-                        stdout.flush()
-                    el = time.perf_counter() - wall0
-                    bar.update(t, (t.iteration - it0) / el if el > 0 else 0.0, force=not bar.shown)
-                if intr.signum is not None:
-                    interrupted_path = Path(out.checkpoint) if out.checkpoint else default_checkpoint_path(t)
-                    try:
-                        saved = t.save_checkpoint(interrupted_path)
-                    except OSError as err:
-                        ckpt_problem = f"{interrupted_path}: {err.strerror or err}"
-                    else:
-                        if log:
-                            log.write(saved)
-                    status = EXIT_INTERRUPTED
-                    break
-                if t.done:
-                    break
-                if next_ckpt is not None:
-                    n = min(n, next_ckpt - t.iteration)
-                t0 = time.perf_counter()
-                stream = t.advance(n)
-                n = _next_chunk(n, time.perf_counter() - t0)
-                if next_ckpt is not None and t.iteration >= next_ckpt:
-                    saved = t.save_checkpoint(out.checkpoint)
-                    stream.append(saved)
-                    next_ckpt = _next_multiple(t.iteration, out.checkpoint_every)
+        while True:
+            try:
+                batch = events.get(timeout=0.05)
+            except queue.Empty:
+                batch = []
+            if any(isinstance(e, ev.Stopped) for e in batch):
+                stopped = True
+            else:
+                stopped = False
+            for e in batch:
+                if isinstance(e, SESSION_ONLY):
+                    continue
+                if log:
+                    log.write(e)
+                printer.emit(e)
+                if isinstance(e, ev.Progress):
+                    iteration, best = e.iteration + len(e), e.best_loss
+                elif isinstance(e, ev.LimitChanged):
+                    limit = e.limit
+                elif isinstance(e, (ev.Finished, ev.Diverged)):
+                    ended = e
+                    status = EXIT_DIVERGED if isinstance(e, ev.Diverged) else EXIT_OK
+                elif isinstance(e, ev.Failed):
+                    if e.traceback:
+                        failure = e
+                    else:  # a periodic checkpoint could not be written: say so, go on
+                        stderr.write(f"Warning: {e.error}\n")
+            if stopped:
+                break
+            if bar:
+                if stdout.pending():
+                    bar.clear()
+                    stdout.flush()
+                el = time.perf_counter() - wall0
+                bar.update(iteration, limit, best, (iteration - start.iteration) / el if el > 0 else 0.0,
+                           force=not bar.shown)
+            if not stopping and (ended or failure or interrupts.signum is not None or (log and log.problem)):
+                session.send(ev.Stop())
+                stopping = True
     finally:
+        session.stop()  # (it has stopped already unless something above raised)
         if bar:
             bar.clear()
             stdout.flush()
-        if log:
-            log.close()
     stdout = real_stdout
     wall = time.perf_counter() - wall0
+    # The session has ended: the trainer is ours. Nothing below is cut short by a signal.
+    if failure is not None:
+        if log:
+            log.close()
+        stderr.write(failure.traceback or failure.error)
+        stderr.write(f"Error: the trainer failed at iteration {failure.iteration}: {failure.error}\n")
+        return exit_codes.FAILED
+    interrupted_path = ckpt_problem = None
+    log_problem = log.problem if log else None
+    if ended is None:  # stopped by a signal or by the log: save where it stands
+        status = exit_codes.OUTPUT_FAILED if log_problem else EXIT_INTERRUPTED
+        interrupted_path = Path(out.checkpoint) if out.checkpoint else default_checkpoint_path(t)
+        try:
+            saved = t.save_checkpoint(interrupted_path)
+        except OSError as err:
+            ckpt_problem = f"{interrupted_path}: {err.strerror or err}"
+        else:
+            if log:
+                log.write(saved)
+    if log:
+        log.close()
+        if log.problem and not log_problem:  # the last lines did not fit: the run is whole, the log is not
+            log_problem = log.problem
+            status = exit_codes.OUTPUT_FAILED
     if out.save:
         t.net.save(out.save)
-    if out.checkpoint and status in (EXIT_OK, EXIT_DIVERGED):
+    if out.checkpoint and interrupted_path is None:
         t.save_checkpoint(out.checkpoint)  # diverged: the last good weights, to resume with a lower rate
     summary = t.summary()
     summary["elapsed"] = wall
-    summary["its_per_sec"] = (t.iteration - it0) / wall if wall > 0 else 0.0
-    _print_summary(summary, t, out, stdout, stderr, status, interrupted_path, ckpt_problem)
+    summary["its_per_sec"] = (t.iteration - start.iteration) / wall if wall > 0 else 0.0
+    _print_summary(summary, out, stdout, stderr, status, interrupted_path, ckpt_problem,
+                   finished=ended is not None)
     if out.plot:
         _plot(t, stdout if out.fmt == "text" else stderr)
+    if log_problem:
+        where = (f"; checkpoint saved to {interrupted_path}, continue with --resume {interrupted_path}"
+                 if interrupted_path and not ckpt_problem else "")
+        stderr.write(f"Error: {log_problem}; the run stopped at iteration {t.iteration:,}{where}\n")
+    stdout.flush()
+    if interrupts.signum is not None and status in (EXIT_OK, EXIT_DIVERGED):
+        return EXIT_INTERRUPTED  # a signal came once the run had ended: every output is written
     return status
-
-
-CHUNK_SECONDS = 0.05  # headless chunks: a signal is acted on within about this long
-
-
-def _next_chunk(n: int, seconds: float) -> int:
-    """The next chunk's length: about CHUNK_SECONDS of work, growing at most 4x at a time."""
-    if seconds <= 0:
-        return min(n * 4, 1 << 16)
-    return max(1, min(n * 4, 1 << 16, int(n * CHUNK_SECONDS / seconds)))
 
 
 class _Buffered:
@@ -255,21 +299,17 @@ class _Buffered:
         return isatty(self.stream)
 
 
-def _next_multiple(i: int, every: int | None) -> int | None:
-    if not every:
-        return None
-    return (i // every + 1) * every
-
-
 class _Stream:
     """Writes the per-iteration stream in the chosen format; tracks the running best loss."""
 
-    def __init__(self, t: Trainer, out: Outputs, stdout: TextIO):
-        self.t, self.out, self.w = t, out, stdout
-        self.best = t.best_loss
-        self.metric = "r2" if t.net.task == "regression" else "acc"
-        self.print_every = max(1, -(-t.limit // 20))  # about 20 evaluation lines per run in text
-        self.next_print = t.iteration
+    def __init__(self, start: ev.Started, out: Outputs, stdout: TextIO):
+        self.out, self.w = out, stdout
+        self.best = start.best_loss
+        self.search = start.optimizer_kind == "search"
+        self.limit = start.limit
+        self.metric = "r2" if start.data.task == "regression" else "acc"
+        self.print_every = max(1, -(-start.limit // 20))  # about 20 evaluation lines per run in text
+        self.next_print = start.iteration
 
     def running_best(self, p: ev.Progress) -> np.ndarray:
         """The best loss after each iteration of the chunk."""
@@ -279,12 +319,12 @@ class _Stream:
         return best
 
     def emit(self, e: ev.Event) -> None:
-        fmt, out, w, t, metric = self.out.fmt, self.out, self.w, self.t, self.metric
+        fmt, out, w, metric = self.out.fmt, self.out, self.w, self.metric
         if isinstance(e, ev.Progress):
             best = self.running_best(e)
             every = out.every or (1 if fmt != "text" else None)
             if fmt == "text":
-                if t.optimizer.kind == "search":
+                if self.search:
                     for i in np.flatnonzero(e.improved):
                         w.write(f"New set of weights found, iteration: {e.iteration + int(i)} "
                                 f"loss: {e.losses[i]:.7f} {metric}: {e.accuracies[i]:.4g}\n")
@@ -300,44 +340,49 @@ class _Stream:
                     f"{int(e.accepted[i])},{_num(best[i])}\n"
                     for i in np.flatnonzero(e.iterations % every == 0)))
         elif isinstance(e, ev.Evaluation):
-            show = e.iteration >= self.next_print or e.iteration >= t.limit
-            if fmt == "text" and out.every is None and t.optimizer.kind == "gradient" and show:
+            show = e.iteration >= self.next_print or e.iteration >= self.limit
+            if fmt == "text" and out.every is None and not self.search and show:
                 self.next_print = (e.iteration // self.print_every + 1) * self.print_every
                 val = "" if e.val_loss is None else f", val_loss: {e.val_loss:.4f}, val_{metric}: {e.val_accuracy:.4f}"
                 w.write(f"epoch: {e.epoch:g}, iteration: {e.iteration}, loss: {e.train_loss:.4f}, "
                         f"{metric}: {e.train_accuracy:.4f}{val}, lr: {e.lr:.6g}\n")
             elif fmt == "jsonl":
-                w.write(json.dumps(e.to_dict()) + "\n")
+                w.write(json.dumps(e.to_dict(timing=out.timing)) + "\n")
         elif isinstance(e, ev.Diverged):
             if fmt == "jsonl":
-                w.write(json.dumps(e.to_dict()) + "\n")
+                w.write(json.dumps(e.to_dict(timing=out.timing)) + "\n")
             else:
                 msg = (f"Diverged at iteration {e.iteration}: {e.reason}; the last good weights are kept. "
                        f"Lower the learning rate (--lr) and try again.")
                 (w if fmt == "text" else sys.stderr).write(msg + "\n")
+        elif isinstance(e, ev.LimitChanged):
+            self.limit = e.limit
         elif isinstance(e, (ev.CheckpointSaved, ev.OptimizerSwitched)) and fmt == "jsonl":
-            w.write(json.dumps(e.to_dict()) + "\n")
+            w.write(json.dumps(e.to_dict(timing=out.timing)) + "\n")
 
 
-def _print_summary(s: dict, t: Trainer, out: Outputs, stdout, stderr, status, ckpt, ckpt_problem=None) -> None:
+def _print_summary(s: dict, out: Outputs, stdout, stderr, status, ckpt, ckpt_problem=None, *,
+                   finished: bool = True) -> None:
     if ckpt_problem:
         stderr.write(f"Interrupted: could not save the checkpoint ({ckpt_problem}); "
                      "give a writable --checkpoint FILE next time\n")
         ckpt = None
     if out.fmt == "jsonl":
+        s = s if out.timing else {k: v for k, v in s.items() if k not in ev.TIMING}
         stdout.write(json.dumps({"event": "summary", "status": status, **{k: json_safe(v) for k, v in s.items()},
                                  **({"checkpoint": str(ckpt)} if ckpt else {})}) + "\n")
         stdout.flush()
-        if ckpt:
+        if ckpt and status == EXIT_INTERRUPTED:
             stderr.write(f"Interrupted: checkpoint saved to {ckpt}; continue with --resume {ckpt}\n")
         return
     w = stdout if out.fmt == "text" else stderr
     metric = "R²" if s["metric"] == "r2" else "accuracy"
-    head = {EXIT_OK: "Finished", EXIT_DIVERGED: "Diverged", EXIT_INTERRUPTED: "Interrupted"}[status]
+    head = {EXIT_OK: "Finished", EXIT_DIVERGED: "Diverged", EXIT_INTERRUPTED: "Interrupted",
+            exit_codes.OUTPUT_FAILED: "Stopped" if not finished else "Finished"}[status]
     best_it = f" at iteration {s['best_iteration']}" if s["best_iteration"] >= 0 else ""
+    timing = f" in {s['elapsed']:.2f} s ({s['its_per_sec']:,.0f} it/s)" if out.timing else ""
     lines = [
-        f"{head}: {s['iterations']:,} iterations in {s['elapsed']:.2f} s ({s['its_per_sec']:,.0f} it/s), "
-        f"optimizer {s['optimizer']}",
+        f"{head}: {s['iterations']:,} iterations{timing}, optimizer {s['optimizer']}",
         f"  best loss        {number(s['best_loss'], 7, fixed=True)}{best_it}",
         f"  improvements     {s['improvements']:,} (steps accepted: {s['accepted']:,})",
         f"  train loss       {number(s['train_loss'], 7, fixed=True)}   train {metric} {_acc_str(s['train_accuracy'])}",

@@ -26,9 +26,9 @@ from multiprocessing.connection import Connection
 from typing import Callable
 
 from . import events as ev
+from .chunks import next_chunk
 from .trainer import Trainer
 
-CHUNK_SECONDS = 0.01  # target duration of one chunk of work at full speed
 SNAPSHOT_SECONDS = 0.1  # how often weights snapshots are sent
 EMIT_SECONDS = 0.05  # at full speed, routine events (progress, snapshots) are sent this often
 ROUTINE = (ev.Progress, ev.Snapshot, ev.Evaluation)  # everything else is sent at once
@@ -37,8 +37,11 @@ PROCESS_LOST = "the trainer process ended unexpectedly"  # how a dead child's Fa
 
 class Session:
     def __init__(self, trainer: Trainer, on_events: Callable[[list[ev.Event]], None], *,
-                 paused: bool = False, speed: float | None = None):
+                 paused: bool = False, speed: float | None = None, checkpoint_path: str | None = None,
+                 checkpoint_every: int | None = None):
         self.trainer = trainer
+        self.checkpoint_path = checkpoint_path  # where checkpoint_every saves (iterations, exactly)
+        self.checkpoint_every = checkpoint_every
         self.on_events = on_events
         self.commands: queue.SimpleQueue = queue.SimpleQueue()
         self.paused = paused
@@ -112,8 +115,12 @@ class Session:
         window_start, window_iters = time.perf_counter(), 0
         pace_start, pace_done = time.perf_counter(), 0
         last_emit = time.perf_counter()
+        was_active = False
         while True:
             active = not self.paused and not t.done
+            if active and not was_active:  # the pace counts from now, not from before an idle spell
+                pace_start, pace_done = time.perf_counter(), 0
+            was_active = active
             # Commands: block while idle; otherwise take whatever is waiting.
             timeout = None if not active else 0.0
             if active and self.speed:
@@ -133,7 +140,7 @@ class Session:
                 was_speed = self.speed
                 self._emit(self._held + self._apply(cmd))
                 self._held, last_emit = [], time.perf_counter()
-                if self.speed != was_speed or isinstance(cmd, ev.Resume):
+                if self.speed != was_speed:
                     pace_start, pace_done = time.perf_counter(), 0
                 continue  # drain all waiting commands before more work
             if not active:
@@ -151,6 +158,12 @@ class Session:
             pace_done += done
             window_iters += done
             self._tune(n, dt)
+            if self.checkpoint_every and done and t.iteration % self.checkpoint_every == 0:
+                try:
+                    out.append(t.save_checkpoint(self.checkpoint_path))
+                except OSError as e:
+                    out.append(ev.Failed(t.iteration, f"checkpoint not saved: {self.checkpoint_path}: "
+                                                      f"{e.strerror or e}", ""))
             now = time.perf_counter()
             if now - window_start >= 0.5:
                 self._rate = window_iters / (now - window_start)
@@ -170,16 +183,14 @@ class Session:
                 self._held, last_emit = [], now
 
     def _chunk_size(self) -> int:
-        return max(1, self._chunk)
+        n = max(1, self._chunk)
+        if self.checkpoint_every:  # a chunk ends at each checkpoint's iteration
+            it = self.trainer.iteration
+            n = min(n, (it // self.checkpoint_every + 1) * self.checkpoint_every - it)
+        return n
 
     def _tune(self, n: int, dt: float) -> None:
-        """Aim for chunks of about CHUNK_SECONDS."""
-        if dt <= 0:
-            self._chunk = min(self._chunk * 2, 1 << 16)
-            return
-        per_it = dt / max(n, 1)
-        target = max(1, int(CHUNK_SECONDS / per_it))
-        self._chunk = max(1, min(target, self._chunk * 2, 1 << 16))
+        self._chunk = next_chunk(n, dt)
 
     def _apply(self, cmd: ev.Command) -> list[ev.Event]:
         t = self.trainer

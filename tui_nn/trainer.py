@@ -279,7 +279,11 @@ class Trainer:
                           model, net.params.copy(), data)
 
     def start_events(self) -> list[ev.Event]:
-        return [self.started(), self.evaluate(), self.snapshot()]
+        """What a front end is told first: the start event, then (a new run) the first
+        evaluation, and the weights. A resumed run is not evaluated again: its stream goes on
+        as the uninterrupted run's would (an evaluation there would count a best of its own)."""
+        fresh = self.iteration == 0 and self.state == "ready"
+        return [self.started(), *([self.evaluate()] if fresh else []), self.snapshot()]
 
     @property
     def done(self) -> bool:
@@ -696,22 +700,23 @@ class Trainer:
 
     # -- convenience ------------------------------------------------------------------------------
     def events(self, chunk: int | None = None):
-        """Yield every event of the run until it finishes or diverges (for scripts)."""
+        """Yield every event of the run until it finishes or diverges (for scripts); chunks of
+        ``chunk`` iterations, or as :func:`tui_nn.chunks.next_chunk` adapts them."""
+        from .chunks import next_chunk
+
         yield from self.start_events()
+        n = chunk or 1
         while not self.done:
-            yield from self.advance(chunk or self.chunk_size())
+            t0 = time.perf_counter()
+            yield from self.advance(n)
+            if not chunk:
+                n = next_chunk(n, time.perf_counter() - t0)
 
     def run(self) -> dict:
         """Run to completion; return the summary."""
         for _ in self.events():
             pass
         return self.summary()
-
-    def chunk_size(self) -> int:
-        """Iterations per chunk: about 20 ms of work, so commands stay responsive."""
-        if self.optimizer.kind == "search":
-            return 2048 if self.n_train * max(self.net.widths) < 50_000 else 64
-        return max(1, min(self.steps_per_epoch, 256))
 
 
 class _LeanStep:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import click
 
 from .. import __version__, exit_codes, settings
+from ..signals import Interrupts
 from ..settings import TRAINING
 
 DEFAULT_DATASET = TRAINING["dataset"].default
@@ -362,12 +363,15 @@ def train_options(f):
               help="Continue a checkpointed run bit-identically (data, model and optimizer come from FILE; "
                    "--iterations then means how many more).")
 @click.option("--plot", is_flag=True, help="Headless: draw the loss and accuracy curves at the end.")
+@click.option("--timing", is_flag=True,
+              help="Headless: wall-clock figures (seconds, it/s) in the summary and the log; without them the "
+                   "same command prints the same bytes.")
 @click.option("--paused", is_flag=True, help="Dashboard: start paused.")
 @click.option("--speed", type=SpeedType(), metavar="N|max",
               help="Dashboard: iterations per second at launch, or max for full speed "
                    "[default: 640, the book's 10,000 iterations in about 16 s; < and > halve and double it].")
 def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, checkpoint, checkpoint_every,
-          resume, plot, paused, speed) -> None:
+          resume, plot, timing, paused, speed) -> None:
     """Train a network: the live dashboard, or a headless stream with --headless.
 
     \b
@@ -399,8 +403,23 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         if OPTIMIZERS[run["optimizer"]].kind == "search":
             raise InputError(f"--batch-size applies to gradient optimizers; {run['optimizer']} scores every "
                              "candidate on the whole training set; drop --batch-size")
-    with _interrupt_means_exit_130():  # loading a large file or a scikit-learn set takes a while
+    # One interrupt path from here to the last output written (tui_nn.signals): while the trainer
+    # is built (a large file or a scikit-learn set takes a while) a signal ends the command;
+    # once training runs it stops the run, which saves a checkpoint.
+    interrupts = Interrupts().install()
+    try:
         trainer = _make_trainer(source, spec, run, resume)
+    except KeyboardInterrupt:
+        interrupts.restore()
+        click.echo("tui-nn: interrupted before training started; nothing to save", err=True)
+        raise SystemExit(exit_codes.INTERRUPTED) from None
+    except BaseException:
+        interrupts.restore()
+        raise
+    if interactive:
+        interrupts.restore()  # the dashboard reads Ctrl-C as a key
+    else:
+        interrupts.defer()  # from here a signal stops the run (run_headless saves a checkpoint)
     if not headless and not interactive:
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
     if interactive:
@@ -412,18 +431,23 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         app.run()
         raise SystemExit(app.exit_status)
 
-    from ..headless import Outputs, run_headless
+    try:
+        from ..headless import Outputs, run_headless
 
-    if checkpoint_every and not checkpoint:
-        from ..checkpoint import default_path
+        if checkpoint_every and not checkpoint:
+            from ..checkpoint import default_path
 
-        checkpoint = str(default_path(trainer))
-        problem = check_writable(checkpoint)
-        if problem:
-            raise InputError(f"--checkpoint-every: cannot write the checkpoint: {problem} (or give --checkpoint FILE)")
-    out = Outputs(fmt=fmt, every=every, log=log, save=save, checkpoint=checkpoint,
-                  checkpoint_every=checkpoint_every, plot=plot)
-    raise SystemExit(run_headless(trainer, out))
+            checkpoint = str(default_path(trainer))
+            problem = check_writable(checkpoint)
+            if problem:
+                raise InputError(f"--checkpoint-every: cannot write the checkpoint: {problem} "
+                                 "(or give --checkpoint FILE)")
+        out = Outputs(fmt=fmt, every=every, log=log, save=save, checkpoint=checkpoint,
+                      checkpoint_every=checkpoint_every, plot=plot, timing=timing)
+        status = run_headless(trainer, out, interrupts=interrupts)
+    finally:
+        interrupts.restore()  # only now: every output has been written
+    raise SystemExit(status)
 
 
 def _make_trainer(source: DataSource, spec, run: dict, resume: str | None):
@@ -513,34 +537,6 @@ def _lock_checkpoint(option: str, path: str | None) -> None:
     except OSError:
         return  # no lock file in that folder: a missing folder is reported by the checks after this
     click.get_current_context().call_on_close(lock.release)
-
-
-class _interrupt_means_exit_130:
-    """Ctrl-C or SIGTERM before training starts: one line and exit status 130, as during training."""
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        self._old = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._raise)
-        return self
-
-    @staticmethod
-    def _raise(signum, frame):
-        raise KeyboardInterrupt
-
-    def __exit__(self, kind, value, tb):
-        import signal
-
-        for sig, handler in self._old.items():
-            signal.signal(sig, handler)
-        if kind is KeyboardInterrupt:
-            click.echo("tui-nn: interrupted before training started; nothing to save", err=True)
-            raise SystemExit(exit_codes.INTERRUPTED)
-        return False
 
 
 def _is_terminal() -> bool:
