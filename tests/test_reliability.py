@@ -58,6 +58,12 @@ def test_a_named_pipe_without_a_writer_is_refused_at_once(tmp_path, command):
     assert_one_error_line(proc, "pipe.csv", "named pipe (FIFO), not a regular file")
 
 
+def test_a_named_pipe_as_the_checkpoint_to_resume_is_refused_as_such(tmp_path):
+    os.mkfifo(tmp_path / "c.npz")
+    proc = tui_nn("train", "--headless", "--resume", "c.npz", "--iterations", "5", cwd=tmp_path)
+    assert_one_error_line(proc, "c.npz", "named pipe (FIFO), not a regular file")
+
+
 def test_an_endless_device_is_refused_not_read(tmp_path):
     proc = tui_nn("train", "--headless", "--iterations", "5", "--data", "/dev/zero", cwd=tmp_path)
     assert_one_error_line(proc, "/dev/zero", "character device, not a regular file")

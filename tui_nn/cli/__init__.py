@@ -494,7 +494,7 @@ def _resume_trainer(resume: str, run: dict):
         names = ", ".join("--" + ("data" if n == "data_path" else n.replace("_", "-")) for n in fixed)
         raise InputError(f"{names} cannot change on --resume: the checkpoint fixes the data, model, seed and "
                          "batch size; drop it, or start a new run without --resume")
-    if not os.path.isfile(resume):
+    if not os.path.exists(resume):  # a pipe or a device is the checkpoint reader's to refuse
         raise InputError(f"--resume {resume}: no such file; give a checkpoint written by --checkpoint")
     trainer = Trainer.from_checkpoint(resume)
     if run["iterations"] or run["epochs"]:
