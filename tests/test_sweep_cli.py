@@ -317,3 +317,17 @@ def test_a_closed_output_pipe_stops_the_sweep_with_the_resume_hint(tmp_path):
     assert stderr.startswith("Stopped: the output was closed; ") and "--resume" in stderr
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
     assert 1 <= len(read_csv(out)) < 4
+
+
+def test_data_seed_changes_the_shared_data_but_not_the_configurations_seeds(tmp_path):
+    """--data-seed gives every configuration the data and split of that seed; --seed still
+    derives each configuration's own seed (the CSV's seed column)."""
+    small = ["--dataset", "moons", "--nodes", "4,8", "--optimizer", "adam", "--epochs", "2", "--seed", "5",
+             "--headless", "--jobs", "1"]
+    assert run(*small, "--out", str(tmp_path / "a.csv")).exit_code == 0
+    assert run(*small, "--data-seed", "5", "--out", str(tmp_path / "b.csv")).exit_code == 0
+    assert run(*small, "--data-seed", "7", "--out", str(tmp_path / "c.csv")).exit_code == 0
+    a, b, c = (untimed(read_csv(tmp_path / f"{x}.csv")) for x in "abc")
+    assert a == b  # the default data seed is --seed
+    assert [r["seed"] for r in a] == [r["seed"] for r in c]
+    assert [r["val_loss"] for r in a] != [r["val_loss"] for r in c]
