@@ -11,8 +11,13 @@ two decorators:
 Bad input needs no handling in a command: ``main`` turns any ``ValueError`` raised while a
 command runs (``tui_nn.data.DataError`` is one) into a one-line ``Error: ...`` and exit status 2.
 
-This module imports only click and the standard library. NumPy, scikit-learn and Textual are
-imported inside the command bodies, so ``--help`` and ``--version`` stay instant.
+Options of training settings and hyperparameters are built from the settings table
+(``tui_nn.settings``: name, type, range, default, help); a core error names the setting and
+``main`` shows it as the option (``seed must be ...`` -> ``--seed must be ...``).
+
+This module imports only click, the standard library and the stdlib-only ``tui_nn.settings``
+and ``exit_codes``. NumPy, scikit-learn and Textual are imported inside the command
+bodies, so ``--help`` and ``--version`` stay instant.
 """
 
 from __future__ import annotations
