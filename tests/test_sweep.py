@@ -350,7 +350,7 @@ def test_best_model_weights(plan, reference, tmp_path):
 def test_what_workers_print_goes_to_the_log_file(plan, tmp_path, monkeypatch, capfd):
     """With a log file (the dashboard's case) a worker's output, Python or C level, lands in the
     file and not on the terminal."""
-    import tui_nn.sweep as sw
+    import tui_nn.sweep.worker as sw
 
     real = sw.run_configuration
 

@@ -411,7 +411,7 @@ def _finish(run, results, save_best, shapes) -> int:
 
 
 def _final_table(results, plan, limit: int = 20) -> str:
-    from ..sweep import _show
+    from ..sweep import show_value
 
     # The test accuracy only when there are test data (a --test-split above 0).
     tested = any(c.config.get("test_split") for c in plan.configurations)
@@ -420,7 +420,7 @@ def _final_table(results, plan, limit: int = 20) -> str:
     rows = [header]
     best_index = results[0].index if results and math.isfinite(results[0].score(plan.metric)) else None
     for r in results[:limit]:
-        rows.append(("*" if r.index == best_index else "", str(r.index), *(_show(r.params[k]) for k in plan.varying),
+        rows.append(("*" if r.index == best_index else "", str(r.index), *(show_value(r.params[k]) for k in plan.varying),
                      fmt(r.val_loss), fmt(r.val_accuracy, 4), fmt(r.train_loss), fmt(r.train_accuracy, 4),
                      *((fmt(r.test_accuracy, 4),) * tested), fmt(r.epochs, 4), f"{r.seconds:.1f}", r.status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

@@ -24,71 +24,16 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist
-from textual_plotext import PlotextPlot
 
 from .. import sweep as sw
 from ..plain import fmt
-from .colors import rgb, theme_color
-from .plotting import finite
+from .colors import theme_color
 from .widgets.footer import KeysFooter
+from .widgets.sweep import CurvesChart, Leaderboard
 
 _cell = functools.partial(fmt, missing="")  # a table cell: blank, not a dash, until a value comes
 
 FLUSH_SECONDS = 0.25
-
-
-class CurvesChart(PlotextPlot):
-    """Training and validation values of one configuration per evaluation (by epoch)."""
-
-    def __init__(self, title: str, train_key: str, val_key: str, unit_range: bool = False, **kwargs):
-        super().__init__(**kwargs)
-        self.title, self.train_key, self.val_key, self.unit_range = title, train_key, val_key, unit_range
-        self.history: list[dict] = []
-        self.label = ""
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.border_title = self.title
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
-
-    def show(self, history: list[dict], label: str) -> None:
-        self.history, self.label = history, label
-        self.replot()
-
-    def replot(self) -> None:
-        plt = self.plt
-        plt.clear_figure()
-        if not self.is_mounted:
-            return
-        epochs = [p["epoch"] for p in self.history]
-        last = []
-        for key, name, color, mark in ((self.train_key, "train", "primary", "braille"),
-                                       (self.val_key, "val", "warning", "braille")):
-            values = [math.nan if p.get(key) is None else p[key] for p in self.history]
-            x, y = finite(epochs, values)
-            if len(y):
-                plt.plot(x.tolist(), y.tolist(), marker=mark, color=rgb(theme_color(self.app, color)), label=name)
-                last.append(f"{name} {y[-1]:.4g}")
-        if self.unit_range:
-            plt.ylim(0.0, 1.0)
-        plt.xlabel("epoch")
-        self.border_title = " · ".join([self.title, *last])
-        self.border_subtitle = self.label
-        self.refresh()
-
-
-class Leaderboard(DataTable):
-    """The leaderboard. Its cursor follows the best configuration until the user moves it."""
-
-    MOVE_KEYS = frozenset({"up", "down", "pageup", "pagedown", "home", "end", "ctrl+home", "ctrl+end"})
-    user_moved = False
-
-    def on_key(self, event) -> None:
-        if event.key in self.MOVE_KEYS:
-            self.user_moved = True
-
-    def on_click(self, event) -> None:
-        self.user_moved = True
 
 
 class SweepApp(App):
@@ -244,13 +189,13 @@ class SweepApp(App):
             if state == "running":
                 points = self.live.get(index, [])
                 last = points[-1] if points else {}
-                cells = ["▶", str(index), *(sw._show(params[k]) for k in self.plan.varying), "running",
+                cells = ["▶", str(index), *(sw.show_value(params[k]) for k in self.plan.varying), "running",
                          _cell(last.get("epoch"), 4), _cell(last.get("val_loss")), _cell(last.get("val_accuracy"), 4),
                          _cell(last.get("train_loss")), _cell(last.get("train_accuracy"), 4), ""]
             else:
                 r = self.results[index]
                 cells = ["★" if best is not None and best.index == index else "", str(index),
-                         *(sw._show(params[k]) for k in self.plan.varying), r.status, _cell(r.epochs, 4),
+                         *(sw.show_value(params[k]) for k in self.plan.varying), r.status, _cell(r.epochs, 4),
                          _cell(r.val_loss), _cell(r.val_accuracy, 4), _cell(r.train_loss), _cell(r.train_accuracy, 4),
                          f"{r.seconds:.1f}"]
             if best is not None and best.index == index:

@@ -1,0 +1,89 @@
+"""What a worker does, wherever it runs (a local process, a Dask worker, this process): train
+one configuration and return a plain result dict; keep its output off the dashboard and its
+BLAS to one thread."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from typing import Callable
+
+import numpy as np
+
+from .. import events as ev
+from ..trainer import TrainConfig, Trainer
+
+
+def run_configuration(config: dict, report: Callable[[dict], None] | None = None,
+                      should_stop: Callable[[], bool] | None = None) -> dict:
+    """Train one configuration to the end; return a plain, picklable result dict.
+
+    ``report`` gets each evaluation (epoch, train/val loss and accuracy) as it happens;
+    ``should_stop`` is asked after each one and ends the run as ``cancelled`` when true.
+    """
+    # Overflow in exp and the like are how a diverging run looks; the trainer reports the
+    # divergence, and NumPy's RuntimeWarnings would only land over the dashboard or the bar.
+    with np.errstate(all="ignore"):
+        return _run_configuration(config, report, should_stop)
+
+
+def _run_configuration(config, report, should_stop) -> dict:
+    t0 = time.perf_counter()
+    try:
+        trainer = Trainer(TrainConfig.from_dict(config))
+        t0 = time.perf_counter()  # seconds count the training, not loading the data
+        history: list[dict] = []
+        status = "ok"
+        for event in trainer.events():
+            if isinstance(event, ev.Evaluation):
+                point = {"epoch": event.epoch, "iteration": event.iteration,
+                         "train_loss": event.train_loss, "train_accuracy": event.train_accuracy,
+                         "val_loss": event.val_loss, "val_accuracy": event.val_accuracy}
+                history.append(point)
+                if report is not None:
+                    report(point)
+                if should_stop is not None and should_stop():
+                    return {"status": "cancelled", "history": history, "seconds": time.perf_counter() - t0}
+            elif isinstance(event, ev.Diverged):
+                status = "diverged"
+        s = trainer.summary()
+        summary = {k: s[k] for k in ("val_loss", "val_accuracy", "train_loss", "train_accuracy",
+                                      "test_accuracy", "epochs", "iterations")}
+        return {"status": status, "summary": summary, "history": history,
+                "weights": trainer.net.params.copy(), "seconds": time.perf_counter() - t0}
+    except Exception as e:  # noqa: BLE001 - a failed configuration must not end the sweep
+        return {"status": "failed", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
+                "history": [], "seconds": time.perf_counter() - t0}
+
+
+def redirect_output(log) -> None:
+    """Send this process's standard output and error (file descriptors 1 and 2, so also what C
+    code and logging write) to the end of the file ``log``: a worker must not write over the
+    sweep dashboard."""
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, ValueError, OSError):
+            pass
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    # Python-level streams onto the new descriptors too (they may have been replaced).
+    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False)
+
+
+_threads_limited = False
+
+
+def limit_blas_threads() -> None:
+    """One BLAS/OpenMP thread in this process (a worker): parallelism comes from the workers."""
+    global _threads_limited
+    if not _threads_limited:
+        from threadpoolctl import threadpool_limits  # comes with scikit-learn
+
+        threadpool_limits(1)
+        _threads_limited = True
