@@ -183,3 +183,18 @@ def test_a_reset_after_the_end_does_not_burst_at_a_set_speed(monkeypatch):
 def _tick(now, finished):
     finished.wait(0.002)  # lets the fake clock move on while the run goes at its set speed
     now[0] += 0.01
+
+
+def test_one_progress_bar_for_train_and_sweep():
+    from tui_nn.progress import ProgressBar
+
+    drawn: list[str] = []
+    bar = ProgressBar(drawn.append, lambda: 20)
+    bar.draw(0.5, "it 5/10", force=True)
+    bar.draw(0.6, "it 6/10")  # within a tenth of a second: not redrawn
+    bar.clear()
+    assert drawn == ["\r" + "█" * 12 + "·" * 8 + "\x1b[K", "\r\x1b[K"]  # cut to the terminal's 20 columns
+    package = ROOT / "tui_nn"
+    drawers = [p.relative_to(package).as_posix() for p in [*package.glob("*.py"), *package.glob("cli/*.py")]
+               if "█" in p.read_text(encoding="utf-8")]
+    assert drawers == ["progress.py"]  # no second bar beside it

@@ -28,6 +28,7 @@ import numpy as np
 from . import events as ev
 from . import exit_codes
 from .checkpoint import default_path as default_checkpoint_path
+from .progress import ProgressBar
 from .signals import Interrupts
 from .trainer import Trainer
 
@@ -52,33 +53,27 @@ class Outputs:
 
 
 class _Bar:
-    """A one-line progress bar redrawn in place at most 10 times a second."""
+    """The progress bar of a training run (tui_nn.progress), from the events' numbers."""
 
     def __init__(self, stream: TextIO):
-        self.stream, self.last = stream, 0.0
-        self.shown = False
+        def write(text: str) -> None:
+            stream.write(text)
+            stream.flush()
+
+        self.bar = ProgressBar(write)
+
+    @property
+    def shown(self) -> bool:
+        return self.bar.shown
 
     def update(self, iteration: int, limit: int, best: float, its: float, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - self.last < 0.1:
-            return
-        self.last = now
         total = max(limit, 1)
         frac = min(1.0, iteration / total)
-        width = 24
-        filled = int(frac * width)
-        bar = "█" * filled + "·" * (width - filled)
         best_text = f"{best:.7f}" if math.isfinite(best) else "—"
-        line = f"\r{bar} {frac:6.1%}  it {iteration:,}/{total:,}  best {best_text}  {its:,.0f} it/s"
-        self.stream.write(line + "\x1b[K")
-        self.stream.flush()
-        self.shown = True
+        self.bar.draw(frac, f"{frac:6.1%}  it {iteration:,}/{total:,}  best {best_text}  {its:,.0f} it/s", force)
 
     def clear(self) -> None:
-        if self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self.shown = False
+        self.bar.clear()
 
 
 class _Log:

@@ -16,6 +16,7 @@ import click
 
 from ..exit_codes import FAILED, INTERRUPTED, OK
 from ..plain import fmt, isatty
+from ..progress import ProgressBar
 from ..settings import DATA as DATA_KEYS  # the settings that decide the data and its split
 from ..settings import TRAINING
 from . import HYPER_OPTIONS, DataSource, InputError, data_options, option, refuse_empty_paths
@@ -283,8 +284,7 @@ class _Report:
         self.tty = isatty(self.stream)
         self.done = self.total = 0
         self.t0 = time.perf_counter()
-        self.last = 0.0
-        self.bar_shown = False
+        self.progress: ProgressBar | None = None  # the one progress bar (tui_nn.progress)
         self.closed = False  # the reader of the output has gone (a pipe into `head`)
 
     def __call__(self, event) -> None:
@@ -331,26 +331,19 @@ class _Report:
             self.run.stop()  # nobody sees the sweep any more: stop it, --resume continues it
 
     def _bar(self, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - self.last < 0.1:
-            return
-        self.last = now
+        if self.progress is None:
+            import shutil  # deferred: ~3 ms (with its compression modules) that --help need not pay
+
+            self.progress = ProgressBar(self._write, lambda: shutil.get_terminal_size().columns)
         frac = self.done / self.total if self.total else 1.0
-        width = 24
-        bar = "█" * int(frac * width) + "·" * (width - int(frac * width))
         best, metric = self.run.best, self.run.plan.metric
         best_text = f"best #{best.index} {metric} {getattr(best, metric):.6g}" if best else ""
-        line = (f"\r{bar} {self.done}/{self.total}  running {len(self.run.running)}  {best_text}"
-                f"  {_clock(now - self.t0)}")
-        import shutil  # deferred: ~3 ms (with its compression modules) that --help need not pay
-
-        self._write(line[: shutil.get_terminal_size().columns + 1] + "\x1b[K")
-        self.bar_shown = True
+        self.progress.draw(frac, f"{self.done}/{self.total}  running {len(self.run.running)}  {best_text}"
+                                 f"  {_clock(time.perf_counter() - self.t0)}", force)
 
     def clear(self) -> None:
-        if self.bar_shown:
-            self.bar_shown = False
-            self._write("\r\x1b[K")
+        if self.progress is not None:
+            self.progress.clear()
 
 
 def _headless(run, save_best, shapes) -> int:
