@@ -112,3 +112,25 @@ def test_importing_the_core_loads_no_front_end_library():
     loaded = set(json.loads(out))
     assert set(modules) <= loaded
     assert not {m.split(".")[0] for m in loaded} & FORBIDDEN
+
+
+def test_running_headless_a_session_and_a_sweep_loads_no_front_end_library(tmp_path):
+    """Not only importing: a headless run (through runner.Session), a ProcessSession-free
+    Session and an inline sweep, run in a fresh interpreter, load no Textual or click."""
+    code = (
+        "import io, json, sys\n"
+        "from tui_nn.headless import Outputs, run_headless\n"
+        "from tui_nn.trainer import Trainer, TrainConfig\n"
+        "out = io.StringIO()\n"
+        "assert run_headless(Trainer(TrainConfig(iterations=200)), Outputs(fmt='jsonl', progress=False), out,"
+        " io.StringIO()) == 0\n"
+        "from tui_nn.sweep import InlineBackend, Sweep, plan_sweep\n"
+        "plan = plan_sweep({'dataset': 'vertical', 'samples': 30, 'optimizer': 'sgd', 'lr': [0.1, 0.5],"
+        " 'iterations': 20}, seed=0)\n"
+        "assert len(Sweep(plan, InlineBackend()).run()) == 2\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         check=True).stdout
+    loaded = {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
+    assert "tui_nn" in loaded and not loaded & FORBIDDEN
