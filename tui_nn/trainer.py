@@ -3,9 +3,11 @@
 :class:`Trainer` is synchronous and single-threaded: ``advance(n)`` runs exactly ``n``
 iterations (fewer if the run finishes or diverges) and returns the events they produced.
 Commands are plain method calls between chunks. The same configuration, seed and commands at
-the same iterations give the same events, whatever the chunking. The dashboard drives it through
-:class:`tui_nn.runner.Session` (a background thread or child process), the headless stream
-calls ``advance`` itself (``tui_nn.headless``), and scripts iterate :meth:`Trainer.events`.
+the same iterations give the same events, whatever the chunking. The dashboard and the headless
+stream drive it through :class:`tui_nn.runner.Session` (a background thread, or a child process
+for the dashboard); scripts iterate :meth:`Trainer.events`. Front ends learn everything from the
+events (:meth:`Trainer.started` gives the run's full state) and steer it with methods; only the
+trainer writes its own fields (``tests/test_trainer_ownership.py``).
 
 The random stream is one legacy ``np.random.RandomState(seed)``, drawn in the book's order:
 the data, then each layer's weights, then the optimizer's draws per iteration.
