@@ -7,7 +7,10 @@ the same iterations give the same events, whatever the chunking. The dashboard a
 stream drive it through :class:`tui_nn.runner.Session` (a background thread, or a child process
 for the dashboard); scripts iterate :meth:`Trainer.events`. Front ends learn everything from the
 events (:meth:`Trainer.started` gives the run's full state) and steer it with methods; only the
-trainer writes its own fields (``tests/test_trainer_ownership.py``).
+trainer writes its own fields (``tests/test_trainer_ownership.py``). That is why this module is
+over 600 lines: the run's state and every rule that changes it (steps, bests, evaluations, the
+divergence rule, commands, restoring a checkpoint) stay in the one class that owns them; the
+file format is in :mod:`tui_nn.checkpoint`, the fast step in :mod:`tui_nn.fast`.
 
 The random stream is one legacy ``np.random.RandomState(seed)``, drawn in the book's order:
 the data, then each layer's weights, then the optimizer's draws per iteration.
