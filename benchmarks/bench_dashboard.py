@@ -42,7 +42,26 @@ async def wait_for(condition) -> None:
         await asyncio.sleep(0.001)
 
 
-async def interleaved_rates(seconds: float, rounds: int) -> dict:
+PANELS = {"loss": ("LossChart", "show"), "accuracy": ("AccuracyChart", "show"), "weights": ("WeightsView", "show"),
+          "data": ("DatasetView", "show"), "status": ("StatusBar", "show"), "log": ("EventLog", "add")}
+
+
+def count_panel_redraws(app, counts: dict) -> None:
+    """Count each panel's redraws (its ``show``, the log's ``add``) into ``counts``."""
+    from tui_nn.tui import widgets  # noqa: F401
+
+    for panel, (cls_name, method) in PANELS.items():
+        widget = next(w for w in app.query("*") if type(w).__name__ == cls_name)
+        original = getattr(widget, method)
+
+        def counted(*args, _original=original, _panel=panel, **kwargs):
+            counts[_panel] = counts.get(_panel, 0) + 1
+            return _original(*args, **kwargs)
+
+        setattr(widget, method, counted)
+
+
+async def interleaved_rates(seconds: float, rounds: int, size: tuple[int, int] = SIZE) -> dict:
     """Alternate short windows of the same run headless and under the dashboard, in one process.
 
     The headless side is a :class:`~tui_nn.runner.Session` in a thread of this process with its
@@ -66,10 +85,12 @@ async def interleaved_rates(seconds: float, rounds: int) -> dict:
         original(*args, **kwargs)
 
     app.flush = counting_flush
-    out = {"head": [], "dash": [], "redraws": [], "ui_cpu": [], "lags": []}
-    async with app.run_test(size=SIZE) as pilot:
+    out = {"head": [], "dash": [], "redraws": [], "ui_cpu": [], "lags": [], "panels": []}
+    counts: dict[str, int] = {}
+    async with app.run_test(size=size) as pilot:
         dash = app.session
         await wait_for(lambda: app.view.started)
+        count_panel_redraws(app, counts)
 
         async def dash_window(length: float) -> None:
             nonlocal redraws
@@ -77,6 +98,7 @@ async def interleaved_rates(seconds: float, rounds: int) -> dict:
             await wait_for(lambda: not dash.paused)
             await asyncio.sleep(0.2)  # the first redraws after a resume are not steady state
             redraws = 0
+            counts.clear()
             i0, t0, c0 = dash.iteration, time.perf_counter(), time.thread_time()
             while time.perf_counter() - t0 < length:  # how late a 10 ms timer fires: the UI's stalls
                 s0 = time.perf_counter()
@@ -87,6 +109,7 @@ async def interleaved_rates(seconds: float, rounds: int) -> dict:
             await wait_for(lambda: dash.paused)
             out["dash"].append((i1 - i0) / (t1 - t0))
             out["redraws"].append(redraws / (t1 - t0))
+            out["panels"].append({p: counts.get(p, 0) / (t1 - t0) for p in PANELS})
             out["ui_cpu"].append((c1 - c0) / (t1 - t0))
 
         async def head_window(length: float) -> None:

@@ -111,7 +111,7 @@ def test_at_slow_speeds_every_candidate_is_logged_and_at_full_speed_only_new_bes
 
 
 def test_optimizer_names_on_the_loss_chart_neither_overlap_nor_run_off_its_edge():
-    from tui_nn.tui.widgets.loss_chart import place_switch_labels
+    from tui_nn.tui.widgets.chart import place_switch_labels
 
     columns = 48
     switches = [(20_886, "anneal"), (35_755, "sgd"), (36_000, "adam"), (149_000, "rmsprop")]
@@ -119,7 +119,7 @@ def test_optimizer_names_on_the_loss_chart_neither_overlap_nor_run_off_its_edge(
     spans = {}
     for at, name, column, row, align in placed:
         assert row is not None
-        start = column if align == "left" else column - len(name) + 1
+        start = column + 1 if align == "left" else column - len(name)  # a column apart from its marker
         assert 0 <= start and start + len(name) <= columns  # within the chart
         if row < 3:
             assert start >= 10  # clear of the legend, top left

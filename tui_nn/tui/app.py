@@ -13,17 +13,17 @@ process (so drawing never slows it: each has a core), and its events come back a
 thread of this process instead (:class:`~tui_nn.runner.Session`), which lets tests look at the
 trainer object itself.
 Events are folded into a :class:`~tui_nn.tui.state.RunView` as they arrive (no loss value is
-dropped); the panels redraw from it at most every ``FLUSH_SECONDS``, or at once after a
-command the user is waiting for. While training runs, the redraw interval stretches (up to
-``MAX_FLUSH_SECONDS``) whenever drawing takes more than ``UI_CPU_BUDGET`` of a core, so a huge
-terminal never starves the machine the trainer runs on. Keys become commands sent to the session.
+dropped); every panel whose data changed redraws from it every ``FLUSH_SECONDS``, all in the
+same redraw (so titles, status bar and charts show the same iteration), or at once after a
+command the user is waiting for. Drawing is cheap enough for that (the charts are NumPy braille
+canvases, a few milliseconds each at 200x60: ``benchmarks/bench_panels.py``), so it is never
+stretched or rationed. Keys become commands sent to the session.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Iterable
 
@@ -54,26 +54,11 @@ from .widgets.weights_view import WeightsView
 DEFAULT_SPEED = 640.0  # iterations per second: the book's 10,000 iterations in about 16 s
 MIN_SPEED = 1.25  # 640 halved nine times: each accept or reject can be followed by eye
 MAX_SPEED = 81_920.0  # 640 doubled seven times; one more doubling is full speed ("max")
-FLUSH_SECONDS = 0.25  # panels redraw at most this often while training runs
-MAX_FLUSH_SECONDS = 1.0  # ... and at least this often, however costly drawing is
-UI_CPU_BUDGET = 0.15  # the share of one core the dashboard aims to stay within while training
+FLUSH_SECONDS = 0.2  # every changed panel redraws this often while training runs (5 times a second)
 TOPICS = {"status", "series", "weights", "optimizer", "log", "layout"}
-# While training runs, the costly panels take turns (one per redraw), so no single redraw keeps
-# a key waiting for long: the loss chart, the accuracy chart, then the weights and data panels.
-TURNS = ({"loss"}, {"accuracy"}, {"weights"})
 QUIET_EVENTS = (ev.Progress, ev.Evaluation, ev.Snapshot)  # everything else redraws at once
 PANEL_TABS = [("charts", "Charts"), ("weights", "Weights"), ("optimizer", "Optimizer"), ("data", "Data"),
               ("log", "Log")]
-
-
-def next_flush_interval(interval: float, busy: float, running: bool) -> float:
-    """The pause before the next redraw, given the last one and the share of a core (``busy``)
-    this process used since: halfway to the interval that would keep it at ``UI_CPU_BUDGET``,
-    within [FLUSH_SECONDS, MAX_FLUSH_SECONDS]; FLUSH_SECONDS when not training."""
-    if not running:
-        return FLUSH_SECONDS
-    wanted = interval * busy / UI_CPU_BUDGET
-    return min(MAX_FLUSH_SECONDS, max(FLUSH_SECONDS, 0.5 * (interval + wanted)))
 
 
 class _Default:
@@ -153,10 +138,7 @@ class TuiNNApp(App):
         self.session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
                             speed=self.view.speed)
         self.session.start()
-        self.flush_interval = FLUSH_SECONDS
-        self._turn = 0
-        self._flush_clock = (time.perf_counter(), time.process_time())
-        self.set_timer(self.flush_interval, self._flush_tick)
+        self.set_interval(FLUSH_SECONDS, self.flush)
         self.flush()
 
     def on_unmount(self) -> None:
@@ -218,21 +200,8 @@ class TuiNNApp(App):
             self.notify("Run finished: space runs as many iterations again, s saves.", title="Finished")
 
     # -- redrawing -------------------------------------------------------------------------------------
-    def _flush_tick(self) -> None:
-        """The periodic redraw, paced by what drawing costs this process (all its threads)."""
-        wall, cpu = time.perf_counter(), time.process_time()
-        busy = (cpu - self._flush_clock[1]) / max(wall - self._flush_clock[0], 1e-3)
-        self._flush_clock = (wall, cpu)
-        self.flush_interval = next_flush_interval(self.flush_interval, busy, self.view.state == "running")
-        if self.view.state == "running":
-            self._turn = (self._turn + 1) % len(TURNS)
-            self.flush(defer=set().union(*TURNS) - TURNS[self._turn])
-        else:
-            self.flush()
-        self.set_timer(self.flush_interval, self._flush_tick)
-
-    def flush(self, defer: set[str] = frozenset()) -> None:
-        """Redraw the panels whose data changed since the last redraw (but those of ``defer``)."""
+    def flush(self) -> None:
+        """Redraw the panels whose data changed since the last redraw."""
         if len(self.screen_stack) > 1:
             # Help or the command palette is open over the panels: a redraw underneath would
             # re-render the whole dimmed dashboard behind it. The panels catch up when it closes.
@@ -240,7 +209,7 @@ class TuiNNApp(App):
         if "series" in self._dirty:
             self._dirty |= {"loss", "accuracy"}
             self._dirty.discard("series")
-        dirty, self._dirty = self._dirty - defer, self._dirty & defer
+        dirty, self._dirty = self._dirty, set()
         view = self.view
         if view.state == "running":
             dirty.add("status")  # the clock

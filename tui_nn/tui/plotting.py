@@ -1,4 +1,4 @@
-"""Helpers shared by the plotext charts: fewer points than pixels, finite values only."""
+"""Helpers shared by the charts: fewer points than dots, finite values only."""
 
 from __future__ import annotations
 

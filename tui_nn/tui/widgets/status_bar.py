@@ -7,7 +7,12 @@ import math
 from rich.text import Text
 from textual.widgets import Static
 
+from ..numbers import count, num
 from ..state import RunView
+
+# Dropped first (then the next) when the bar would not fit on one line of a wide terminal.
+DROP_ORDER = ("seed", "data", "clock")
+TWO_LINES_BELOW = 100  # columns: narrower terminals get two lines rather than fewer fields
 
 STATE_LABELS = {"running": " RUNNING ", "paused": " PAUSED ", "finished": " FINISHED ",
                 "diverged": " DIVERGED ", "failed": " FAILED ", "ready": " READY "}
@@ -16,19 +21,13 @@ STATE_LABELS = {"running": " RUNNING ", "paused": " PAUSED ", "finished": " FINI
 def format_speed(speed: float | None) -> str:
     if speed is None:
         return "max"
-    return f"{speed:,.0f}/s" if speed >= 10 else f"{speed:g}/s"
+    return f"{count(speed)}/s" if speed >= 10 else f"{speed:g}/s"
 
 
 def format_elapsed(seconds: float) -> str:
     m, s = divmod(int(seconds), 60)
     h, m = divmod(m, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def _num(v: float | None, fmt: str = ".4f") -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "—"
-    return format(v, fmt)
 
 
 class StatusBar(Static):
@@ -39,28 +38,39 @@ class StatusBar(Static):
     COMPONENT_CLASSES = {f"status-bar--{state}" for state in STATE_LABELS} | {"status-bar--label"}
 
     def show(self, view: RunView) -> None:
-        t = Text(no_wrap=False, overflow="fold")
+        self._view = view
         badge = self.get_component_rich_style(f"status-bar--{view.state}", partial=True)
         label_style = self.get_component_rich_style("status-bar--label", partial=True)
-        t.append(STATE_LABELS.get(view.state, view.state), badge)
+        gradient = view.optimizer_kind == "gradient"
+        batched = gradient and view.config.batch_size not in (None, 0) and view.config.batch_size < view.n_train
         fields = [
-            ("it", f"{view.iteration:,}/{view.limit:,}"),
-            ("epoch", f"{view.epoch:.4g}" if view.optimizer_kind == "gradient" else None),
-            ("loss", _num(view.train_loss)),
-            # Before the first step nothing has been compared yet (the book starts from "no best").
-            ("best", _num(view.best_loss) if math.isfinite(view.best_loss) or view.iteration else "none yet"),
-            (view.metric, _num(view.train_accuracy, ".4g")),
-            ("val", _num(view.val_accuracy, ".4g") if view.n_val else None),
-            ("it/s", f"{view.its_per_sec:,.0f}" if view.state == "running" and view.its_per_sec else "—"),
-            ("", format_elapsed(view.elapsed_now())),
-            ("speed", format_speed(view.speed)),
-            ("", view.dataset_name),
-            ("seed", str(view.seed) if view.data_seed in (None, view.seed) else f"{view.seed} data {view.data_seed}"),
+            ("it", "it", f"{count(view.iteration)}/{count(view.limit)}"),
+            ("epoch", "epoch", num(view.epoch) if gradient else None),
+            # A mini-batch's loss can be below the best full-data loss: the labels say which is which.
+            ("loss", "batch loss" if batched else "loss", num(view.train_loss)),
+            ("best", "best (full)" if batched else "best",
+             # Before the first step nothing has been compared yet (the book starts from "no best").
+             num(view.best_loss) if math.isfinite(view.best_loss) or view.iteration else "none yet"),
+            ("acc", view.metric, num(view.train_accuracy)),
+            ("val", "val", num(view.val_accuracy) if view.n_val else None),
+            ("it/s", "it/s", count(view.its_per_sec) if view.state == "running" and view.its_per_sec else "—"),
+            ("clock", "", format_elapsed(view.elapsed_now())),
+            ("speed", "speed", format_speed(view.speed)),
+            ("data", "", view.dataset_name),
+            ("seed", "seed", str(view.seed) if view.data_seed in (None, view.seed)
+             else f"{view.seed} data {view.data_seed}"),
         ]
-        for label, value in fields:
-            if value is None:
-                continue
-            t.append("  " if label != "seed" else " ")
+        fields = [f for f in fields if f[2] is not None]
+        width = self.content_region.width or self.app.size.width
+        if width >= TWO_LINES_BELOW:
+            for name in DROP_ORDER:
+                if self._length(view, fields) <= width:
+                    break
+                fields = [f for f in fields if f[0] != name]
+        t = Text(no_wrap=False, overflow="fold")
+        t.append(STATE_LABELS.get(view.state, view.state), badge)
+        for _name, label, value in fields:
+            t.append("  ")
             if label:
                 t.append(label + " ", label_style)
             t.append(value, "bold")
@@ -68,8 +78,14 @@ class StatusBar(Static):
         self._fit()
         self.update(t, layout=False)  # the height only changes with _fit: no relayout per update
 
+    @staticmethod
+    def _length(view: RunView, fields) -> int:
+        return len(STATE_LABELS.get(view.state, view.state)) + sum(
+            2 + (len(label) + 1 if label else 0) + len(value) for _n, label, value in fields)
+
     def on_resize(self) -> None:
-        self._fit()
+        if getattr(self, "_view", None) is not None:
+            self.show(self._view)
 
     def _fit(self) -> None:
         """One line, or two when the text does not fit (the ``-two-lines`` class)."""
