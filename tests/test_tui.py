@@ -592,7 +592,7 @@ async def test_dataset_panel_draws_each_kind_of_data(overrides, mode):
         assert view.mode == mode
         await app.workers.wait_for_complete()
         await pilot.pause()
-        drawn = str(view.render())
+        drawn = view.text()
         assert drawn.strip() and "projecting" not in drawn
         if mode == "curve":
             assert "R²" in str(app.query_one(AccuracyChart).border_title)
@@ -608,7 +608,7 @@ async def test_a_run_advanced_before_the_app_shows_its_history_even_without_colo
         await settle(pilot)
         assert app.no_color
         assert app.view.losses.count == 300 and "it 300/300" in status(app)  # the run's history
-        drawn = str(app.query_one(DatasetView).render())
+        drawn = app.query_one(DatasetView).text()
         assert "·" in drawn and ":" in drawn  # each predicted class has its own texture
 
 

@@ -85,3 +85,39 @@ async def sweep_drawn(pilot) -> None:
 
 def test_sweep_leaderboard_screen(snap_compare):
     assert snap_compare(finished_sweep_app(), terminal_size=(120, 36), run_before=sweep_drawn)
+
+
+# -- the data panel in each colour mode (issue 13): half-block regions shaded by confidence --------
+
+
+def spiral_app():
+    trainer = Trainer(TrainConfig(dataset="spiral", optimizer="adam", layers=(64,), seed=0))
+    trainer.advance(1500)
+    return create_app(trainer, paused=True)
+
+
+async def data_tab(pilot) -> None:
+    await ready(pilot)
+    await pilot.click("#tab-data")
+    await pilot.pause()
+    pilot.app.flush()
+
+
+def test_data_panel_truecolor(snap_compare):
+    assert snap_compare(spiral_app(), terminal_size=(120, 36), run_before=ready)
+
+
+def test_data_panel_256_colours(snap_compare, monkeypatch):
+    import textual.constants
+
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "256")
+    assert snap_compare(spiral_app(), terminal_size=(120, 36), run_before=ready)
+
+
+def test_data_panel_no_color(snap_compare, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(spiral_app(), terminal_size=(120, 36), run_before=ready)
+
+
+def test_data_panel_small_terminal(snap_compare):
+    assert snap_compare(spiral_app(), terminal_size=(80, 24), run_before=data_tab)

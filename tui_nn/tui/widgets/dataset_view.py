@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import numpy as np
+from rich.color import ColorSystem
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.color import Color
+from textual.strip import Strip
 from textual.widget import Widget
 
+from ..canvas import BRAILLE_BITS
 from ..colors import class_palette, marker, theme_color
 from ..state import RunView
 
-# Braille dot bits for (row 0-3, column 0-1) inside one character cell.
-BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], np.int64)
-REGION_CHARS = " ·:∴"  # NO_COLOR: each predicted class gets a faint texture instead of a tint
+# NO_COLOR: each predicted class gets its own texture where the model is sure, none near the
+# boundary (so the boundary shows as a blank band); past four classes the textures repeat.
+TEXTURES = "·:∴⁘"
+SHADES = 6  # confidence levels of the region colours, pale (near the boundary) to deep
+PALE, DEEP = 0.18, 0.62  # how far a region's colour goes from the background to the class colour
+PALE_256, DEEP_256 = 0.35, 0.75  # 256 colours: paler shades would snap to greys of no class
+UPPER_HALF = "▀"
+UNSURE = 0.2  # NO_COLOR: below this confidence no texture (the boundary shows as a blank band)
+OUTLIER_PERCENTILES = (0.5, 99.5)  # projection: each feature clipped to these before PCA
+VIEW_PERCENTILES = (1.0, 99.0)  # ... and the view spans these of the projected points
 
 
 class DatasetView(Widget):
@@ -21,10 +31,14 @@ class DatasetView(Widget):
 
     - *regions* (classification, two features): the training points (filled markers, one shape
       per class) and validation points (hollow markers) over the model's decision regions,
-      computed from the current weights on a grid, one prediction per character cell;
+      computed from the current weights on a grid of two pixels per character cell (the upper
+      and lower half of a ``▀``), each shaded by the model's confidence: pale near the
+      boundary, deep far from it. Without colour, a texture per class where the model is sure;
     - *projection* (classification, other feature counts): the points' first two principal
-      components, each point coloured by the class the model predicts (its shape is the true
-      class);
+      components (of the features clipped to their 0.5-99.5th percentiles, so one outlier
+      cannot squeeze the rest; an axis that a few points still stretch past three times its
+      1st-99th percentile span shows that span, those points on its edge; the title says so),
+      each point coloured by the class the model predicts (its shape is the true class);
     - *curve* (regression, one feature): the points and the model's curve, in braille dots;
     - *fit* (other regression): predicted against actual value, with the diagonal.
     """
@@ -38,7 +52,12 @@ class DatasetView(Widget):
         self._projection: np.ndarray | None = None  # (n_train + n_val, 2), from a worker
         self._projecting = False
         self._markers: np.ndarray | None = None  # projection: each point's marker
-        self.regions: np.ndarray | None = None  # the predicted class of each cell, last drawn
+        self.regions: np.ndarray | None = None  # the predicted class of each pixel, last drawn
+        self.confidence: np.ndarray | None = None  # ... and how sure the model is, 0 to 1
+        self._strips: list[Strip] = []
+        self._styles: dict = {}
+        self._view_bounds = None  # projection: the axes' ranges (robust to outliers)
+        self.outliers = 0  # projection: points beyond them, drawn on the edge
 
     def show(self, view: RunView) -> None:
         first = self.view is None
@@ -51,7 +70,7 @@ class DatasetView(Widget):
             if self.mode == "projection" and not self._projecting:
                 self._projecting = True
                 self.run_worker(self._project, thread=True, exclusive=True, group="projection")
-        self.refresh()
+        self.redraw()
 
     @staticmethod
     def _pick_mode(view: RunView) -> str:
@@ -61,38 +80,96 @@ class DatasetView(Widget):
         return "regions" if d == 2 else "projection"
 
     def _subtitle(self, view: RunView) -> str:
-        n = f"{view.n_train} train" + (f" · {view.n_val} val (hollow)" if view.n_val else "")
+        """The longest of a few wordings that fits the panel's border (never cut mid-word)."""
+        n = f"{view.n_train:,} train" + (f" · {view.n_val:,} val (hollow)" if view.n_val else "")
+        short = f"{view.n_train:,}" + (f"+{view.n_val:,} val" if view.n_val else "")
         if self.mode == "projection":
-            return f"{n} · colour: predicted, shape: true class"
-        return n
+            options = [f"{n} · colour: predicted · shape: true class", f"{short} · colour: predicted · shape: true",
+                       "colour: predicted · shape: true", "colour: predicted"]
+        elif self.mode == "regions":
+            options = [f"{n} · pale: unsure", f"{short} · pale: unsure", n, short]
+        else:
+            options = [n, short]
+        room = self.size.width - 6
+        return next((o for o in options if len(o) <= room), options[-1])
 
     def _project(self) -> None:
-        """PCA (scikit-learn, ~0.7 s to import the first time) off the UI thread."""
+        """PCA (scikit-learn, ~0.7 s to import the first time) off the UI thread, of the features
+        clipped to their 0.5-99.5th percentiles: digits has a pixel at 75.8 standard deviations,
+        which alone would set the first component and squeeze the rest into two rows."""
         from ...data import project_2d
 
         v = self.view
-        P = project_2d(np.concatenate([v.X_train, v.X_val]).astype(np.float64))
+        X = np.concatenate([v.X_train, v.X_val]).astype(np.float64)
+        if len(X) > 1:
+            lo, hi = np.percentile(X, OUTLIER_PERCENTILES, axis=0)
+            X = np.clip(X, lo, hi)
+        P = project_2d(X)
         self.app.call_from_thread(self._projected, np.asarray(P, float))
 
     def _projected(self, P: np.ndarray) -> None:
         self._projection = P
-        self.refresh()
+        self._view_bounds = self._robust_bounds(P)
+        lo, hi = self._view_bounds
+        self.outliers = int(np.count_nonzero(((P < lo) | (P > hi)).any(axis=1)))
+        self.border_title = "Data · PCA (features clipped at 0.5–99.5%)" + (
+            f" · {self.outliers:,} outliers on the edge" if self.outliers else "")
+        self.redraw()
+
+    @staticmethod
+    def _robust_bounds(P: np.ndarray):
+        """The full range of each axis, unless a few points stretch it beyond three times the
+        1st-99th percentile span: then that span (the stragglers are drawn on the edge)."""
+        lo, hi = P.min(axis=0), P.max(axis=0)
+        if len(P) > 1:
+            plo, phi = np.percentile(P, VIEW_PERCENTILES, axis=0)
+            spread = np.maximum(phi - plo, 1e-12)
+            stretched = (hi - lo) > 3 * spread
+            pad = spread * 0.1
+            lo = np.where(stretched, plo - pad, lo)
+            hi = np.where(stretched, phi + pad, hi)
+        pad = (hi - lo) * 0.04 + 1e-9
+        return lo - pad, hi + pad
 
     # -- drawing --------------------------------------------------------------------------------
-    def render(self) -> Text:
+    def text(self) -> str:
+        """What the panel shows, as plain text (for tests)."""
+        return "\n".join(strip.text for strip in self._strips)
+
+    def render_line(self, y: int) -> Strip:
+        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width, self.rich_style)
+
+    def on_resize(self) -> None:
+        if self.view is not None:
+            self.border_subtitle = self._subtitle(self.view)
+        self.redraw()
+
+    def redraw(self) -> None:
         v = self.view
         w, h = self.size.width, self.size.height
-        if v is None or w < 4 or h < 2:
-            return Text("")
+        if v is None or w < 4 or h < 2 or not self.is_mounted:
+            self._strips = []
+            return
         v.net.params[...] = v.params  # the app's private copy of the network
         if self.mode == "regions":
-            return self._regions(v, w, h)
-        if self.mode == "projection":
-            return self._projection_plot(v, w, h)
-        return self._regression(v, w, h)
+            self._strips = self._regions(v, w, h)
+        elif self.mode == "projection":
+            self._strips = self._projection_plot(v, w, h)
+        else:
+            self._strips = self._regression(v, w, h)
+        self.refresh()
 
     def _palette(self, n: int) -> list[Color]:
         return class_palette(self.app, max(n, 1))
+
+    def _eight_bit(self) -> bool:
+        return self.app.console.color_system == "256"
+
+    def _style(self, key, make) -> Style:
+        style = self._styles.get(key)
+        if style is None:
+            style = self._styles[key] = make()
+        return style
 
     def _bounds(self, P: np.ndarray):
         lo, hi = P.min(axis=0), P.max(axis=0)
@@ -101,28 +178,61 @@ class DatasetView(Widget):
 
     @staticmethod
     def _cells(P: np.ndarray, lo, hi, w: int, h: int):
-        """Character cell (column, row) of each 2-D point; row 0 is the top."""
+        """Character cell (column, row) of each 2-D point; row 0 is the top (outside: the edge)."""
         cx = np.clip(((P[:, 0] - lo[0]) / (hi[0] - lo[0]) * w).astype(int), 0, w - 1)
         cy = np.clip(((hi[1] - P[:, 1]) / (hi[1] - lo[1]) * h).astype(int), 0, h - 1)
         return cx, cy
 
-    def _regions(self, v: RunView, w: int, h: int) -> Text:
+    def _shades(self, colors: list[Color], base: Color) -> np.ndarray:
+        """(classes, SHADES) region colours, pale to deep. In 256 colours each is snapped to the
+        palette, and a shade where two classes would snap to one entry is deepened until they
+        differ (blended with the dark background, two hues otherwise meet in one dark cyan)."""
+        out = np.empty((len(colors), SHADES), dtype=object)
+        pale, deep = (PALE_256, DEEP_256) if self._eight_bit() else (PALE, DEEP)
+        for s in range(SHADES):
+            alpha = pale + (deep - pale) * s / max(1, SHADES - 1)
+            for _ in range(12):
+                row = [base.blend(c, alpha) for c in colors]
+                if not self._eight_bit():
+                    break
+                row = [_snap(c) for c in row]
+                if len({c.rgb for c in row}) == len(row) or alpha >= 0.95:
+                    break
+                alpha = min(0.95, alpha + 0.07)
+            out[:, s] = row
+        return out
+
+    def _regions(self, v: RunView, w: int, h: int) -> list[Strip]:
         X = np.concatenate([v.X_train, v.X_val]).astype(np.float64)
         lo, hi = self._bounds(X)
+        H = 2 * h  # two pixels per cell: the upper and lower half
         xs = lo[0] + (np.arange(w) + 0.5) / w * (hi[0] - lo[0])
-        ys = hi[1] - (np.arange(h) + 0.5) / h * (hi[1] - lo[1])
+        ys = hi[1] - (np.arange(H) + 0.5) / H * (hi[1] - lo[1])
         gx, gy = np.meshgrid(xs, ys)
-        grid = np.c_[gx.ravel(), gy.ravel()]
-        pred = np.asarray(v.net.predict(grid)).reshape(h, w).astype(int)
-        self.regions = pred
+        out = np.asarray(v.net.forward(np.c_[gx.ravel(), gy.ravel()].astype(np.float32)), np.float64)
+        out = out.reshape(H * w, -1)
+        if out.shape[1] == 1:  # one sigmoid output: class 1 when above 0.5
+            p = out[:, 0]
+            pred = (p > 0.5).astype(np.int64)
+            conf = np.abs(2 * p - 1)
+        else:
+            k = out.shape[1]
+            pred = np.argmax(out, axis=1)
+            conf = (out.max(axis=1) - 1 / k) / (1 - 1 / k)
+        pred, conf = pred.reshape(H, w), np.nan_to_num(np.clip(conf, 0, 1)).reshape(H, w)
+        self.regions, self.confidence = pred, conf
         n_classes = max(len(v.class_names), int(pred.max()) + 1, int(v.y_train.max(initial=0)) + 1)
         colors = self._palette(n_classes)
         base = self.background_colors[1]
+        shade = np.minimum((conf * SHADES).astype(np.int64), SHADES - 1)
         no_color = self.app.no_color
-        chars = np.full((h, w), " ", dtype="<U1")
-        fg = np.full((h, w), -1)
+        # Each cell: a glyph and a style key (upper pixel, lower pixel, point class or -1).
+        upper, lower = pred[0::2] * SHADES + shade[0::2], pred[1::2] * SHADES + shade[1::2]
+        chars = np.full((h, w), UPPER_HALF, dtype="<U1")
         if no_color:
-            chars[:] = np.array(list(REGION_CHARS))[pred % len(REGION_CHARS)]
+            sure = conf[0::2] >= UNSURE
+            chars = np.where(sure, np.array(list(TEXTURES))[pred[0::2] % len(TEXTURES)], " ")
+        point = np.full((h, w), -1)
         for Xp, yp, is_val in ((v.X_train, v.y_train, False), (v.X_val, v.y_val, True)):
             if len(Xp) == 0:
                 continue
@@ -131,26 +241,36 @@ class DatasetView(Widget):
             for c in np.unique(ids):
                 sel = ids == c
                 chars[cy[sel], cx[sel]] = marker(int(c), n_classes, is_val)
-                fg[cy[sel], cx[sel]] = c
-        region_bg = [base.blend(c, 0.35) for c in colors]
-        styles: dict[tuple[int, int], Style] = {}
+                point[cy[sel], cx[sel]] = c
+        shades = self._shades(colors, base)
+        eight_bit = self._eight_bit()
 
-        def style(p: int, f: int) -> Style:
-            key = (p, f)
-            if key not in styles:
-                bg = region_bg[p % len(region_bg)]
-                color = colors[f % len(colors)] if f >= 0 else bg.get_contrast_text(0.35)
-                styles[key] = Style(color=(bg + color).rich_color, bgcolor=bg.rich_color, bold=f >= 0)
-            return styles[key]
+        def make(up: int, down: int, p: int) -> Style:
+            top, bottom = shades[up // SHADES, up % SHADES], shades[down // SHADES, down % SHADES]
+            if p < 0:
+                if no_color:
+                    return Style(color=(top.get_contrast_text(0.5)).rich_color, bgcolor=top.rich_color)
+                return Style(color=top.rich_color, bgcolor=bottom.rich_color)
+            # A point: its class's full colour, bold, on a cell darkened towards the background
+            # (a hole in the region), so it stands out even on a deep region of its own class.
+            under = base.blend(top.blend(bottom, 0.5), 0.3)
+            fg = colors[p % len(colors)]
+            if eight_bit:
+                fg, under = _snap(fg), _snap(under)
+            return Style(color=fg.rich_color, bgcolor=under.rich_color, bold=True)
 
-        return self._assemble(chars, lambda r, c: style(int(pred[r, c]), int(fg[r, c])), pred * 1000 + fg)
+        keys = (upper.astype(np.int64) * 4096 + lower) * 64 + (point + 1)
+        return _strips(chars, keys, lambda key: self._style(
+            ("r", no_color, eight_bit, key), lambda: make(int(key // 64 // 4096), int(key // 64 % 4096),
+                                                          int(key % 64) - 1)), self.rich_style)
 
-    def _projection_plot(self, v: RunView, w: int, h: int) -> Text:
+    def _projection_plot(self, v: RunView, w: int, h: int) -> list[Strip]:
         if self._projection is None:
-            return Text(f"projecting {v.n_train + v.n_val:,} points on their first two principal components…",
-                        style=self.get_component_rich_style("dataset--muted"))
+            text = f"projecting {v.n_train + v.n_val:,} points on their first two principal components…"
+            style = self.rich_style + self.get_component_rich_style("dataset--muted")
+            return [Strip([Segment(text[:w].ljust(w), style)], w)] + [Strip.blank(w, self.rich_style)] * (h - 1)
         P = self._projection
-        lo, hi = self._bounds(P)
+        lo, hi = self._view_bounds
         X = np.concatenate([v.X_train, v.X_val])
         truth = np.concatenate([v.y_train.reshape(-1), v.y_val.reshape(-1)]).astype(int)
         pred = np.asarray(v.net.predict(X)).reshape(-1).astype(int)
@@ -165,11 +285,18 @@ class DatasetView(Widget):
         chars[cy, cx] = self._markers  # a later point overwrites an earlier one in a shared cell
         fg[cy, cx] = pred
         base = self.background_colors[1]
-        styles = [Style(color=(base + c).rich_color, bold=True) for c in colors]
-        plain = Style()
-        return self._assemble(chars, lambda r, c: styles[fg[r, c] % len(styles)] if fg[r, c] >= 0 else plain, fg)
+        eight_bit = self._eight_bit()
 
-    def _regression(self, v: RunView, w: int, h: int) -> Text:
+        def make(k: int) -> Style:
+            if k < 0:
+                return Style()
+            c = base + colors[k % len(colors)]
+            return Style(color=(_snap(c) if eight_bit else c).rich_color, bold=True)
+
+        return _strips(chars, fg, lambda k: self._style(("p", eight_bit, int(k)), lambda: make(int(k))),
+                       self.rich_style)
+
+    def _regression(self, v: RunView, w: int, h: int) -> list[Strip]:
         X = np.concatenate([v.X_train, v.X_val]).astype(np.float64)
         y = np.concatenate([_first_column(v.y_train), _first_column(v.y_val)])
         W, H = w * 2, h * 4  # braille dots
@@ -200,7 +327,7 @@ class DatasetView(Widget):
         curve_color = theme_color(self.app, "warning")
         styles = {0: Style(), 1: Style(color=(base + point_color).rich_color),
                   2: Style(color=(base + curve_color).rich_color, bold=True)}
-        return self._assemble(chars, lambda r, c: styles[int(kind[r, c])], kind)
+        return _strips(chars, kind, lambda k: styles[int(k)], self.rich_style)
 
     @staticmethod
     def _densify(line: np.ndarray, factor: int = 4) -> np.ndarray:
@@ -221,22 +348,24 @@ class DatasetView(Widget):
         grid[cy, cx] = True
         return grid
 
-    @staticmethod
-    def _assemble(chars: np.ndarray, style_at, keys: np.ndarray) -> Text:
-        """Rows of characters into Text, one span per run of equal ``keys``."""
-        text = Text(no_wrap=True, overflow="crop")
-        h, w = chars.shape
-        for r in range(h):
-            row = chars[r]
-            k = keys[r]
-            start = 0
-            for c in range(1, w + 1):
-                if c == w or k[c] != k[start]:
-                    text.append("".join(row[start:c]), style_at(r, start))
-                    start = c
-            if r < h - 1:
-                text.append("\n")
-        return text
+
+def _strips(chars: np.ndarray, keys: np.ndarray, style_of, base: Style) -> list[Strip]:
+    """Rows of characters into Strips, one segment per run of equal ``keys``."""
+    h, w = chars.shape
+    out = []
+    for r in range(h):
+        row, k = chars[r], keys[r]
+        cuts = np.flatnonzero(k[1:] != k[:-1]) + 1
+        starts, ends = np.r_[0, cuts].tolist(), np.r_[cuts, w].tolist()
+        out.append(Strip([Segment("".join(row[a:b]), base + style_of(k[a])) for a, b in zip(starts, ends)], w))
+    return out
+
+
+def _snap(color: Color) -> Color:
+    """The colour a 256-colour terminal will show for ``color``."""
+    rc = color.rich_color.downgrade(ColorSystem.EIGHT_BIT)
+    r, g, b = rc.get_truecolor()
+    return Color(r, g, b)
 
 
 def _first_column(y: np.ndarray) -> np.ndarray:
