@@ -276,3 +276,8 @@ def test_a_mutated_weights_file_loads_correctly_or_is_one_error(tmp_path, data, 
         return
     out = loaded.forward(np.ones((2, loaded.n_inputs)))
     assert np.isfinite(loaded.params).all() and out.shape == (2, loaded.n_outputs)
+
+
+def test_every_saved_run_field_has_a_check():
+    # a field added to the checkpoint's run state must say how a loaded value is checked
+    assert set(checkpoint.RUN_STATE_CHECKS) == set(checkpoint.RUN_STATE)
