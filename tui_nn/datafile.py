@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -154,12 +155,18 @@ def _blocks(path: Path, f, hasher):
             return
 
 
-def _records(lineno: int, lines: list[str]) -> tuple[list[str], np.ndarray]:
-    """The data lines of a block (not blank, not a # comment) and their line numbers."""
-    keep = [k for k, line in enumerate(lines) if (s := line.lstrip()) and s[0] != "#"]
-    if len(keep) < len(lines):
+def _records(lineno: int, lines: list[str]) -> tuple[list[str], np.ndarray, bool]:
+    """The data lines of a block (not blank, not a # comment), their line numbers, and whether
+    they are plain for NumPy's reader (no quotes; no NUL, which its text arrays would drop)."""
+    text = "\n".join(lines)
+    if "#" in text or not all(map(str.strip, lines)):
+        keep = [k for k, line in enumerate(lines) if (s := line.lstrip()) and s[0] != "#"]
         lines = [lines[k] for k in keep]
-    return lines, np.asarray(keep, dtype=np.int64) + lineno
+        text = "\n".join(lines)
+        numbers = np.asarray(keep, dtype=np.int64) + lineno
+    else:
+        numbers = np.arange(lineno, lineno + len(lines), dtype=np.int64)
+    return lines, numbers, '"' not in text and "\x00" not in text
 
 
 # --- cells to numbers --------------------------------------------------------------------------
@@ -212,10 +219,10 @@ class _Table:
         self.linenos: list[np.ndarray] = []
         self.errors: dict[str, DataError] = {}  # "rows", "numbers", "range": the first of each
 
-    def add(self, text_has_quotes: bool, lines: list[str], linenos: np.ndarray) -> None:
+    def add(self, plain: bool, lines: list[str], linenos: np.ndarray) -> None:
         if "rows" in self.errors or not lines:
             return
-        parsed = None if text_has_quotes else self._fast(lines)
+        parsed = self._fast(lines) if plain else None
         if parsed is None:
             parsed = self._row_by_row(lines, linenos)
             if parsed is None:
@@ -236,12 +243,10 @@ class _Table:
         """NumPy's reader for a block of plain rows; None if it cannot read them all."""
         sep, n = self.reader.separator, self.n_cols
         if sep is None:
-            if any(len(line.split()) != n for line in lines):
+            if set(map(len, map(str.split, lines))) != {n}:
                 return None
-        elif any(line.count(sep) != n - 1 for line in lines):
-            return None
-        if any("\x00" in line for line in lines):
-            return None  # NumPy's text arrays drop trailing NULs
+        elif set(map(str.count, lines, repeat(sep))) != {n - 1}:
+            return None  # NumPy's reader would ignore extra columns
         try:
             values = np.loadtxt(lines, delimiter=sep, usecols=self.feature_cols, dtype=np.float64,
                                 comments=None, ndmin=2)
@@ -303,9 +308,8 @@ def read_table(path: Path, *, label, task):
         head: list[tuple[list[str], np.ndarray, bool]] = []  # blocks read before the set-up
         n_head = 0
         for lineno, lines in blocks:
-            recs, nums = _records(lineno, lines)
-            head.append((recs, nums, any('"' in line for line in recs)))
-            n_head += len(recs)
+            head.append(_records(lineno, lines))
+            n_head += len(head[-1][0])
             if n_head > _HEAD_RECORDS:
                 break
         try:
@@ -315,8 +319,8 @@ def read_table(path: Path, *, label, task):
             table, setup_error = None, err
         for lineno, lines in blocks:  # the rest of the file
             if table is not None:
-                recs, nums = _records(lineno, lines)
-                table.add(any('"' in line for line in recs), recs, nums)
+                recs, nums, plain = _records(lineno, lines)
+                table.add(plain, recs, nums)
     if setup_error is not None:
         raise setup_error  # after the whole file was read: bytes that are not UTF-8 come first
     X, labels, linenos = table.result()
@@ -365,10 +369,10 @@ def _set_up(reader: _Reader, head, label) -> _Table:
         )
     table = _Table(reader, n_cols, _label_column(reader, label, n_cols))
     skip = 1 if has_header else 0
-    for recs, nums, quotes in head:
+    for recs, nums, plain in head:
         if skip and recs:
             recs, nums, skip = recs[1:], nums[1:], 0
-        table.add(quotes, recs, nums)
+        table.add(plain, recs, nums)
     return table
 
 
