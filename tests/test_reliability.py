@@ -69,6 +69,16 @@ def test_an_endless_device_is_refused_not_read(tmp_path):
     assert_one_error_line(proc, "/dev/zero", "character device, not a regular file")
 
 
+@pytest.mark.parametrize("name, text", [
+    ("deep.json", '{"lr": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+    ("deep.toml", "lr = " + "[" * 100_000 + "]" * 100_000),
+], ids=["json", "toml"])
+def test_a_deeply_nested_grid_file_is_one_error(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    proc = tui_nn("sweep", "--headless", "--grid", name, cwd=tmp_path)
+    assert_one_error_line(proc, f"grid file {name}: nested too deeply")
+
+
 # --- item 9: an empty --data is an error, not the default dataset ------------------------------
 
 

@@ -133,6 +133,8 @@ def load_grid_file(path) -> dict[str, Any]:
             raw = tomllib.loads(text)
         else:
             raw = json.loads(text)
+    except RecursionError:  # hostile nesting: the parser stops at the interpreter's depth limit
+        raise SweepError(f"grid file {path}: nested too deeply; give one list of values per option") from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         raise SweepError(f"grid file {path}: not valid {kind} ({' '.join(str(e).split())})") from None
