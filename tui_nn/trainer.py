@@ -10,7 +10,7 @@ events (:meth:`Trainer.started` gives the run's full state) and steer it with me
 trainer writes its own fields (``tests/test_trainer_ownership.py``). That is why this module is
 over 600 lines: the run's state and every rule that changes it (steps, bests, evaluations, the
 divergence rule, commands, restoring a checkpoint) stay in the one class that owns them; the
-file format is in :mod:`tui_nn.checkpoint`, the fast step in :mod:`tui_nn.fast`.
+file format is in :mod:`tui_nn.checkpoint`, the chunking rule in :mod:`tui_nn.chunks`.
 
 The random stream is one legacy ``np.random.RandomState(seed)``, drawn in the book's order:
 the data, then each layer's weights, then the optimizer's draws per iteration.
