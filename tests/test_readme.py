@@ -35,3 +35,10 @@ def test_every_test_the_reliability_section_names_exists():
     for file, test in named:
         source = (README.parent / file).read_text()
         assert re.search(rf"^(async )?def {test}\(", source, re.M), f"{file}::{test} is gone"
+
+
+def test_the_test_command_runs_the_suite_on_the_fast_paths_and_on_the_plain_path():
+    quick = README.read_text().split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    command = quick.split("```")[3].split("\n", 1)[1].strip()
+    runs = [part.strip() for part in command.split("&&") if "pytest" in part]
+    assert runs == [".venv/bin/python -m pytest -n 2", "TUI_NN_PLAIN=1 .venv/bin/python -m pytest -n 2"]

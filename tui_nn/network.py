@@ -14,7 +14,7 @@ touches NumPy's global state.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,16 @@ from .settings import INITS, TRAINING  # the one table of choices, ranges and de
 from .weights import WeightsFileError  # noqa: F401  (part of this module's API)
 
 EPS = 1e-7  # the book's clipping constant for cross-entropy
+
+
+def book_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.dot`` as the book computes it under ``nnfs.init()``: the products and sums in float64,
+    the result rounded to the inputs' type (float32)."""
+    return np.dot(a.astype(np.float64), b.astype(np.float64)).astype(np.result_type(a, b))
+
+
+# How a network multiplies: "book" as nnfs.init() does, "fast" in its own dtype (float32 BLAS).
+PRODUCTS = {"book": book_dot, "fast": np.dot}
 
 # ---------------------------------------------------------------------------------------
 # Layers
@@ -65,16 +75,15 @@ class Dense:
         self.weights[...] = w
         self.biases[...] = 0
 
-    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, inputs: np.ndarray, training: bool = False, dot=np.dot) -> np.ndarray:
         self.inputs = inputs
-        self.output = inputs @ self.weights
-        self.output += self.biases
+        self.output = dot(inputs, self.weights) + self.biases
         return self.output
 
-    def backward(self, dvalues: np.ndarray) -> np.ndarray:
-        np.dot(self.inputs.T, dvalues, out=self.dweights)
-        np.sum(dvalues, axis=0, keepdims=True, out=self.dbiases)
-        self.dinputs = dvalues @ self.weights.T
+    def backward(self, dvalues: np.ndarray, dot=np.dot) -> np.ndarray:
+        self.dweights[...] = dot(self.inputs.T, dvalues)
+        self.dbiases[...] = np.sum(dvalues, axis=0, keepdims=True)
+        self.dinputs = dot(dvalues, self.weights.T)
         return self.dinputs
 
     def __repr__(self) -> str:
@@ -324,6 +333,7 @@ class Network:
         dtype=np.float32,
         activations: list[str] | None = None,
         biases: bool = True,
+        precision: str = "fast",
     ):
         widths = [int(n_inputs), *map(int, hidden), int(n_outputs)]
         if any(w <= 0 for w in widths):
@@ -347,6 +357,9 @@ class Network:
             raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         self.widths, self.activation_names, self.dropout_rate = widths, list(activations), dropout
         self.init, self.has_biases = init, biases
+        if precision not in PRODUCTS:
+            raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRODUCTS)}")
+        self.precision = precision  # how forward/backward multiply in training (evaluate: always "book")
         self.dtype = np.dtype(dtype)
         self.loss_function = LOSSES[loss]()
         self.dense = [Dense(widths[i], widths[i + 1], init) for i in range(n_dense)]
@@ -436,10 +449,12 @@ class Network:
         return "regression" if self.loss_function.name == "mean_squared_error" else "classification"
 
     # -- forward / backward ----------------------------------------------------------------
-    def forward(self, X, training: bool = False) -> np.ndarray:
+    def forward(self, X, training: bool = False, precision: str | None = None) -> np.ndarray:
+        """The output for inputs X; products as ``precision`` says (default: the network's)."""
+        dot = PRODUCTS[precision or self.precision]
         out = np.asarray(X, dtype=self.dtype)
         for layer in self.layers:
-            out = layer.forward(out, training)
+            out = layer.forward(out, training, dot) if isinstance(layer, Dense) else layer.forward(out, training)
         self.output = out
         return out
 
@@ -458,13 +473,20 @@ class Network:
         else:
             d = self.loss_function.backward(self.output, y)
             start = 0
-        layers = self.layers[::-1][start:]
-        for layer in layers:
-            d = layer.backward(d)
+        dot = PRODUCTS[self.precision]
+        for layer in self.layers[::-1][start:]:
+            d = layer.backward(d, dot) if isinstance(layer, Dense) else layer.backward(d)
         if not self.has_biases:
             for layer in self.dense:
                 layer.dbiases[...] = 0
         return self.grads
+
+    def evaluate(self, X, y) -> tuple[float, float]:
+        """(loss, accuracy or R²) on (X, y) with the book's arithmetic, whatever the training
+        precision: how the trainer scores search candidates and reports every evaluation."""
+        output = self.forward(X, precision="book")
+        y = np.asarray(y)
+        return self.loss_function.calculate(output, y), score(self.task, output, y, self.predictions)
 
     def loss(self, X, y, training: bool = False) -> float:
         """Mean data loss on (X, y)."""

@@ -30,9 +30,10 @@ import numpy as np
 from . import events as ev
 from .history import Series
 from .settings import TRAINING, SettingError
-from .network import EPS, ModelSpec, Network, score
-from .optimizers import (OPTIMIZERS, GradientOptimizer, SearchOptimizer, evaluate_candidates,
-                         make_optimizer, rng_state_to_array, set_rng_state)
+from .network import ModelSpec, Network, score
+from .fast import faster
+from .optimizers import (OPTIMIZERS, GradientOptimizer, SearchOptimizer, make_optimizer, rng_state_to_array,
+                         set_rng_state)
 
 DEFAULT_ITERATIONS = 10_000
 # The divergence rule. A non-finite loss always stops a run. A finite loss over EXPLODED times the
@@ -141,11 +142,6 @@ class Trainer:
         self.config = config.validate()
         self._load_data()
         self._start_run()
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.pop("_lean_cache", None)  # scratch arrays and views of this process's network
-        return state
 
     # -- set-up -------------------------------------------------------------------------------
     def _load_data(self) -> None:
@@ -416,7 +412,8 @@ class Trainer:
         return improved
 
     def _gradient(self, n: int):
-        lean = self._lean_step()
+        # The fast step (tui_nn.fast) gives the same numbers as the network's own forward/backward.
+        lean = faster("step", self.net, self.X_train, self.y_train)
         losses = np.empty(n)
         accs = np.empty(n)
         start = self.iteration
@@ -490,25 +487,17 @@ class Trainer:
         self.exploded_for, self.spike_good = 0, None
         self._diverged_event = ev.Diverged(self.iteration, loss, reason)
 
-    def _lean_step(self) -> "_LeanStep | None":
-        """The allocation-free step for this network, built once (None: use the network's own)."""
-        cached = getattr(self, "_lean_cache", None)
-        if cached is None or cached[0] is not self.net:
-            cached = self._lean_cache = (self.net, _LeanStep.build(self.net, self.y_train))
-        return cached[1]
-
     def _score(self, out, y) -> float:
-        from .network import score
-
         return score(self.net.task, out, y, self.net.predictions)
 
     # -- evaluation and snapshots -----------------------------------------------------------------
     def metrics(self, X, y) -> tuple[float | None, float | None]:
-        """Loss and accuracy of the current weights on (X, y), with the book's arithmetic."""
+        """Loss and accuracy of the current weights on (X, y), with the book's arithmetic
+        (``Network.evaluate``; the fast path's kernel gives the same numbers, see tui_nn.fast)."""
         if len(X) == 0:
             return None, None
-        loss, acc = evaluate_candidates(self.net, self.net.params[None, :], X, y)
-        return float(loss[0]), float(acc[0])
+        fast = faster("evaluate", self.net, X, y)
+        return fast() if fast is not None else self.net.evaluate(X, y)
 
     def evaluate(self) -> ev.Evaluation:
         tl, ta = self.metrics(self.X_train, self.y_train)
@@ -722,145 +711,3 @@ class Trainer:
         for _ in self.events():
             pass
         return self.summary()
-
-
-class _LeanStep:
-    """One mini-batch of backpropagation with the same float32 operations as
-    ``Network.forward``/``backward`` (the book's chapters 9-10), but into scratch arrays kept per
-    batch size, with the loss and accuracy read off the forward pass. Used by the trainer's
-    gradient loop for plain stacks of dense layers (no dropout); anything else takes the
-    network's own methods."""
-
-    FUSED = {("softmax", "categorical_crossentropy"), ("sigmoid", "binary_crossentropy"),
-             ("linear", "mean_squared_error")}
-
-    @classmethod
-    def build(cls, net, y) -> "_LeanStep | None":
-        out_act, loss = net._fused
-        if (net.dropouts or not net.has_biases or net.dtype != np.float32 or (out_act, loss) not in cls.FUSED
-                or any(a not in ("relu", "sigmoid", "tanh", "linear") for a in net.activation_names[:-1])
-                or (loss == "categorical_crossentropy" and y.ndim != 1)):
-            return None
-        return cls(net)
-
-    def __init__(self, net):
-        self.net = net
-        self.out_act, self.loss = net._fused
-        self.layers = [(d.weights, d.biases, d.dweights, d.dbiases, act)
-                       for d, act in zip(net.dense, net.activation_names)]
-        self._bufs: dict[int, dict] = {}
-
-    def _buffers(self, B: int) -> dict:
-        bufs = self._bufs.get(B)
-        if bufs is None:
-            widths = self.net.widths
-            bufs = self._bufs[B] = {
-                "z": [np.empty((B, w), np.float32) for w in widths[1:]],
-                "d": [np.empty((B, w), np.float32) for w in widths[1:]],
-                "tmp": [np.empty((B, w), np.float32) for w in widths[1:]],
-                "mask": [np.empty((B, w), bool) for w in widths[1:]],
-                "rows": np.arange(B), "m": np.empty((B, 1), np.float32), "s": np.empty((B, 1), np.float32),
-                "q": np.empty((B, widths[-1]), np.float32), "yes": np.empty((B, widths[-1]), bool),
-            }
-        return bufs
-
-    def forward(self, Xb, yb) -> tuple[float, float]:
-        """Forward pass of one batch; returns (loss, accuracy or R²) as the trainer reports them."""
-        B = len(Xb)
-        b = self._buffers(B)
-        a = Xb
-        last = len(self.layers) - 1
-        for i, (W, bias, _, _, act) in enumerate(self.layers):
-            z = b["z"][i]
-            np.dot(a, W, out=z)
-            z += bias
-            if i < last:
-                if act == "relu":
-                    np.maximum(z, 0, out=z)
-                elif act == "sigmoid":
-                    _sigmoid(z)
-                elif act == "tanh":
-                    np.tanh(z, out=z)
-            a = z
-        p, q = a, b["q"]
-        if self.out_act == "softmax":
-            np.max(p, axis=1, keepdims=True, out=b["m"])
-            p -= b["m"]
-            np.exp(p, out=p)
-            np.sum(p, axis=1, keepdims=True, out=b["s"])
-            p /= b["s"]
-            c = p[b["rows"], yb]  # the correct class's probability, clipped as the loss does
-            np.minimum(np.maximum(c, EPS, out=c), 1 - EPS, out=c)  # np.clip, without its wrappers
-            np.log(c, out=c)
-            loss = -float(np.add.reduce(c) / np.float32(B))  # np.mean's float32 sum and division
-            acc = float(np.count_nonzero(np.argmax(p, axis=1) == yb)) / B
-        elif self.out_act == "sigmoid":
-            _sigmoid(p)
-            np.minimum(np.maximum(p, EPS, out=q), 1 - EPS, out=q)  # np.clip, without its wrappers
-            yes = np.greater(yb, 0.5, out=b["yes"])
-            if p.shape[1] == 1:  # labels 0/1: y*log(c) + (1-y)*log(1-c) is log(c) or log(1-c)
-                np.subtract(1, q, out=q, where=~yes)
-                np.log(q, out=q)
-                loss = -float(np.add.reduce(q, axis=None) / np.float32(B))  # as np.mean
-                acc = float(np.count_nonzero(np.greater(p, 0.5, out=b["mask"][-1]) == yes)) / B
-            else:
-                loss = float(np.mean(self.net.loss_function.forward(p, yb)))
-                acc = score(self.net.task, p, yb, self.net.predictions)
-        else:
-            np.subtract(yb, p, out=q)
-            np.square(q, out=q)
-            loss = float(np.mean(np.mean(q, axis=-1)))
-            acc = score(self.net.task, p, yb, self.net.predictions)
-        self.Xb, self.yb, self.B = Xb, yb, B
-        return loss, acc
-
-    def backward(self) -> None:
-        """Fill the network's gradients for the batch of the last forward pass."""
-        Xb, yb, B = self.Xb, self.yb, self.B
-        b = self._bufs[B]
-        last = len(self.layers) - 1
-        d = b["d"][last]
-        p = b["z"][last]
-        if self.out_act == "softmax":  # (p - onehot) / n
-            np.copyto(d, p)
-            d[b["rows"], yb] -= 1
-            d /= B
-        elif self.out_act == "sigmoid":  # (p - y) / (n * k)
-            np.subtract(p, yb, out=d)
-            d /= B * p.shape[1]
-        else:  # -2 (y - p) / k / n
-            np.subtract(yb, p, out=d)
-            d *= -2
-            d /= p.shape[1]
-            d /= B
-        for i in range(last, -1, -1):
-            W, _, dW, db, _ = self.layers[i]
-            a = Xb if i == 0 else b["z"][i - 1]
-            np.dot(a.T, d, out=dW)
-            np.add.reduce(d, axis=0, keepdims=True, out=db)
-            if i == 0:
-                break
-            prev = b["d"][i - 1]
-            np.dot(d, W.T, out=prev)
-            act = self.layers[i - 1][4]
-            if act == "relu":
-                prev *= np.greater(a, 0, out=b["mask"][i - 1])
-            elif act == "sigmoid":  # d * (1 - out) * out
-                t = np.subtract(1, a, out=b["tmp"][i - 1])
-                prev *= t
-                prev *= a
-            elif act == "tanh":  # d * (1 - out * out)
-                t = np.multiply(a, a, out=b["tmp"][i - 1])
-                np.subtract(1, t, out=t)
-                prev *= t
-            d = prev
-
-
-def _sigmoid(z: np.ndarray) -> None:
-    """In place, as Sigmoid.forward computes it: 1 / (1 + exp(-z)) (the caller silences the
-    overflow of exp, which gives exactly 0)."""
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    z += 1
-    np.divide(1, z, out=z)
-

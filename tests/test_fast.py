@@ -1,0 +1,264 @@
+"""Every fast path (tui_nn.fast) against the plain path, bit for bit.
+
+The plain code (``Network.evaluate``, ``SearchOptimizer.run``'s loop, ``Network.forward``/
+``backward``) defines the numbers; ``TUI_NN_PLAIN=1`` runs it alone. Each test runs the same
+work both ways and compares the bytes of every result (losses, accuracies, accepted steps,
+weights, gradients, the random stream and the optimizer's state). These tests set the switch
+themselves, so they compare both paths whichever way the suite runs.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tui_nn import events as ev
+from tui_nn.fast import JOBS, faster
+from tui_nn.network import Network
+from tui_nn.optimizers import make_optimizer
+from tui_nn.trainer import Trainer, TrainConfig
+
+F32 = np.float32
+OUTPUTS = ("softmax", "sigmoid", "linear")
+
+
+@pytest.fixture
+def switch(monkeypatch):
+    """``switch(plain)``: the plain path alone (True) or the fast paths where they apply (False)."""
+    return lambda plain: monkeypatch.setenv("TUI_NN_PLAIN", "1" if plain else "0")
+
+
+def model(hidden, activation, output, n_out, dropout=0.0, seed=0, scale=1.0):
+    loss = {"softmax": "categorical_crossentropy", "sigmoid": "binary_crossentropy", "linear": "mse"}[output]
+    net = Network(2, hidden, n_out, activation=activation, output_activation=output, loss=loss, dropout=dropout)
+    rng = np.random.RandomState(seed)
+    net.params[...] = (scale * rng.randn(net.n_params)).astype(F32)
+    net.set_rng(np.random.RandomState(seed + 1))
+    return net
+
+
+def data(output, n_out, n, seed=0):
+    rng = np.random.RandomState(seed + 100)
+    X = rng.randn(n, 2).astype(F32)
+    if output == "softmax":
+        y = np.sort(rng.randint(0, n_out, n)).astype(np.int64)  # grouped by class, as the book's sets
+    elif output == "sigmoid":
+        y = rng.randint(0, 2, (n, n_out)).astype(F32)
+    else:
+        y = rng.randn(n, n_out).astype(F32)
+    return X, y
+
+
+def same_bytes(a, b, what=""):
+    """The same bits, NaN for NaN whatever its sign."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape, what
+    if a.dtype.kind == "f":
+        nan = np.isnan(a)
+        assert np.array_equal(nan, np.isnan(b)), f"{what}: {a} != {b}"
+        a, b = np.where(nan, 0, a), np.where(nan, 0, b)
+    assert a.tobytes() == b.tobytes(), f"{what}: {a} != {b}"
+
+
+# -- the switch ---------------------------------------------------------------------------------
+
+
+def test_the_switch_turns_every_fast_path_off_and_they_apply_without_it(switch):
+    net = model((3,), "relu", "softmax", 3)
+    X, y = data("softmax", 3, 60)
+    switch(False)
+    assert all(faster(job, net, X, y) is not None for job in JOBS)
+    switch(True)
+    assert all(faster(job, net, X, y) is None for job in JOBS)
+
+
+@pytest.mark.parametrize("output,n_out", [("softmax", 3), ("sigmoid", 1), ("linear", 1)])
+def test_fast_search_and_step_apply_to_every_output_kind(switch, output, n_out):
+    switch(False)
+    net = model((8, 4), "tanh", output, n_out)
+    X, y = data(output, n_out, 50)
+    assert faster("search", net, X, y) is not None
+    assert faster("step", net, X, y) is not None
+
+
+def test_nothing_fast_where_it_is_not_proven(switch):
+    switch(False)
+    X, y = data("softmax", 3, 40)
+    dropout = model((6,), "relu", "softmax", 3, dropout=0.3)
+    assert faster("step", dropout, X, y) is None  # its masks come from the network's own layers
+    book = Network(2, (6,), 3, precision="book")
+    assert faster("step", book, X, y) is None  # the lean step multiplies in float32
+    wide = Network(2, (6,), 3, dtype=np.float64)
+    assert faster("evaluate", wide, X, y) is None and faster("step", wide, X, y) is None
+    with pytest.raises(ValueError, match="unknown job"):
+        faster("train", dropout, X, y)
+
+
+# -- evaluation: one point and batches of candidates ---------------------------------------------
+
+models = st.fixed_dictionaries({
+    "hidden": st.lists(st.integers(1, 12), min_size=1, max_size=2).map(tuple),
+    "activation": st.sampled_from(["relu", "sigmoid", "tanh", "linear"]),
+    "output": st.sampled_from(OUTPUTS),
+    "n_out": st.integers(1, 5),
+    "dropout": st.sampled_from([0.0, 0.3]),
+    "n": st.integers(1, 70),
+    "k": st.integers(1, 9),
+    "scale": st.sampled_from([0.01, 1.0, 30.0]),  # 30: saturated softmax and sigmoid, near-ties
+    "seed": st.integers(0, 2**16),
+})
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(m=models)
+def test_scores_of_candidates_equal_the_plain_evaluation(switch, m):
+    n_out = max(m["n_out"], 2) if m["output"] == "softmax" else m["n_out"]
+    net = model(m["hidden"], m["activation"], m["output"], n_out, m["dropout"], m["seed"], m["scale"])
+    X, y = data(m["output"], n_out, m["n"], m["seed"])
+    P = (m["scale"] * np.random.RandomState(m["seed"] + 7).randn(m["k"], net.n_params)).astype(F32)
+    switch(False)
+    search = faster("search", net, X, y)
+    if search is None:  # a BLAS whose stacked products add in another order: nothing to compare
+        return
+    losses, accs = search.score(P)
+    point = net.params.copy()
+    with np.errstate(all="ignore"):
+        for i, p in enumerate(P):
+            net.params[...] = p
+            loss, acc = net.evaluate(X, y)
+            same_bytes(losses[i], F32(loss), f"loss of candidate {i}")
+            same_bytes(accs[i], np.float64(acc), f"accuracy of candidate {i}")
+    net.params[...] = point
+    evaluate = faster("evaluate", net, X, y)
+    if evaluate is not None:
+        same_bytes(np.array(evaluate()), np.array(net.evaluate(X, y)), "one point")
+
+
+def test_the_kernel_handles_ties_and_nan_as_the_plain_argmax(switch):
+    switch(False)
+    net = model((4,), "relu", "softmax", 3)
+    X, y = data("softmax", 3, 30)
+    P = np.zeros((3, net.n_params), F32)  # all outputs equal: argmax picks class 0
+    P[1] = 1.0
+    P[2, 0] = np.nan
+    losses, accs = faster("search", net, X, y).score(P)
+    for i, p in enumerate(P):
+        net.params[...] = p
+        loss, acc = net.evaluate(X, y)
+        same_bytes(losses[i], F32(loss))
+        same_bytes(accs[i], np.float64(acc))
+
+
+# -- the three searches: whole runs of the loop ---------------------------------------------------
+
+SEARCHES = [("random-search", {}), ("hill-climb", {}), ("hill-climb", {"scale": 0.01}),
+            ("anneal", {"temperature": 0.05}), ("anneal", {"temperature": 2.0, "cooling": 0.99})]
+
+
+def search_run(switch, plain, name, hp, net, X, y, chunks):
+    switch(plain)
+    net = copy.deepcopy(net)
+    opt = make_optimizer(name, **hp)
+    rng = np.random.RandomState(5)
+    parts = [opt.run(net, X, y, n, rng) for n in chunks]
+    joined = [np.concatenate([p[i] for p in parts]) for i in range(3)]
+    return joined, net.params.copy(), rng.get_state()[1:], opt
+
+
+@pytest.mark.parametrize("name,hp", SEARCHES, ids=[f"{n}{'-' + '-'.join(h) if h else ''}" for n, h in SEARCHES])
+@pytest.mark.parametrize("output,hidden,n_out,dropout", [
+    ("softmax", (3,), 3, 0.0),     # the book's chapter-6 model
+    ("softmax", (16, 8), 4, 0.3),  # deeper, dropout (inactive when scoring)
+    ("sigmoid", (8,), 1, 0.0),
+    ("linear", (5,), 2, 0.0),
+])
+def test_search_runs_accept_the_same_steps(switch, name, hp, output, hidden, n_out, dropout):
+    net = model(hidden, "relu", output, n_out, dropout, scale=0.1)
+    X, y = data(output, n_out, 90)
+    chunks = [1, 37, 250]  # the batch sizes adapt within and across runs
+    fast, fast_params, fast_rng, fast_opt = search_run(switch, False, name, hp, net, X, y, chunks)
+    plain, plain_params, plain_rng, plain_opt = search_run(switch, True, name, hp, net, X, y, chunks)
+    assert plain[2].sum() > 3, "a test of acceptance needs acceptances"
+    for what, a, b in zip(("losses", "accuracies", "accepted"), fast, plain):
+        same_bytes(a, b, what)
+    same_bytes(fast_params, plain_params, "final point")
+    assert all(np.array_equal(a, b) for a, b in zip(fast_rng, plain_rng)), "random stream"
+    fs, ps = fast_opt.state_dict(), plain_opt.state_dict()
+    assert fs.keys() == ps.keys()
+    for key in fs:
+        same_bytes(fs[key], ps[key], key)
+    same_bytes(fast_opt.prev_point, plain_opt.prev_point, "previous point")
+
+
+# -- the gradient step -----------------------------------------------------------------------------
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(m=models, batch=st.integers(1, 40))
+def test_the_lean_step_equals_forward_loss_score_and_backward(switch, m, batch):
+    n_out = max(m["n_out"], 2) if m["output"] == "softmax" else m["n_out"]
+    net = model(m["hidden"], m["activation"], m["output"], n_out, 0.0, m["seed"], m["scale"])
+    X, y = data(m["output"], n_out, max(m["n"], batch), m["seed"])
+    Xb, yb = X[:batch], y[:batch]
+    switch(False)
+    lean = faster("step", net, X, y)
+    assert lean is not None
+    with np.errstate(all="ignore"):
+        loss, acc = lean.forward(Xb, yb)
+        lean.backward()
+        fast_grads = net.grads.copy()
+        out = net.forward(Xb, training=True)
+        plain_loss = float(np.mean(net.loss_function.forward(out, yb)))
+        from tui_nn.network import score
+
+        plain_acc = score(net.task, out, yb, net.predictions)
+        net.backward(yb)
+    same_bytes(np.float64(loss), np.float64(plain_loss), "loss")
+    same_bytes(np.float64(acc), np.float64(plain_acc), "accuracy")
+    np.testing.assert_array_equal(fast_grads, net.grads)  # equal values (+0 and -0 may differ)
+
+
+GRADIENT_RUNS = {
+    "sgd": dict(optimizer="sgd", hyperparams={"lr": 1.0}),
+    "sgd-momentum-decay": dict(optimizer="sgd", hyperparams={"lr": 1.0, "decay": 1e-3, "momentum": 0.9}),
+    "adagrad": dict(optimizer="adagrad", hyperparams={"lr": 1.0, "decay": 1e-4}),
+    "rmsprop": dict(optimizer="rmsprop", hyperparams={"lr": 0.02, "decay": 1e-5, "rho": 0.999}),
+    "adam": dict(optimizer="adam", hyperparams={"lr": 0.05, "decay": 5e-7}),
+}
+MODELS = {
+    "spiral-64": dict(dataset="spiral", layers=(64,)),
+    "spiral-minibatch-tanh": dict(dataset="spiral", layers=(16, 8), activation="tanh", batch_size=32),
+    "sine-regression": dict(dataset="sine", layers=(16, 16), samples=200),
+    "spiral-dropout": dict(dataset="spiral", layers=(32,), dropout=0.1),
+}
+
+
+def trainer_run(switch, plain, **config):
+    switch(plain)
+    t = Trainer(TrainConfig(**config))
+    events = [e.to_dict(timing=False) for e in t.events(chunk=50)]  # fixed chunks: comparable streams
+    return events, t.net.params.copy(), t.optimizer.state_dict()
+
+
+@pytest.mark.parametrize("model_name", MODELS)
+@pytest.mark.parametrize("opt_name", GRADIENT_RUNS)
+def test_gradient_runs_are_the_same_on_both_paths(switch, opt_name, model_name):
+    config = {**MODELS[model_name], **GRADIENT_RUNS[opt_name], "iterations": 120}
+    fast_events, fast_params, fast_state = trainer_run(switch, False, **config)
+    plain_events, plain_params, plain_state = trainer_run(switch, True, **config)
+    assert fast_events == plain_events
+    same_bytes(fast_params, plain_params, "weights")
+    for key in fast_state:
+        np.testing.assert_array_equal(fast_state[key], plain_state[key], err_msg=key)
+
+
+def test_the_books_chapter6_run_is_the_same_on_both_paths(switch):
+    fast_events, fast_params, _ = trainer_run(switch, False, iterations=1500)
+    plain_events, plain_params, _ = trainer_run(switch, True, iterations=1500)
+    assert fast_events == plain_events
+    same_bytes(fast_params, plain_params)
+    assert sum(e["event"] == ev.Evaluation.kind for e in fast_events) > 10

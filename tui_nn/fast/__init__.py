@@ -1,0 +1,86 @@
+"""Fast paths: the same numbers as the plain path, faster.
+
+The plain code is the definition of every number tui-nn reports: ``Network.evaluate`` (the
+book's forward pass and loss), ``SearchOptimizer.run`` (the book's chapter-6 loop, one candidate
+at a time) and the trainer's gradient step (``Network.forward``/``backward``). Where one of
+them is slow for the common models, this package has an implementation that computes exactly
+the same bits, and :func:`faster` is the only way in: the plain code asks it, and runs itself
+when the answer is ``None``.
+
+==========  ==============================================  =====================================
+job         plain code it replaces                          fast implementation
+==========  ==============================================  =====================================
+evaluate    ``Network.evaluate(X, y)``                      ``search._BookKernel`` for one point
+search      ``SearchOptimizer.run(net, X, y, n, rng)``      ``search.BatchedSearch``: candidates
+                                                            scored many at a time
+step        ``Network.forward``/``backward`` of one batch   ``step.LeanStep``: scratch arrays,
+                                                            loss read off the forward pass
+==========  ==============================================  =====================================
+
+A fast implementation applies only where it is proven equal: its own conditions (model shape,
+activations, dtypes) and, where the order of a BLAS sum matters, a probe of this machine's
+BLAS. ``tests/test_fast.py`` checks every job bit for bit against the plain code.
+
+``TUI_NN_PLAIN=1`` in the environment makes :func:`faster` always answer ``None``, so
+everything runs on the plain path (CI runs the whole suite both ways).
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+
+JOBS = ("evaluate", "search", "step")
+
+
+def plain_only() -> bool:
+    """Whether ``TUI_NN_PLAIN=1`` asks for the plain path everywhere (read at every call)."""
+    return os.environ.get("TUI_NN_PLAIN", "") == "1"
+
+
+def faster(job: str, net, X, y):
+    """A fast implementation of ``job`` for ``net`` on (X, y), or ``None``: run the plain code.
+
+    - ``"evaluate"``: a function ``() -> (loss, accuracy)`` of ``net.params``, as ``net.evaluate(X, y)``;
+    - ``"search"``: a function ``(optimizer, n, rng) -> (losses, accuracies, accepted)``, as
+      ``optimizer.run(net, X, y, n, rng)``;
+    - ``"step"``: an object with ``forward(Xb, yb) -> (loss, accuracy)`` and ``backward()``, as the
+      trainer's ``net.forward(Xb, training=True)``, loss, score and ``net.backward(yb)``
+      (``y`` is the whole training target, to check its shape once).
+    """
+    if job not in JOBS:
+        raise ValueError(f"unknown job {job!r}; one of {', '.join(JOBS)}")
+    if plain_only() or len(X) == 0:
+        return None
+    if job == "step":
+        from .step import LeanStep
+
+        return _cached(net, ("step", id(y)), None, y, lambda: LeanStep.build(net, y))
+    from . import search
+
+    if job == "evaluate":
+        return search.evaluator(_kernel(net, X, y), net)
+    return _cached(net, ("search", id(X), id(y)), X, y,
+                   lambda: search.BatchedSearch.build(net, X, y, _kernel(net, X, y)))
+
+
+def _kernel(net, X, y):
+    from .search import _BookKernel
+
+    return _cached(net, ("kernel", id(X), id(y)), X, y, lambda: _BookKernel.build(net, X, y))
+
+
+# net -> {key: (X, y, implementation or None)}. Implementations reuse scratch arrays, so one network
+# must not be trained from two threads at once (the trainer runs in its own thread; the dashboard
+# works on a copy of the network).
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _cached(net, key, X, y, build):
+    per_net = _CACHE.setdefault(net, {})
+    entry = per_net.get(key)
+    if entry is None or entry[0] is not X or entry[1] is not y:
+        if len(per_net) >= 12:  # train, validation, test for a few jobs: drop the oldest
+            per_net.pop(next(iter(per_net)))
+        entry = per_net[key] = (X, y, build())
+    return entry[2]

@@ -1,0 +1,151 @@
+"""The fast gradient step: one mini-batch of backpropagation with the same float32 operations as
+``Network.forward``/``backward`` (the book's chapters 9-10), into scratch arrays kept per batch
+size, with the loss and accuracy read off the forward pass. Reached only through
+:func:`tui_nn.fast.faster` (job ``"step"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..network import EPS, score
+
+
+class LeanStep:
+    """For plain stacks of dense layers in float32 (no dropout: its masks are drawn by the
+    network's own layers); anything else takes the network's own methods."""
+
+    FUSED = {("softmax", "categorical_crossentropy"), ("sigmoid", "binary_crossentropy"),
+             ("linear", "mean_squared_error")}
+
+    @classmethod
+    def build(cls, net, y) -> "LeanStep | None":
+        out_act, loss = net._fused
+        if (net.dropouts or not net.has_biases or net.dtype != np.float32 or net.precision != "fast"
+                or (out_act, loss) not in cls.FUSED
+                or any(a not in ("relu", "sigmoid", "tanh", "linear") for a in net.activation_names[:-1])
+                or (loss == "categorical_crossentropy" and y.ndim != 1)):
+            return None
+        return cls(net)
+
+    def __init__(self, net):
+        self.net = net
+        self.out_act, self.loss = net._fused
+        self.layers = [(d.weights, d.biases, d.dweights, d.dbiases, act)
+                       for d, act in zip(net.dense, net.activation_names)]
+        self._bufs: dict[int, dict] = {}
+
+    def _buffers(self, B: int) -> dict:
+        bufs = self._bufs.get(B)
+        if bufs is None:
+            widths = self.net.widths
+            bufs = self._bufs[B] = {
+                "z": [np.empty((B, w), np.float32) for w in widths[1:]],
+                "d": [np.empty((B, w), np.float32) for w in widths[1:]],
+                "tmp": [np.empty((B, w), np.float32) for w in widths[1:]],
+                "mask": [np.empty((B, w), bool) for w in widths[1:]],
+                "rows": np.arange(B), "m": np.empty((B, 1), np.float32), "s": np.empty((B, 1), np.float32),
+                "q": np.empty((B, widths[-1]), np.float32), "yes": np.empty((B, widths[-1]), bool),
+            }
+        return bufs
+
+    def forward(self, Xb, yb) -> tuple[float, float]:
+        """Forward pass of one batch; returns (loss, accuracy or R²) as the trainer reports them."""
+        B = len(Xb)
+        b = self._buffers(B)
+        a = Xb
+        last = len(self.layers) - 1
+        for i, (W, bias, _, _, act) in enumerate(self.layers):
+            z = b["z"][i]
+            np.dot(a, W, out=z)
+            z += bias
+            if i < last:
+                if act == "relu":
+                    np.maximum(z, 0, out=z)
+                elif act == "sigmoid":
+                    _sigmoid(z)
+                elif act == "tanh":
+                    np.tanh(z, out=z)
+            a = z
+        p, q = a, b["q"]
+        if self.out_act == "softmax":
+            np.max(p, axis=1, keepdims=True, out=b["m"])
+            p -= b["m"]
+            np.exp(p, out=p)
+            np.sum(p, axis=1, keepdims=True, out=b["s"])
+            p /= b["s"]
+            c = p[b["rows"], yb]  # the correct class's probability, clipped as the loss does
+            np.minimum(np.maximum(c, EPS, out=c), 1 - EPS, out=c)  # np.clip, without its wrappers
+            np.log(c, out=c)
+            loss = -float(np.add.reduce(c) / np.float32(B))  # np.mean's float32 sum and division
+            acc = float(np.count_nonzero(np.argmax(p, axis=1) == yb)) / B
+        elif self.out_act == "sigmoid":
+            _sigmoid(p)
+            np.minimum(np.maximum(p, EPS, out=q), 1 - EPS, out=q)  # np.clip, without its wrappers
+            yes = np.greater(yb, 0.5, out=b["yes"])
+            if p.shape[1] == 1:  # labels 0/1: y*log(c) + (1-y)*log(1-c) is log(c) or log(1-c)
+                np.subtract(1, q, out=q, where=~yes)
+                np.log(q, out=q)
+                loss = -float(np.add.reduce(q, axis=None) / np.float32(B))  # as np.mean
+                acc = float(np.count_nonzero(np.greater(p, 0.5, out=b["mask"][-1]) == yes)) / B
+            else:
+                loss = float(np.mean(self.net.loss_function.forward(p, yb)))
+                acc = score(self.net.task, p, yb, self.net.predictions)
+        else:
+            np.subtract(yb, p, out=q)
+            np.square(q, out=q)
+            loss = float(np.mean(np.mean(q, axis=-1)))
+            acc = score(self.net.task, p, yb, self.net.predictions)
+        self.Xb, self.yb, self.B = Xb, yb, B
+        return loss, acc
+
+    def backward(self) -> None:
+        """Fill the network's gradients for the batch of the last forward pass."""
+        Xb, yb, B = self.Xb, self.yb, self.B
+        b = self._bufs[B]
+        last = len(self.layers) - 1
+        d = b["d"][last]
+        p = b["z"][last]
+        if self.out_act == "softmax":  # (p - onehot) / n
+            np.copyto(d, p)
+            d[b["rows"], yb] -= 1
+            d /= B
+        elif self.out_act == "sigmoid":  # (p - y) / (n * k)
+            np.subtract(p, yb, out=d)
+            d /= B * p.shape[1]
+        else:  # -2 (y - p) / k / n
+            np.subtract(yb, p, out=d)
+            d *= -2
+            d /= p.shape[1]
+            d /= B
+        for i in range(last, -1, -1):
+            W, _, dW, db, _ = self.layers[i]
+            a = Xb if i == 0 else b["z"][i - 1]
+            np.dot(a.T, d, out=dW)
+            np.add.reduce(d, axis=0, keepdims=True, out=db)
+            if i == 0:
+                break
+            prev = b["d"][i - 1]
+            np.dot(d, W.T, out=prev)
+            act = self.layers[i - 1][4]
+            if act == "relu":
+                prev *= np.greater(a, 0, out=b["mask"][i - 1])
+            elif act == "sigmoid":  # d * (1 - out) * out
+                t = np.subtract(1, a, out=b["tmp"][i - 1])
+                prev *= t
+                prev *= a
+            elif act == "tanh":  # d * (1 - out * out)
+                t = np.multiply(a, a, out=b["tmp"][i - 1])
+                np.subtract(1, t, out=t)
+                prev *= t
+            d = prev
+
+
+def _sigmoid(z: np.ndarray) -> None:
+    """In place, as Sigmoid.forward computes it: 1 / (1 + exp(-z)) (the caller silences the
+    overflow of exp, which gives exactly 0)."""
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1
+    np.divide(1, z, out=z)
+
