@@ -169,7 +169,8 @@ def _run(t: Trainer, out: Outputs, stdout: TextIO, stderr: TextIO, interrupts: I
         c = t.config
         src = Path(c.data).name if c.data else c.dataset
         stdout.write(f"tui-nn: {start.optimizer} on {src} ({start.n_train} training, {start.n_val} validation "
-                     f"samples), {start.n_params} parameters, seed {c.seed}\n")
+                     f"samples), {start.n_params} parameters, seed {c.seed}"
+                     + (f", {t.net.precision} precision\n" if t.optimizer.kind == "gradient" else "\n"))
     elif out.fmt == "text":
         stdout.write(f"tui-nn: resuming at iteration {start.iteration:,} of {start.limit:,} with {start.optimizer}\n")
     status = EXIT_OK

@@ -396,10 +396,11 @@ class Network:
 
     # -- construction helpers ------------------------------------------------------------
     @classmethod
-    def from_spec(cls, spec: ModelSpec, n_inputs: int, n_outputs: int, task: str, dtype=np.float32):
+    def from_spec(cls, spec: ModelSpec, n_inputs: int, n_outputs: int, task: str, dtype=np.float32,
+                  precision: str = "fast"):
         out_act, loss = output_for_task(task, n_outputs)
-        return cls(n_inputs, spec.hidden, n_outputs, activation=spec.activation,
-                   output_activation=out_act, loss=loss, dropout=spec.dropout, init=spec.init, dtype=dtype)
+        return cls(n_inputs, spec.hidden, n_outputs, activation=spec.activation, output_activation=out_act,
+                   loss=loss, dropout=spec.dropout, init=spec.init, dtype=dtype, precision=precision)
 
     @classmethod
     def from_weights(cls, weights, biases=None, *, activations, loss="mse", node_major=True, dtype=np.float64):

@@ -135,6 +135,7 @@ HIDDEN_ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")  # the network's acti
 INITS = ("nnfs", "he", "glorot")
 OPTIMIZER_NAMES = ("random-search", "hill-climb", "anneal", "sgd", "adagrad", "rmsprop", "adam")
 SEED_RANGE = dict(low=0, high=2**32, high_open=True)
+PRECISIONS = ("book", "fast")  # tui_nn.network.PRODUCTS
 
 _TRAINING = (
     # data
@@ -181,6 +182,10 @@ _TRAINING = (
     Setting("stop_on_explosion", bool, True,
             "Stop a gradient run whose loss stays over 5x its first for 100 steps (3 evaluations with "
             "mini-batches); a non-finite loss always stops it."),
+    Setting("precision", str, None,
+            "How gradient steps multiply: 'book' as the book's nnfs.init() (float64 products rounded to "
+            "float32, the book's numbers to the bit) or 'fast' (float32 products) [default: book for the "
+            "book's datasets vertical, spiral and sine, fast otherwise].", choices=PRECISIONS),
 )
 TRAINING: dict[str, Setting] = {s.name: s for s in _TRAINING}
 """TrainConfig's fields (but ``hyperparams``, whose keys are in :data:`OPTIMIZERS`). A ``label``
