@@ -331,3 +331,39 @@ def test_data_seed_changes_the_shared_data_but_not_the_configurations_seeds(tmp_
     assert a == b  # the default data seed is --seed
     assert [r["seed"] for r in a] == [r["seed"] for r in c]
     assert [r["val_loss"] for r in a] != [r["val_loss"] for r in c]
+
+
+def test_kill_9_of_a_headless_sweep_ends_its_workers_fork_server_and_resource_tracker(tmp_path):
+    """kill -9 of `tui-nn sweep --headless --jobs 2` while both workers train (headless, so they
+    report nothing until a configuration ends): the workers, the fork server they come from and
+    the resource tracker all end within a few seconds, not after their configurations."""
+    import psutil
+
+    out = tmp_path / "k9.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "tui_nn", "sweep", "--headless", "--dataset", "vertical",
+                             "--samples", "60", "--nodes", "8", "--optimizer", "adam", "--lr", "0.01,0.001",
+                             "--epochs", "1000000000", "--jobs", "2", "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sweep = psutil.Process(proc.pid)
+    try:
+        def training_workers():
+            helpers = sweep.children(recursive=True)
+            workers = [p for p in helpers if p.ppid() != proc.pid]  # forked by the fork server
+            busy = [w for w in workers if w.cpu_times().user > 0.5]
+            return helpers if len(busy) == 2 else None
+
+        helpers = None
+        for _ in range(600):  # until both workers are well into their configurations (at most a minute)
+            helpers = training_workers()
+            if helpers or proc.poll() is not None:
+                break
+            psutil.wait_procs([sweep], timeout=0.1)
+        assert helpers, "the sweep never had two workers training"
+    finally:
+        proc.kill()
+    proc.wait()
+    _, alive = psutil.wait_procs(helpers, timeout=5)
+    left = [" ".join(p.cmdline())[:80] for p in alive]
+    for p in alive:
+        p.kill()  # a failed test leaves nothing training
+    assert left == []

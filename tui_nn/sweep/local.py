@@ -6,8 +6,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import sys
+import select
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for_connections
 
@@ -27,21 +28,14 @@ class _Task:
     live: bool
 
 
-def _worker_main(conn, log=None) -> None:
+def _worker_main(conn, sweep_pid: int, log=None) -> None:
     """A local worker process: run configurations sent over ``conn`` until told to stop; its
-    output goes to the file ``log`` if given. It ends quietly when the sweep is gone."""
+    output goes to the file ``log`` if given. It ends at once when the sweep process is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep's to handle, not each worker's
-    parent = os.getppid()  # the sweep, or the fork server that exits with it
-    _die_with_parent(parent)
+    _exit_with(sweep_pid)
     if log is not None:
         worker.redirect_output(log)
     worker.limit_blas_threads()
-
-    def orphaned() -> bool:  # asked after every evaluation
-        if os.getppid() != parent:
-            os._exit(0)
-        return False
-
     try:
         while True:
             task = conn.recv()
@@ -50,26 +44,46 @@ def _worker_main(conn, log=None) -> None:
             index, attempt = task.index, task.attempt
             conn.send(ConfigRunning(index, attempt, os.getpid(), None))
             report = (lambda p: conn.send(ConfigProgress(index, attempt, p))) if task.live else None
-            conn.send(ConfigDone(index, attempt, worker.run_configuration(task.config, report, orphaned)))
+            conn.send(ConfigDone(index, attempt, worker.run_configuration(task.config, report)))
     except (EOFError, OSError):  # the sweep is gone (killed): nobody to tell
         return
 
 
-def _die_with_parent(parent: int) -> None:
-    """Linux: have the kernel kill this process when its parent dies (PR_SET_PDEATHSIG), so a
-    worker does not train on for a sweep that was killed. Elsewhere the worker notices at its
-    next evaluation (see _worker_main)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
+def _exit_with(sweep_pid: int) -> None:
+    """End this process as soon as the sweep's process ends, however it ends (kill -9 too).
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # died before the call
+    The sweep is not this process's parent: that is the fork server, which stays alive as long
+    as any worker does (every client of a fork server holds its "alive" pipe), so neither
+    PR_SET_PDEATHSIG nor watching the parent would ever fire. A thread waits on the sweep
+    itself instead: on a pidfd (Linux), which becomes readable when the process exits, or
+    elsewhere by asking every second. With the workers gone, the fork server and the resource
+    tracker see their pipes close and end too."""
+    try:
+        pidfd = os.pidfd_open(sweep_pid)
+    except ProcessLookupError:  # already gone
         os._exit(0)
+    except (AttributeError, OSError):  # not Linux (or too old a kernel)
+        pidfd = None
+
+    def watch() -> None:
+        if pidfd is not None:
+            select.select([pidfd], [], [])
+        else:
+            while _alive(sweep_pid):
+                time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="tui-nn-sweep-lifeline", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def start_context(start_method: str | None = None, preload: tuple[str, ...] = ()):
@@ -107,7 +121,7 @@ def start_context(start_method: str | None = None, preload: tuple[str, ...] = ()
 class _Worker:
     def __init__(self, ctx, log=None):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, log), daemon=True,
+        self.process = ctx.Process(target=_worker_main, args=(child, os.getpid(), log), daemon=True,
                                    name="tui-nn-sweep-worker")
         self.process.start()
         child.close()
