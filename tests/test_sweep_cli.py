@@ -367,3 +367,47 @@ def test_kill_9_of_a_headless_sweep_ends_its_workers_fork_server_and_resource_tr
     for p in alive:
         p.kill()  # a failed test leaves nothing training
     assert left == []
+
+
+# --- damaged results files (issue 11, items 12 and 13) -----------------------------------------------
+
+
+@pytest.mark.parametrize("damaged", ["csv", "jsonl"])
+def test_resume_drops_a_torn_last_line_with_a_warning_and_runs_that_configuration_again(tmp_path, damaged):
+    """A sweep killed while it appended a result leaves the last line cut short (here inside its
+    last column): --resume says so, drops it, runs that configuration again and ends with the
+    table and histories an uninterrupted sweep writes."""
+    whole, out = tmp_path / "whole.csv", tmp_path / "cut.csv"
+    assert run(*FLAGS, "--headless", "--jobs", "1", "--out", str(whole)).exit_code == 0
+    assert run(*FLAGS, "--headless", "--jobs", "1", "--out", str(out)).exit_code == 0
+    path = out if damaged == "csv" else out.with_suffix(".jsonl")
+    last = path.read_bytes().splitlines(keepends=True)[-1]
+    path.write_bytes(path.read_bytes()[:-3])  # the newline and two characters of the last value
+    result = run(*FLAGS, "--headless", "--jobs", "1", "--out", str(out), "--resume")
+    assert result.exit_code == 0, result.output + result.stderr
+    index = json.loads(last)["index"] if damaged == "jsonl" else int(last.split(b",")[0])
+    assert f"Warning: {path}: dropped its last line, cut short" in result.stderr, result.stderr
+    assert "3 already in" in result.stdout
+    assert untimed(read_csv(out)) == untimed(read_csv(whole))
+    histories = {json.loads(line)["index"]: json.loads(line)["history"]
+                 for line in out.with_suffix(".jsonl").read_text().splitlines()}
+    expected = {json.loads(line)["index"]: json.loads(line)["history"]
+                for line in whole.with_suffix(".jsonl").read_text().splitlines()}
+    assert histories == expected and histories[index]
+
+
+@pytest.mark.parametrize("which", ["grid", "csv", "jsonl"])
+def test_a_file_that_is_not_utf8_is_named_in_one_error_line(tmp_path, which):
+    out = tmp_path / "results.csv"
+    if which != "grid":
+        assert run(*FLAGS, "--headless", "--jobs", "1", "--out", str(out)).exit_code == 0
+    grid = tmp_path / "grid.toml"
+    grid.write_bytes("# Réseau\nlr = [0.05, 0.01]\n".encode("latin-1"))
+    bad = {"grid": grid, "csv": out, "jsonl": out.with_suffix(".jsonl")}[which]
+    if which != "grid":
+        bad.write_bytes(b"\xff\xfegarbage\x00,\x93\n" + bad.read_bytes())
+    args = ["--grid", str(grid)] if which == "grid" else [*FLAGS, "--resume"]
+    result = run(*args, "--headless", "--out", str(out))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and str(bad) in lines[0] and "UTF-8" in lines[0], lines

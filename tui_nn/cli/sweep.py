@@ -119,6 +119,8 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, da
         if not save_best.endswith((".json", ".npz")):
             raise InputError(f"--save-best {save_best}: use a .json (readable) or .npz (exact) file name")
     files = ResultsFiles(plan, out, history, resume=resume)
+    for warning in files.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     interactive = not headless and sys.stdout.isatty() and sys.stdin.isatty()
     if not headless and not interactive:
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)

@@ -125,9 +125,13 @@ def load_grid_file(path) -> dict[str, Any]:
 
     try:
         with open_regular(path) as f:  # a named pipe or a device is refused, never waited on
-            text = f.read().decode("utf-8")
+            data = f.read()
     except OSError as e:
         raise SweepError(f"grid file {path}: {e.strerror or e}; give a readable TOML or JSON file") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SweepError(f"grid file {path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     try:
         if path.suffix.lower() == ".toml":
             raw = tomllib.loads(text)

@@ -107,6 +107,7 @@ class ResultsFiles:
         self.out = Path(out)
         self.history = Path(history) if history is not None else history_path_for(self.out)
         self.previous: dict[int, Result] = {}
+        self.warnings: list[str] = []  # what --resume dropped from damaged files, for the user
         if self.out == self.history:
             raise SweepError(f"the results table and the histories would both be {self.out}; give other names")
         for path in (self.out, self.history):
@@ -125,8 +126,11 @@ class ResultsFiles:
     def _read_previous(self) -> dict[int, Result]:
         by_index = {c.index: c for c in self.plan.configurations}
         columns = csv_columns(self.plan)
-        with open(self.out, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
+        lines = self._lines(self.out)
+        try:
+            rows = list(csv.reader(lines))
+        except csv.Error as e:
+            raise SweepError(f"{self.out}: not a results table ({e}); give another --out") from None
         if not rows:
             return {}
         header = rows[0]
@@ -166,22 +170,50 @@ class ResultsFiles:
             done[index] = Result(index, c.params, c.seed, record["status"], seconds=float(record["seconds"] or 0),
                                  **floats)
         histories = self._read_histories()
+        missing = sorted(index for index in done if index not in histories)
+        if missing:
+            self.warnings.append(f"{self.history} has no history for configuration{'s' if len(missing) > 1 else ''} "
+                                 f"{', '.join(map(str, missing))}; running {'them' if len(missing) > 1 else 'it'} again")
+        for index in missing:
+            del done[index]
         for index, result in done.items():
-            result.history = histories.get(index, [])
+            result.history = histories[index]
         return done
 
     def _read_histories(self) -> dict[int, list]:
         out: dict[int, list] = {}
         if not self.history.exists():
             return out
-        with open(self.history, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                    out[int(record["index"])] = record.get("history") or []
-                except (ValueError, KeyError, TypeError):
-                    continue  # a line cut short by an interruption
+        for line in self._lines(self.history):
+            try:
+                record = json.loads(line)
+                out[int(record["index"])] = record.get("history") or []
+            except (ValueError, KeyError, TypeError, RecursionError):
+                continue  # not one of ours
         return out
+
+    def _lines(self, path: Path) -> list[str]:
+        """The complete lines of a results file. A last line without its newline was cut short
+        (the sweep was killed while writing it): it is dropped with a warning, and its
+        configuration runs again."""
+        from ..atomic import open_regular
+
+        try:
+            with open_regular(path) as f:
+                data = f.read()
+        except OSError as e:
+            raise SweepError(f"{path}: {e.strerror or e}; give another --out") from None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise SweepError(f"{path}: not a results file of tui-nn (not UTF-8 text at byte {e.start}); "
+                             "give another --out") from None
+        lines = text.splitlines(keepends=True)
+        if lines and not lines[-1].endswith("\n"):
+            self.warnings.append(f"{path}: dropped its last line, cut short when the sweep was stopped "
+                                 f"({lines[-1][:40]!r}); that configuration runs again")
+            lines.pop()
+        return lines
 
     def _rewrite(self) -> None:
         """Rewrite both files with only the complete results kept, before appending more."""
