@@ -411,3 +411,27 @@ def test_a_file_that_is_not_utf8_is_named_in_one_error_line(tmp_path, which):
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and str(bad) in lines[0] and "UTF-8" in lines[0], lines
+
+
+def test_a_giant_grid_is_counted_not_expanded():
+    """A grid of 10**12 configurations (six options of 100 values) is refused at once, naming its
+    size, the limit and --random; with --random 3 three of them run, drawn without listing it."""
+    from tui_nn.sweep import MAX_CONFIGURATIONS
+
+    values = ",".join(str(v) for v in range(1, 101))
+    giant = ["--dataset", "vertical", "--samples", "60", "--optimizer", "adam", "--epochs", "1",
+             "--nodes", values, "--depth", values, "--batch-size", values, "--lr", ",".join(f"0.{v:03d}" for v in
+                                                                                          range(1, 101)),
+             "--decay", ",".join(f"{v}e-6" for v in range(1, 101)), "--dropout", ",".join(str(v / 100) for v in range(100))]
+    result = run(*giant, "--headless", "--out", "giant.csv")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"Error: the grid has 1,000,000,000,000 configurations, more than a sweep runs "
+                                     f"({MAX_CONFIGURATIONS:,}); give fewer values, or train N of them drawn at "
+                                     "random with --random N")
+    plan = plan_sweep({"dataset": "vertical", "samples": 60, "optimizer": "adam", "epochs": 1,
+                       "nodes": list(range(1, 101)), "depth": list(range(1, 101)),
+                       "batch_size": list(range(1, 101)), "lr": [v / 1000 for v in range(1, 101)],
+                       "decay": [v * 1e-6 for v in range(1, 101)], "dropout": [v / 100 for v in range(100)]},
+                      seed=0, random=3)
+    assert plan.total == 10**12 and len(plan.configurations) == 3
+    assert "at most 10,000" in run(*giant, "--random", "10001", "--headless", "--out", "g.csv").stderr

@@ -61,7 +61,8 @@ def _list_options(f):
         help="Sweep seed: the data split, each configuration's seed and --random [default: 0].")
 @option("data_seed", help="Seed of the data and its split, the same for every configuration [default: --seed].")
 @click.option("--random", "sample", type=click.IntRange(min=1), metavar="N",
-              help="Train N configurations drawn from the grid (by the seed) instead of all of them.")
+              help="Train N configurations drawn from the grid (by the seed) instead of all of them; "
+                   "needed past 10,000 configurations, the most a sweep runs.")
 @click.option("--metric", type=click.Choice(METRIC_CHOICES), default="val_loss", show_default=True,
               help="What picks the best configuration (ties: the lowest configuration number).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), metavar="N",

@@ -29,13 +29,13 @@ from .grid import DEFAULT_RETRIES, DEFAULT_VAL_SPLIT, GRID_KEYS, HYPERPARAMS, ME
     show_value
 from .local import LocalPool
 from .orchestrator import Sweep
-from .plan import Configuration, Plan, config_seed, estimated_cost, format_params, plan_sweep
+from .plan import MAX_CONFIGURATIONS, Configuration, Plan, config_seed, estimated_cost, format_params, plan_sweep
 from .results import (CSV_RESULTS, DONE, Result, ResultsFiles, csv_columns, history_path_for, log_path_for,
                       ranking, writable_problem)
 from .worker import limit_blas_threads, redirect_output, run_configuration
 
 __all__ = [
-    "CSV_RESULTS", "DEFAULT_RETRIES", "DEFAULT_VAL_SPLIT", "DONE", "GRID_KEYS", "HYPERPARAMS", "LOCAL_DASK_CONFIG",
+    "CSV_RESULTS", "DEFAULT_RETRIES", "MAX_CONFIGURATIONS", "DEFAULT_VAL_SPLIT", "DONE", "GRID_KEYS", "HYPERPARAMS", "LOCAL_DASK_CONFIG",
     "METRICS", "ConfigCancelled", "ConfigDone", "ConfigFinished", "ConfigProgress", "ConfigRerun", "ConfigRetried",
     "ConfigRunning", "ConfigSubmitted", "Configuration", "DaskBackend", "InlineBackend", "LocalPool", "Plan",
     "Result", "ResultsFiles", "Sweep", "SweepError", "SweepEvent", "SweepFinished", "SweepPaused", "SweepStarted",

@@ -93,6 +93,11 @@ class Plan:
         return Trainer(TrainConfig.from_dict(configuration.config))
 
 
+MAX_CONFIGURATIONS = 10_000
+"""The most configurations one sweep runs (each is validated up front, about a millisecond
+apiece). A larger grid needs ``--random N``, which draws N of them without listing the grid."""
+
+
 def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = None,
                metric: str = "val_loss", data_seed: int | None = None) -> Plan:
     """Validate grid values and list the configurations (all of them, or ``random`` sampled).
@@ -125,10 +130,16 @@ def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = No
         raise SweepError("val_split must be above 0: a sweep selects the best configuration on validation data")
 
     sizes = [len(v) for v in axes.values()]
-    total = math.prod(sizes)
+    total = math.prod(sizes)  # counted, never expanded: only the configurations to run are built
     if random is None:
+        if total > MAX_CONFIGURATIONS:
+            raise SweepError(f"the grid has {total:,} configurations, more than a sweep runs "
+                             f"({MAX_CONFIGURATIONS:,}); give fewer values, or train N of them drawn at random "
+                             "with --random N")
         indices = range(total)
     else:
+        if random > MAX_CONFIGURATIONS:
+            raise SweepError(f"--random {random}: a sweep runs at most {MAX_CONFIGURATIONS:,} configurations")
         indices = sorted(_sample(total, random, seed))
     configurations = [_configuration(axes, i, seed, seed if data_seed is None else data_seed) for i in indices]
     return Plan(axes, seed, metric, configurations, total)
