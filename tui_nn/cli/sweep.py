@@ -60,6 +60,9 @@ def _list_options(f):
 @option("seed", default=None, show_default=False,
         help="Sweep seed: the data split, each configuration's seed and --random [default: 0].")
 @option("data_seed", help="Seed of the data and its split, the same for every configuration [default: --seed].")
+@click.option("--seeds", "seeds", metavar="LIST",
+              help="Run every configuration once per seed (e.g. 0,1,2,3,4; the training seed, the data stay "
+                   "from --data-seed) and show each one's mean and spread over them.")
 @click.option("--random", "sample", type=click.IntRange(min=1), metavar="N",
               help="Train N configurations drawn from the grid (by the seed) instead of all of them; "
                    "needed past 10,000 configurations, the most a sweep runs.")
@@ -79,8 +82,8 @@ def _list_options(f):
 @click.option("--save-best", type=click.Path(dir_okay=False), metavar="FILE",
               help="Save the best model's weights to FILE (.json readable, .npz exact).")
 @click.option("--headless", is_flag=True, help="No dashboard: a progress bar (plain lines in a pipe), then the table.")
-def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, data_seed, sample, metric, jobs, scheduler,
-          retries, out, history, resume, save_best, headless, **lists) -> None:
+def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, data_seed, seeds, sample, metric, jobs,
+          scheduler, retries, out, history, resume, save_best, headless, **lists) -> None:
     """Train the same network over a grid of hyperparameters and keep the best.
 
     \b
@@ -104,13 +107,15 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, da
     refuse_empty_paths({"--grid": grid_file, "--out": out, "--history": history, "--save-best": save_best})
     values = load_grid_file(grid_file) if grid_file is not None else {}
     file_seed = values.pop("seed", None)
+    file_seeds = values.pop("seeds", None)
+    seeds = _seed_list(seeds) if seeds is not None else file_seeds
     _add_flags(values, lists, params, source, val_split, test_split)
     _refuse_shared_files(grid_file, values.get("data"), out, history, save_best)
     sweep_seed = seed if seed is not None else (file_seed if file_seed is not None else 0)
     if not isinstance(sweep_seed, int) or isinstance(sweep_seed, bool) or not 0 <= sweep_seed < 2**32:
         raise SweepError(f"grid file {grid_file}: seed must be an integer in [0, 2**32), got {sweep_seed!r}")
     try:
-        plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric, data_seed=data_seed)
+        plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric, data_seed=data_seed, seeds=seeds)
     except SweepError as e:
         raise SweepError(_relabel(e, params, grid_file, lists)) from None
     if save_best is not None:
@@ -146,6 +151,15 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, da
             log.close()
         raise SystemExit(status)
     raise SystemExit(_headless(run, save_best, shapes))
+
+
+def _seed_list(text: str) -> list[int]:
+    from ..sweep import SweepError
+
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise SweepError(f"--seeds {text}: give integers separated by commas, e.g. 0,1,2") from None
 
 
 class _WorkerLog:
@@ -310,7 +324,8 @@ class _Report:
             self.done += 1
             if not self.tty:
                 r = event.result
-                self._line(f"[{self.done}/{self.total}] #{r.index} {sw.format_params(r.params)}: "
+                seed = f" seed={r.seed}" if self.run.plan.seeds else ""
+                self._line(f"[{self.done}/{self.total}] #{r.index} {sw.format_params(r.params)}{seed}: "
                            f"{_outcome(r)} ({r.seconds:.1f} s)")
         elif isinstance(event, sw.ConfigRetried):
             self._line(f"#{event.index}: {event.reason}; retrying (attempt {event.attempt + 1})")
@@ -376,6 +391,8 @@ def _headless(run, save_best, shapes) -> int:
                    f"done{where}; run the same command with --resume to continue.", err=True)
         return INTERRUPTED
     _echo(_final_table(results, run.plan))
+    if run.plan.seeds:
+        _echo("\n" + _seeds_table(results, run.plan))
     return _finish(run, results, save_best, shapes)
 
 
@@ -411,12 +428,14 @@ def _final_table(results, plan, limit: int = 20) -> str:
 
     # The test accuracy only when there are test data (a --test-split above 0).
     tested = any(c.config.get("test_split") for c in plan.configurations)
-    header = ("", "#", *plan.varying, "val_loss", "val_acc", "train_loss", "train_acc", *(("test_acc",) * tested),
+    seeds = ("seed",) if plan.seeds else ()
+    header = ("", "#", *plan.varying, *seeds, "val_loss", "val_acc", "train_loss", "train_acc", *(("test_acc",) * tested),
               "epochs", "seconds", "status")
     rows = [header]
     best_index = results[0].index if results and math.isfinite(results[0].score(plan.metric)) else None
     for r in results[:limit]:
         rows.append(("*" if r.index == best_index else "", str(r.index), *(show_value(r.params[k]) for k in plan.varying),
+                     *((str(r.seed),) if seeds else ()),
                      fmt(r.val_loss), fmt(r.val_accuracy, 4), fmt(r.train_loss), fmt(r.train_accuracy, 4),
                      *((fmt(r.test_accuracy, 4),) * tested), fmt(r.epochs, 4), f"{r.seconds:.1f}", r.status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -425,6 +444,32 @@ def _final_table(results, plan, limit: int = 20) -> str:
     if len(results) > limit:
         lines.append(f"... and {len(results) - limit} more")
     return "\n".join(lines)
+
+
+def _seeds_table(results, plan) -> str:
+    """Each configuration over its seeds (--seeds): the mean and spread (standard deviation) of
+    its numbers, best mean first, so a learner sees how much of a difference is luck."""
+    from ..sweep import over_seeds, show_value
+
+    tested = any(c.config.get("test_split") for c in plan.configurations)
+    keys = ("val_loss", "val_accuracy", "train_loss", "train_accuracy", *(("test_accuracy",) * tested))
+    names = {"val_loss": "val_loss", "val_accuracy": "val_acc", "train_loss": "train_loss",
+             "train_accuracy": "train_acc", "test_accuracy": "test_acc"}
+    header = ("", *plan.varying, "seeds", *(names[k] + " mean ± sd" for k in keys))
+    rows = [header]
+    summaries = over_seeds(results, plan)
+    for rank, s in enumerate(summaries):
+        best = rank == 0 and math.isfinite(s.score(plan.metric))
+        rows.append(("*" if best else "", *(show_value(s.params[k]) for k in plan.varying), f"{s.runs}/{s.of}",
+                     *(_mean_sd(s.mean[k], s.spread[k], 4 if "accuracy" in k else 6) for k in keys)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.rjust(w) if i >= 1 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+             .rstrip() for row in rows]
+    return f"Over {len(plan.seeds)} seeds ({', '.join(map(str, plan.seeds))}):\n" + "\n".join(lines)
+
+
+def _mean_sd(mean, sd, digits: int = 6) -> str:
+    return fmt(mean, digits) if sd is None else f"{fmt(mean, digits)} ± {fmt(sd, 2)}"
 
 
 def _outcome(r) -> str:
@@ -481,6 +526,8 @@ def _dashboard(run, save_best, shapes) -> int:
     results = run.ranked()
     if results:
         click.echo(_final_table(results, run.plan))
+        if run.plan.seeds:
+            click.echo("\n" + _seeds_table(results, run.plan))
     if run.interrupted:
         click.echo(f"Stopped: run the same command with --resume to continue ({run.files.out}).")
         return INTERRUPTED

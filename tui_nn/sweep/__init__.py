@@ -30,16 +30,16 @@ from .grid import DEFAULT_RETRIES, DEFAULT_VAL_SPLIT, GRID_KEYS, HYPERPARAMS, ME
 from .local import LocalPool
 from .orchestrator import Sweep
 from .plan import MAX_CONFIGURATIONS, Configuration, Plan, config_seed, estimated_cost, format_params, plan_sweep
-from .results import (CSV_RESULTS, DONE, Result, ResultsFiles, csv_columns, history_path_for, log_path_for,
-                      ranking, writable_problem)
+from .results import (CSV_RESULTS, DONE, OverSeeds, Result, ResultsFiles, csv_columns, history_path_for, log_path_for,
+                      over_seeds, ranking, writable_problem)
 from .worker import limit_blas_threads, redirect_output, run_configuration
 
 __all__ = [
     "CSV_RESULTS", "DEFAULT_RETRIES", "MAX_CONFIGURATIONS", "DEFAULT_VAL_SPLIT", "DONE", "GRID_KEYS", "HYPERPARAMS", "LOCAL_DASK_CONFIG",
     "METRICS", "ConfigCancelled", "ConfigDone", "ConfigFinished", "ConfigProgress", "ConfigRerun", "ConfigRetried",
-    "ConfigRunning", "ConfigSubmitted", "Configuration", "DaskBackend", "InlineBackend", "LocalPool", "Plan",
+    "ConfigRunning", "ConfigSubmitted", "Configuration", "DaskBackend", "InlineBackend", "LocalPool", "OverSeeds", "Plan",
     "Result", "ResultsFiles", "Sweep", "SweepError", "SweepEvent", "SweepFinished", "SweepPaused", "SweepStarted",
     "WorkerLost", "config_seed", "csv_columns", "default_jobs", "estimated_cost", "format_params",
-    "history_path_for", "limit_blas_threads", "load_grid_file", "log_path_for", "make_backend", "plan_sweep",
+    "history_path_for", "limit_blas_threads", "load_grid_file", "log_path_for", "make_backend", "over_seeds", "plan_sweep",
     "ranking", "redirect_output", "run_configuration", "show_value", "writable_problem",
 ]

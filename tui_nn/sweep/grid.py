@@ -118,7 +118,8 @@ def load_grid_file(path) -> dict[str, Any]:
     """Read a grid file: TOML (``.toml``) or JSON (anything else), one key per option.
 
     A list gives the candidates of an option, a single value fixes it. Optimizer
-    hyperparameters may also sit in a ``[hyperparams]`` table. ``seed`` is the sweep seed.
+    hyperparameters may also sit in a ``[hyperparams]`` table. ``seed`` is the sweep seed,
+    ``seeds`` a list of training seeds to repeat every configuration over (``--seeds``).
     """
     path = Path(path)
     from ..atomic import open_regular
@@ -154,11 +155,11 @@ def load_grid_file(path) -> dict[str, Any]:
                     raise unknown_key(hkey, f"grid file {path}: ")
                 values[hname] = hvalue
             continue
-        if name != "seed" and name not in GRID_KEYS:
+        if name not in ("seed", "seeds") and name not in GRID_KEYS:
             raise unknown_key(key, f"grid file {path}: ")
         values[name] = value
     for name, value in values.items():
-        if name != "seed":
+        if name not in ("seed", "seeds"):
             try:
                 axis(name, value)  # a bad value is reported with the file's name
             except SweepError as e:

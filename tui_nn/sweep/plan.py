@@ -43,6 +43,7 @@ class Configuration:
     params: dict  # the values of the grid's varying options, in grid order
     config: dict  # TrainConfig.to_dict(), what a worker trains
     seed: int
+    group: int | None = None  # with --seeds: the grid point this is one seed of (the same for each seed)
 
     def label(self) -> str:
         return format_params(self.params)
@@ -75,7 +76,8 @@ class Plan:
     seed: int
     metric: str
     configurations: list[Configuration]
-    total: int  # size of the full grid (before --random)
+    total: int  # size of the full grid (before --random), times the seeds
+    seeds: tuple[int, ...] | None = None  # --seeds: every grid point runs once per seed
 
     def __post_init__(self):
         self._by_index = {c.index: c for c in self.configurations}
@@ -99,9 +101,14 @@ apiece). A larger grid needs ``--random N``, which draws N of them without listi
 
 
 def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = None,
-               metric: str = "val_loss", data_seed: int | None = None) -> Plan:
+               metric: str = "val_loss", data_seed: int | None = None, seeds=None) -> Plan:
     """Validate grid values and list the configurations (all of them, or ``random`` sampled).
     Every configuration's data and split come from ``data_seed`` (default: ``seed``).
+
+    ``seeds``: run every point of the grid once per seed, with that seed as its training seed
+    (``TrainConfig.seed``), so a learner sees how much of a difference is luck; ``random``
+    then draws grid points, each run with every seed. Without it, each configuration's seed is
+    a hash of the sweep seed and the configuration.
 
     ``values`` maps grid keys (see ``GRID_KEYS``) to a list of candidates or a single value.
     Keys are expanded in the order given, the last varying fastest. Raises SweepError (a
@@ -129,20 +136,45 @@ def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = No
     if 0.0 in axes["val_split"]:
         raise SweepError("val_split must be above 0: a sweep selects the best configuration on validation data")
 
+    if seeds is not None:
+        seeds = _check_seeds(seeds)
+    repeats = len(seeds) if seeds else 1
     sizes = [len(v) for v in axes.values()]
-    total = math.prod(sizes)  # counted, never expanded: only the configurations to run are built
+    points = math.prod(sizes)  # counted, never expanded: only the configurations to run are built
+    total = points * repeats
     if random is None:
         if total > MAX_CONFIGURATIONS:
             raise SweepError(f"the grid has {total:,} configurations, more than a sweep runs "
                              f"({MAX_CONFIGURATIONS:,}); give fewer values, or train N of them drawn at random "
                              "with --random N")
-        indices = range(total)
+        indices = range(points)
     else:
-        if random > MAX_CONFIGURATIONS:
-            raise SweepError(f"--random {random}: a sweep runs at most {MAX_CONFIGURATIONS:,} configurations")
-        indices = sorted(_sample(total, random, seed))
-    configurations = [_configuration(axes, i, seed, seed if data_seed is None else data_seed) for i in indices]
-    return Plan(axes, seed, metric, configurations, total)
+        if random * repeats > MAX_CONFIGURATIONS:
+            raise SweepError(f"--random {random}: a sweep runs at most {MAX_CONFIGURATIONS:,} configurations"
+                             + (f" ({len(seeds)} seeds each)" if seeds else ""))
+        indices = sorted(_sample(points, random, seed))
+    data_seed = seed if data_seed is None else data_seed
+    if seeds is None:
+        configurations = [_configuration(axes, i, seed, data_seed) for i in indices]
+    else:
+        configurations = []
+        for point in indices:
+            c = _configuration(axes, point, seed, data_seed)
+            configurations += [Configuration(point * repeats + k, c.params, {**c.config, "seed": s}, s, group=point)
+                               for k, s in enumerate(seeds)]
+    return Plan(axes, seed, metric, configurations, total, seeds)
+
+
+def _check_seeds(seeds) -> tuple[int, ...]:
+    seeds = tuple(seeds)
+    if not seeds:
+        raise SweepError("--seeds: empty list; give at least one seed")
+    for s in seeds:
+        if not isinstance(s, int) or isinstance(s, bool) or not 0 <= s < 2**32:
+            raise SweepError(f"--seeds: {s!r} is not an integer in [0, 2**32)")
+    if len(set(seeds)) != len(seeds):
+        raise SweepError("--seeds: a seed appears twice; give each seed once")
+    return seeds
 
 
 def _sample(total: int, n: int, seed: int) -> list[int]:

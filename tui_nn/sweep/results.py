@@ -74,6 +74,52 @@ def ranking(results, metric: str) -> list[Result]:
     return sorted(results, key=lambda r: (r.score(metric), r.index))
 
 
+@dataclass
+class OverSeeds:
+    """One grid point over its seeds (``--seeds``): the mean and the spread (sample standard
+    deviation, None with fewer than two runs) of each number over the runs that finished."""
+
+    group: int
+    params: dict
+    runs: int  # finished runs with a finite score
+    of: int  # seeds in the sweep
+    mean: dict[str, float | None]
+    spread: dict[str, float | None]
+
+    def score(self, metric: str) -> float:
+        value = self.mean.get(metric)
+        if value is None:
+            return math.inf
+        return value if METRICS[metric] == "min" else -value
+
+
+SEED_METRICS = ("val_loss", "val_accuracy", "train_loss", "train_accuracy", "test_accuracy")
+
+
+def over_seeds(results, plan: Plan) -> list[OverSeeds]:
+    """Each grid point's results over its seeds, best mean first (ties: the lowest point)."""
+    import statistics
+
+    by_group: dict[int, list[Result]] = {}
+    params: dict[int, dict] = {}
+    for c in plan.configurations:
+        by_group.setdefault(c.group, [])
+        params[c.group] = c.params
+    for r in results:
+        c = plan.configuration(r.index)
+        if math.isfinite(r.score(plan.metric)):
+            by_group[c.group].append(r)
+    out = []
+    for group, runs in by_group.items():
+        mean, spread = {}, {}
+        for key in SEED_METRICS:
+            values = [getattr(r, key) for r in runs if getattr(r, key) is not None]
+            mean[key] = statistics.fmean(values) if values else None
+            spread[key] = statistics.stdev(values) if len(values) > 1 else None
+        out.append(OverSeeds(group, params[group], len(runs), len(plan.seeds or ()), mean, spread))
+    return sorted(out, key=lambda s: (s.score(plan.metric), s.group))
+
+
 def _num(x) -> str:
     return "" if x is None else repr(float(x))
 

@@ -36,6 +36,15 @@ _cell = functools.partial(fmt, missing="")  # a table cell: blank, not a dash, u
 FLUSH_SECONDS = 0.25
 
 
+def _over_seeds(summary: sw.OverSeeds, metric: str) -> str:
+    """The mean ± spread of ``metric`` over a configuration's finished seeds, and how many."""
+    mean, sd = summary.mean[metric], summary.spread[metric]
+    if mean is None:
+        return ""
+    text = _cell(mean, 4) if sd is None else f"{_cell(mean, 4)} ± {_cell(sd, 2)}"
+    return f"{text} ({summary.runs}/{summary.of})"
+
+
 class SweepApp(App):
     """The sweep dashboard. See the module docstring."""
 
@@ -86,6 +95,8 @@ class SweepApp(App):
         table.border_title = f"Leaderboard: {order} {self.plan.metric} first"
         table.add_columns("", "#", *self.plan.varying, "status", "epoch", "val_loss", "val_acc", "train_loss",
                           "train_acc", "seconds")
+        if self.plan.seeds:  # --seeds: each row's seed, and its configuration's mean and spread over them
+            table.add_columns("seed", f"{self.plan.metric} over seeds")
         self.sweep.subscribe(self._forward)  # first, so nothing after the snapshot is missed
         self.results, self.running = self.sweep.snapshot()
         self.paused = self.sweep.paused
@@ -183,6 +194,7 @@ class SweepApp(App):
             keep = rows[0][0]  # the best, or the first running before any has finished
         highlight = f"bold {theme_color(self, 'success').hex}"
         scrolled = table.scroll_y
+        over = {s.group: s for s in sw.over_seeds(self.results.values(), self.plan)} if self.plan.seeds else {}
         table.clear()  # (which scrolls to the top)
         for index, state in rows:
             params = self.plan.configuration(index).params
@@ -198,6 +210,9 @@ class SweepApp(App):
                          *(sw.show_value(params[k]) for k in self.plan.varying), r.status, _cell(r.epochs, 4),
                          _cell(r.val_loss), _cell(r.val_accuracy, 4), _cell(r.train_loss), _cell(r.train_accuracy, 4),
                          f"{r.seconds:.1f}"]
+            if self.plan.seeds:
+                c = self.plan.configuration(index)
+                cells += [str(c.seed), _over_seeds(over[c.group], self.plan.metric)]
             if best is not None and best.index == index:
                 cells = [Text(cell, style=highlight) for cell in cells]
             table.add_row(*cells, key=str(index))
