@@ -347,9 +347,12 @@ def test_kill_9_of_a_headless_sweep_ends_its_workers_fork_server_and_resource_tr
     sweep = psutil.Process(proc.pid)
     try:
         def training_workers():
-            helpers = sweep.children(recursive=True)
-            workers = [p for p in helpers if p.ppid() != proc.pid]  # forked by the fork server
-            busy = [w for w in workers if w.cpu_times().user > 0.5]
+            try:
+                helpers = sweep.children(recursive=True)
+                workers = [p for p in helpers if p.ppid() != proc.pid]  # forked by the fork server
+                busy = [w for w in workers if w.cpu_times().user > 0.5]
+            except psutil.Error:  # one just started or ended: look again
+                return None
             return helpers if len(busy) == 2 else None
 
         helpers = None
