@@ -297,6 +297,8 @@ def dashboard_launches(monkeypatch):
 
     class FakeApp:
         exit_status = 0
+        return_code = 0
+        outcome = None  # how it ended: nothing to summarise
 
         def run(self):
             pass

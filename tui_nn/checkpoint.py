@@ -377,15 +377,16 @@ def check_fits(ck: Checkpoint, trainer) -> None:
                               "resume from another checkpoint or start a new run") from None
 
 
-def default_path(trainer) -> Path:
+def default_path(trainer, optimizer: str | None = None) -> Path:
     """Where a run saves without --checkpoint: the file it was resumed from, else a new file
-    named after the data, optimizer and seed in the working folder (never another run's file)."""
+    named after the data, optimizer (``optimizer``: the one in use now, if the dashboard
+    switched) and seed in the working folder (never another run's file)."""
     resumed = getattr(trainer, "resumed_from", None)
     if resumed is not None:
         return Path(resumed)
     c = trainer.config
     name = Path(c.data).stem if c.data else c.dataset
-    stem = f"tui-nn-{name}-{trainer.optimizer.name}-seed{c.seed}"
+    stem = f"tui-nn-{name}-{optimizer or trainer.optimizer.name}-seed{c.seed}"
     path, k = Path(f"{stem}.ckpt.npz"), 1
     while path.exists():
         k += 1

@@ -434,7 +434,9 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         options = {} if speed is None else {"speed": None if speed == "max" else speed}
         app = create_app(trainer, paused=paused, checkpoint_path=checkpoint, **options)
         app.run()
-        raise SystemExit(app.exit_status)
+        if app.outcome is not None:  # the terminal is restored: say where the run stands
+            click.echo(app.outcome.summary())
+        raise SystemExit(app.exit_status if app.return_code is None else app.return_code)
 
     try:
         from ..headless import Outputs, run_headless

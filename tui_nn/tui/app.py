@@ -22,6 +22,7 @@ stretched or rationed. Keys become commands sent to the session.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from pathlib import Path
@@ -102,7 +103,13 @@ class TuiNNApp(App):
         self.trainer = trainer
         self.view = RunView(trainer.started(), paused=paused, speed=speed)
         self.start_paused = paused
+        # Named after the optimizer in use when it is saved (the default name), unless given or resumed.
+        self._fixed_checkpoint = checkpoint_path is not None or getattr(trainer, "resumed_from", None) is not None
+        self._checkpoint_paths: dict[str, str] = {}
         self.checkpoint_path = str(checkpoint_path or default_path(trainer))
+        self.outcome: Outcome | None = None  # how the dashboard ended, for the summary the CLI prints
+        self._saved = threading.Event()  # set by the session thread when a checkpoint is saved
+        self._saved_path: str | None = None
         self.separate_process = separate_process
         self.session: ProcessSession | Session | None = None
         self.exit_status = exit_codes.OK  # FAILED when the trainer failed (the CLI exits with it)
@@ -138,13 +145,34 @@ class TuiNNApp(App):
         self.session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
                             speed=self.view.speed)
         self.session.start()
+        self._install_signal_handlers()
         self.set_interval(FLUSH_SECONDS, self.flush)
         self.flush()
 
     def on_unmount(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            import asyncio
+            import signal
+
+            try:
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+            except (NotImplementedError, RuntimeError):
+                pass
         self._stop_session()
         if self._blas_limits is not None:
             self._blas_limits.restore_original_limits()
+
+    def _install_signal_handlers(self) -> None:
+        """SIGTERM stops the dashboard as Ctrl+C does (terminal restored, checkpoint, summary, 130)."""
+        import asyncio
+        import signal
+
+        if threading.current_thread() is threading.main_thread():
+            try:
+                asyncio.get_running_loop().add_signal_handler(
+                    signal.SIGTERM, lambda: self.call_later(self.action_interrupt))
+            except (NotImplementedError, RuntimeError):  # no signals in this loop (not POSIX)
+                pass
 
     def _stop_session(self) -> None:
         session, self.session = self.session, None
@@ -163,6 +191,10 @@ class TuiNNApp(App):
     # -- events from the session thread ---------------------------------------------------------------
     def _on_session_events(self, events: list[ev.Event]) -> None:
         """Called in the session thread: batch the events and wake the app once per batch."""
+        for e in events:
+            if isinstance(e, (ev.CheckpointSaved, ev.Failed)):  # what quitting waits for
+                self._saved_path = e.path if isinstance(e, ev.CheckpointSaved) else None
+                self._saved.set()
         with self._lock:
             if self._batch is not None:
                 self._batch.extend(events)
@@ -290,8 +322,20 @@ class TuiNNApp(App):
         self.view.hyperparams[name] = value  # at once, so quick repeated presses compound
         self.send(ev.SetHyperparam(name, value))
 
+    def current_checkpoint_path(self) -> str:
+        """Where ``s`` (and quitting) saves: the given or resumed file, else a file named after
+        the optimizer in use now (kept once chosen, so saves of one optimizer share a file)."""
+        if self._fixed_checkpoint:
+            return self.checkpoint_path
+        name = self.view.optimizer
+        if name not in self._checkpoint_paths:
+            from ..checkpoint import default_path
+
+            self._checkpoint_paths[name] = str(default_path(self.trainer, optimizer=name))
+        return self._checkpoint_paths[name]
+
     def action_save(self) -> None:
-        self.send(ev.SaveCheckpoint(self.checkpoint_path))
+        self.send(ev.SaveCheckpoint(self.current_checkpoint_path()))
 
     def action_slower(self) -> None:
         if self.view.speed is not None and self.view.speed <= MIN_SPEED:
@@ -334,8 +378,37 @@ class TuiNNApp(App):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
+        await self._finish(interrupted=False)
+
+    async def action_interrupt(self) -> None:
+        """Ctrl+C or SIGTERM: as ``q``, and the command exits 130 (as headless Ctrl-C)."""
+        await self._finish(interrupted=True)
+
+    async def _finish(self, interrupted: bool) -> None:
+        """Stop the run; an unfinished one is paused and checkpointed first, so quitting never
+        loses progress (a resumed run saves into the file it came from). The CLI prints the
+        summary and the command that continues the run once the terminal is restored."""
+        if self.outcome is not None:
+            return  # a second Ctrl+C while saving: the first one finishes
+        view = self.view
+        saved = None
+        unfinished = view.state not in ("finished", "failed") and not self._trainer_lost()
+        self.outcome = Outcome(view, None, interrupted)
+        if unfinished and self.session is not None and view.iteration > 0:
+            import asyncio
+
+            self._saved.clear()
+            self.session.send(ev.Pause())
+            self.session.send(ev.SaveCheckpoint(self.current_checkpoint_path()))
+            for _ in range(200):  # up to 10 s; the session thread sets the flag
+                if self._saved.is_set():
+                    break
+                await asyncio.sleep(0.05)
+            saved = self._saved_path
+        self.outcome = Outcome(view, saved, interrupted)
         self._stop_session()
-        self.exit(return_code=self.exit_status)
+        status = exit_codes.INTERRUPTED if interrupted else self.exit_status
+        self.exit(return_code=status)
 
     # -- messages from the panels ----------------------------------------------------------------------
     def on_optimizer_panel_picked(self, message: OptimizerPanel.Picked) -> None:
@@ -377,6 +450,34 @@ class TuiNNApp(App):
             await self.run_action(action)
 
         return run
+
+
+class Outcome:
+    """How a dashboard ended: the run's figures as it last showed them, the checkpoint saved on
+    the way out (None: finished, or nothing to save) and whether a signal or Ctrl+C ended it."""
+
+    def __init__(self, view: RunView, checkpoint: str | None, interrupted: bool):
+        self.view, self.checkpoint, self.interrupted = view, checkpoint, interrupted
+
+    def summary(self) -> str:
+        """What the terminal shows after the dashboard has gone (the headless summary's wording)."""
+        from .numbers import count, num
+
+        v = self.view
+        head = {"finished": "Finished", "diverged": "Diverged", "failed": "Failed"}.get(
+            v.state, "Interrupted" if self.interrupted else "Stopped")
+        metric = "R²" if v.task == "regression" else "accuracy"
+        lines = [f"{head}: {count(v.iteration)} iterations, optimizer {v.optimizer}",
+                 f"  best loss        {num(v.best_loss, 7) if math.isfinite(v.best_loss) else 'none yet'}",
+                 f"  train loss       {num(v.train_loss, 7)}   train {metric} {num(v.train_accuracy)}"]
+        if v.val_loss is not None:
+            lines.append(f"  val loss         {num(v.val_loss, 7)}   val {metric} {num(v.val_accuracy)}")
+        if self.checkpoint:
+            lines.append(f"  checkpoint saved to {self.checkpoint}; continue with: tui-nn train --resume "
+                         f"{self.checkpoint}")
+        elif v.state not in ("finished", "failed") and v.iteration:
+            lines.append("  no checkpoint could be saved: the progress of this session is lost")
+        return "\n".join(lines)
 
 
 def create_app(trainer, *, paused: bool = False, speed: float | None | _Default = DEFAULT,

@@ -13,9 +13,10 @@ from textual.widgets import Static
 from .keys import KEYS, OTHER_KEYS, WEIGHT_KEYS
 
 PANELS = [
-    ("Loss", "loss of every iteration (solid: lowest, faint: highest of each group of iterations), "
-             "validation loss (•), the current weights' loss (◆), the best loss (horizontal line), "
-             "a marker where the optimizer was switched"),
+    ("Loss", "gradient runs: the loss of every step (solid: lowest, faint: highest of the iterations in "
+             "each column; a mini-batch's loss when batched), validation loss (•), the current weights' loss "
+             "(◆), the best full-data loss (─); searches: every candidate (faint) and the best so far "
+             "(solid); a dotted marker named after the optimizer where it was switched"),
     ("Accuracy", "training and validation accuracy of the current weights at each evaluation (R² for regression)"),
     ("Weights", "each layer as the network stores it: a row per input, a column per neuron, the biases "
                 "below; colour strength is the size relative to the layer's largest; ▴/▾: moved by the last "
@@ -23,7 +24,9 @@ PANELS = [
                 "(×1e-4)"),
     ("Optimizer", "● marks the one in use; edit a hyperparameter and press Enter; live statistics below"),
     ("Data", "training points (filled shapes) and validation points (hollow) over the model's decision "
-             "regions; more than two features: a PCA projection coloured by predicted class"),
+             "regions, two pixels per character, pale where the model is unsure and deep where it is sure "
+             "(without colour: a texture where sure); more than two features: a PCA projection coloured "
+             "by predicted class"),
     ("Log", "new bests in the book's words, switches, edits, pauses, saves, errors; at 20 iterations "
             "per second or slower (and on each n step) every candidate, accepted or rejected"),
 ]
@@ -43,13 +46,17 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self._keys_table(), id="help-keys")
             yield Static(self._panels_table(), id="help-panels")
 
+    def on_mount(self) -> None:
+        # The scrolling body takes the keys at once: Down, PageDown, End scroll without Tab first.
+        self.query_one("#help-body", VerticalScroll).focus()
+
     @staticmethod
     def key_rows() -> list[tuple[str, str]]:
         """(key, what it does) for every key of the dashboard."""
         rows = []
         seen = set()
         for k in KEYS:
-            if not k.show or k.display in seen:
+            if k.action.startswith("pick_optimizer") or k.display in seen:  # 1-9: one row below
                 continue
             seen.add(k.display)
             rows.append((k.display, k.help))

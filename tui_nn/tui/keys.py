@@ -17,6 +17,7 @@ class Key:
     help: str  # one line, for the help screen and the command palette
     show: bool = True  # in the footer
     group: str | None = None  # neighbours with the same group share one footer entry
+    priority: bool = False  # before any widget's own binding of the key (ctrl+c in an input)
 
 
 KEYS: list[Key] = [
@@ -39,7 +40,10 @@ KEYS: list[Key] = [
     Key("s", "s", "save", "Save", "Save a checkpoint (resume it with tui-nn train --resume FILE)"),
     Key("l", "l", "toggle_log_scale", "Log", "Loss chart: toggle a logarithmic scale"),
     Key("g", "g", "toggle_gradients", "Grads", "Weights panel: show the last gradient instead (gradient optimizers)"),
-    Key("q", "q", "quit", "Quit", "Stop training and quit"),
+    Key("q", "q", "quit", "Quit", "Quit: an unfinished run is saved to a checkpoint first (the command "
+        "that continues it is printed)"),
+    Key("ctrl+c", "ctrl+c", "interrupt", "Quit", "Stop as q does; the command exits 130", show=False,
+        priority=True),
 ]
 for _i in range(1, 10):
     KEYS.append(Key(str(_i), str(_i), f"pick_optimizer({_i - 1})", f"Optimizer {_i}",
@@ -65,4 +69,4 @@ _GROUPS = {name: Binding.Group(name, compact=True) for name in ("lr/scale", "spe
 
 def bindings() -> list[Binding]:
     return [Binding(k.keys, k.action, k.label, show=k.show, key_display=k.display,
-                    group=_GROUPS.get(k.group)) for k in KEYS]
+                    group=_GROUPS.get(k.group), priority=k.priority) for k in KEYS]

@@ -1,0 +1,111 @@
+"""The dashboard in a real pseudo-terminal (issue 13, defects 2 and 3): SIGTERM, Ctrl+C and q of
+an unfinished run restore the terminal, save a checkpoint and print the summary with the command
+that continues the run; a finished run just prints its summary."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+TUI_NN = Path(sys.executable).parent / "tui-nn"
+LEAVE_ALTERNATE_SCREEN = b"\x1b[?1049l"
+MOUSE_OFF = b"\x1b[?1000l"
+
+
+class Terminal:
+    """``tui-nn train ...`` on a 120x40 pseudo-terminal; everything it writes is collected."""
+
+    def __init__(self, cwd: Path, *args: str):
+        if not TUI_NN.exists():
+            pytest.skip("the tui-nn script is not installed next to this Python")
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
+        for name in ("NO_COLOR", "COLUMNS", "LINES", "FORCE_COLOR"):  # the pseudo-terminal decides
+            env.pop(name, None)
+        env = {k: v for k, v in env.items() if not k.startswith(("TEXTUAL", "PYTEST_XDIST"))}
+        self.proc = subprocess.Popen([str(TUI_NN), "train", *args], stdin=slave, stdout=slave, stderr=slave,
+                                     cwd=cwd, env=env, start_new_session=True)
+        os.close(slave)
+        self.output = bytearray()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            ready, _, _ = select.select([self.master], [], [], 120)
+            if not ready:
+                return
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:  # the other side has closed
+                return
+            if not data:
+                return
+            self.output += data
+
+    def wait_for(self, text: bytes, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while text not in self.output:  # polls what the reader thread collected, bounded
+            assert time.monotonic() < deadline, f"{text!r} never appeared: {bytes(self.output[-3000:])!r}"
+            assert self.proc.poll() is None, f"the dashboard ended early: {bytes(self.output[-2000:])!r}"
+            time.sleep(0.05)
+
+    def write(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def finish(self) -> tuple[int, str]:
+        code = self.proc.wait(timeout=60)
+        self.reader.join(timeout=10)
+        os.close(self.master)
+        return code, self.output.decode("utf-8", "replace")
+
+
+def after_the_dashboard(out: str) -> str:
+    """What the terminal shows once the dashboard has left the alternate screen."""
+    return out.rsplit(LEAVE_ALTERNATE_SCREEN.decode(), 1)[-1]
+
+
+@pytest.mark.parametrize("how", ["sigterm", "ctrl+c", "q"])
+def test_stopping_an_unfinished_run_restores_the_terminal_and_saves_it(tmp_path, how):
+    term = Terminal(tmp_path, "--iterations", "10000000", "--speed", "max")
+    term.wait_for(b"New set of weights found")  # in the log panel: training runs
+    if how == "sigterm":
+        term.proc.send_signal(signal.SIGTERM)
+    else:
+        term.write(b"\x03" if how == "ctrl+c" else b"q")
+    code, out = term.finish()
+    assert code == (0 if how == "q" else 130), out[-2000:]
+    assert LEAVE_ALTERNATE_SCREEN.decode() in out and MOUSE_OFF.decode() in out  # the terminal is back
+    assert "Press ctrl+q" not in out
+    ck = tmp_path / "tui-nn-vertical-hill-climb-seed0.ckpt.npz"
+    assert ck.exists()
+    shown = after_the_dashboard(out)
+    assert ("Interrupted:" if how != "q" else "Stopped:") in shown
+    assert f"checkpoint saved to {ck.name}; continue with: tui-nn train --resume {ck.name}" in shown
+    resumed = subprocess.run([str(TUI_NN), "train", "--headless", "--resume", str(ck), "--iterations", "100"],
+                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+
+
+def test_quitting_a_finished_run_prints_its_summary_only(tmp_path):
+    term = Terminal(tmp_path, "--iterations", "200", "--speed", "max")
+    term.wait_for(b"FINISHED")
+    term.write(b"q")
+    code, out = term.finish()
+    assert code == 0
+    shown = after_the_dashboard(out)
+    assert "Finished: 200 iterations, optimizer hill-climb" in shown and "best loss" in shown
+    assert "checkpoint" not in shown and not list(tmp_path.glob("*.ckpt.npz"))
