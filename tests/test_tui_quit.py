@@ -69,3 +69,42 @@ async def test_help_scrolls_by_keyboard_at_once_and_lists_ctrl_c():
         from tui_nn.tui.help_screen import HelpScreen
 
         assert "ctrl+c" in [key for key, _ in HelpScreen.key_rows()]
+
+
+@scenario
+async def test_tabs_have_direct_keys_and_the_footer_keeps_the_essentials_at_80x24():
+    from tui_nn.tui.widgets.dataset_view import DatasetView
+    from tui_nn.tui.widgets.loss_chart import LossChart
+    from tui_nn.tui.widgets.weights_view import WeightsView
+
+    trainer = Trainer(TrainConfig(samples=30, iterations=1000, seed=0))
+    app = create_app(trainer, paused=True)
+    async with running(app, size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.query_one(DatasetView).region.height > 0 and app.query_one(LossChart).region.height == 0
+        await pilot.press("w")
+        await pilot.pause()
+        weights = app.query_one(WeightsView)
+        assert weights.has_focus
+        await pilot.press("c")  # back to the charts: the arrows no longer move the weight selection
+        await pilot.pause()
+        cursor = weights.cursor
+        await pilot.press("down")
+        assert weights.cursor == cursor and app.query_one(LossChart).region.height > 0
+        from tui_nn.tui.widgets.footer import KeysFooter
+
+        footer = app.query_one(KeysFooter)
+        shown = [w for w in footer.query("FooterKey") if w.region.width and w.region.right <= 80]
+        labels = " ".join(str(w.description) for w in shown)
+        for essential in ("Pause", "Step", "Save", "Quit", "Help"):
+            assert essential in labels
+
+
+def test_slower_from_full_speed_really_slows_down():
+    from tui_nn.tui.app import MAX_SPEED, slower
+
+    assert slower(None, measured=30_000) == 10_240  # the ladder step at or below half of it
+    assert slower(None, measured=0) == MAX_SPEED  # nothing measured yet
+    assert slower(None, measured=1.0) == 1.25

@@ -58,8 +58,8 @@ MAX_SPEED = 81_920.0  # 640 doubled seven times; one more doubling is full speed
 FLUSH_SECONDS = 0.2  # every changed panel redraws this often while training runs (5 times a second)
 TOPICS = {"status", "series", "weights", "optimizer", "log", "layout"}
 QUIET_EVENTS = (ev.Progress, ev.Evaluation, ev.Snapshot)  # everything else redraws at once
-PANEL_TABS = [("charts", "Charts"), ("weights", "Weights"), ("optimizer", "Optimizer"), ("data", "Data"),
-              ("log", "Log")]
+PANEL_TABS = [("charts", "Charts c"), ("weights", "Weights w"), ("optimizer", "Optimizer p"), ("data", "Data d"),
+              ("log", "Log e")]  # the letter is the tab's key (keys.py)
 
 
 class _Default:
@@ -70,9 +70,15 @@ class _Default:
 DEFAULT = _Default()
 
 
-def slower(speed: float | None) -> float:
+def slower(speed: float | None, measured: float = 0.0) -> float:
+    """Half the rate. From full speed: the step of the ladder (640 doubled or halved) at or
+    below half the measured rate, so the first press slows down visibly (not 81,920/s when the
+    trainer only manages 30,000/s); MAX_SPEED when nothing was measured yet."""
     if speed is None:
-        return MAX_SPEED
+        if measured <= 0:
+            return MAX_SPEED
+        ladder = [MIN_SPEED * 2 ** k for k in range(17)]  # 1.25 ... 81,920
+        return max([s for s in ladder if s <= measured / 2] or [MIN_SPEED])
     return max(MIN_SPEED, speed / 2)
 
 
@@ -341,7 +347,7 @@ class TuiNNApp(App):
         if self.view.speed is not None and self.view.speed <= MIN_SPEED:
             self.notify(f"Already at the slowest speed, {format_speed(MIN_SPEED)}.")
             return
-        self.set_speed(slower(self.view.speed))
+        self.set_speed(slower(self.view.speed, self.view.its_per_sec))
 
     def action_faster(self) -> None:
         if self.view.speed is None:
@@ -353,6 +359,17 @@ class TuiNNApp(App):
         self.view.speed = speed  # at once, so quick repeated presses compound
         self._dirty.add("status")
         self.send(ev.SetSpeed(speed))
+
+    def action_show_tab(self, name: str) -> None:
+        """A panel group by its key (c, w, p, d, e): its tab on narrow or short terminals, and the
+        focus to its panel (away from the weights, so the arrows stop moving the selection)."""
+        self.query_one("#panel-tabs", Tabs).active = f"tab-{name}"
+        if name == "weights":
+            self.query_one(WeightsView).focus()
+        elif name == "optimizer":
+            self.query_one(OptimizerPanel).focus()
+        else:
+            self.screen.set_focus(None)
 
     def action_toggle_log_scale(self) -> None:
         chart = self.query_one(LossChart)

@@ -21,11 +21,15 @@ class Key:
 
 
 KEYS: list[Key] = [
+    # The footer shows them in this order: the essentials first, so an 80-column footer has them.
     # One footer entry, space toggles: a footer that swapped Pause for Resume would be rebuilt (and
     # the whole screen laid out again, ~0.1 s) on every press; the status bar shows the state.
     Key("space", "space", "toggle_pause", "Pause",
         "Pause training, or resume it; after the end, run as many iterations again"),
     Key("n", "n", "step", "Step", "Run exactly one iteration, then stay paused"),
+    Key("s", "s", "save", "Save", "Save a checkpoint (resume it with tui-nn train --resume FILE)"),
+    Key("q", "q", "quit", "Quit", "Quit: an unfinished run is saved to a checkpoint first (the command "
+        "that continues it is printed)"),
     Key("question_mark", "?", "help", "Help", "Show every key and what the panels mean"),
     Key("o", "o", "next_optimizer", "Optimizer", "Switch to the next optimizer (the weights are kept)"),
     Key("r", "r", "reset", "Reset", "Re-initialise the weights (same seed, same start)"),
@@ -37,14 +41,16 @@ KEYS: list[Key] = [
         group="speed"),
     Key("greater_than_sign,full_stop", ">", "faster", "Faster", "Double the iteration rate, then full speed (max)",
         group="speed"),
-    Key("s", "s", "save", "Save", "Save a checkpoint (resume it with tui-nn train --resume FILE)"),
     Key("l", "l", "toggle_log_scale", "Log", "Loss chart: toggle a logarithmic scale"),
     Key("g", "g", "toggle_gradients", "Grads", "Weights panel: show the last gradient instead (gradient optimizers)"),
-    Key("q", "q", "quit", "Quit", "Quit: an unfinished run is saved to a checkpoint first (the command "
-        "that continues it is printed)"),
     Key("ctrl+c", "ctrl+c", "interrupt", "Quit", "Stop as q does; the command exits 130", show=False,
         priority=True),
 ]
+# The panel groups (tabs on narrow or short terminals), each by its own key.
+for _key, _name, _label in (("c", "charts", "Charts"), ("w", "weights", "Weights"), ("p", "optimizer", "Optimizer"),
+                            ("d", "data", "Data"), ("e", "log", "Log")):
+    KEYS.append(Key(_key, _key, f"show_tab('{_name}')", _label,
+                    f"Show the {_label} panel (a tab on narrow terminals) and give it the keys", show=False))
 for _i in range(1, 10):
     KEYS.append(Key(str(_i), str(_i), f"pick_optimizer({_i - 1})", f"Optimizer {_i}",
                     f"Switch to optimizer number {_i} in the list", show=False))
