@@ -116,3 +116,16 @@ async def test_switch_labels_stay_inside_the_chart_in_the_muted_colour():
         fg, bg = seg.style.color.triplet, seg.style.bgcolor.triplet
         assert bg == chart.background_colors[1].rich_color.triplet  # the chart's own background
         assert sum(abs(a - b) for a, b in zip(fg, bg)) > 120  # legible against it
+
+
+@scenario
+async def test_the_status_bar_of_a_mini_batch_run_fits_one_line_at_120_columns():
+    trainer = Trainer(TrainConfig(dataset="spiral", optimizer="adam", batch_size=32, epochs=2000, seed=0))
+    trainer.advance(300)
+    app = create_app(trainer, paused=True)
+    async with running(app, size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.flush()
+        bar = status(app)
+        assert len(bar) <= 118 and "\n" not in bar.strip()
+        assert "batch loss" in bar and "best (full)" in bar and "e+" not in bar

@@ -11,7 +11,7 @@ from ..numbers import count, num
 from ..state import RunView
 
 # Dropped first (then the next) when the bar would not fit on one line of a wide terminal.
-DROP_ORDER = ("seed", "data", "clock")
+DROP_ORDER = ("seed", "data", "clock", "it/s")
 TWO_LINES_BELOW = 100  # columns: narrower terminals get two lines rather than fewer fields
 
 STATE_LABELS = {"running": " RUNNING ", "paused": " PAUSED ", "finished": " FINISHED ",
