@@ -187,6 +187,11 @@ def main(argv=None) -> int:
     ap.add_argument("--switch-interval", type=float, default=None,
                     help="sys.setswitchinterval for the whole run (default: Python's 5 ms)")
     args = ap.parse_args(argv)
+    # Quitting an unfinished run saves a checkpoint in the working folder: not in the project's.
+    import os
+    import tempfile
+
+    os.chdir(tempfile.mkdtemp(prefix="tui-nn-bench-"))
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
     got = asyncio.run(interleaved_rates(args.seconds, args.rounds))

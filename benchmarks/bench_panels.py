@@ -86,6 +86,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=1.5, help="length of each measuring window")
     ap.add_argument("--rounds", type=int, default=5, help="pairs of alternating headless/dashboard windows")
     args = ap.parse_args(argv)
+    # Quitting an unfinished run saves a checkpoint in the working folder: not in the project's.
+    import os
+    import tempfile
+
+    os.chdir(tempfile.mkdtemp(prefix="tui-nn-bench-"))
     import bench_dashboard
 
     ok_all = True

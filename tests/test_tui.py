@@ -30,6 +30,12 @@ from tui_helpers import SIZE, log_text, notifications, running, scenario, settle
 # process; tests/test_tui_process.py covers the dashboard over a trainer in a child process.
 create_app = functools.partial(create_app_in_a_child_process, separate_process=False)
 
+@pytest.fixture(autouse=True)
+def _in_a_fresh_folder(tmp_path, monkeypatch):
+    """q of an unfinished run saves a checkpoint in the working folder: keep it out of the tree."""
+    monkeypatch.chdir(tmp_path)
+
+
 
 def small(**overrides) -> TrainConfig:
     """The book's 2-3-3 network on a smaller vertical set: fast and deterministic."""

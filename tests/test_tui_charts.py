@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 
+import pytest
+
 import numpy as np
 
 from tui_nn.trainer import TrainConfig, Trainer
@@ -18,6 +20,12 @@ from tui_nn.tui.widgets.loss_chart import LossChart
 from tui_helpers import running, scenario, settle, status, until
 
 create_app = functools.partial(create_app_in_a_child_process, separate_process=False)
+
+@pytest.fixture(autouse=True)
+def _in_a_fresh_folder(tmp_path, monkeypatch):
+    """q of an unfinished run saves a checkpoint in the working folder: keep it out of the tree."""
+    monkeypatch.chdir(tmp_path)
+
 
 
 def test_a_steep_line_stays_connected():

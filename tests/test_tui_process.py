@@ -6,6 +6,8 @@ view, the status bar, the log, the checkpoint file written by the child.
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import signal
 from pathlib import Path
@@ -17,6 +19,12 @@ from tui_nn.tui.app import create_app
 from tui_helpers import log_text, notifications, running, scenario, settle, status, until
 
 LONG = 10**9
+
+@pytest.fixture(autouse=True)
+def _in_a_fresh_folder(tmp_path, monkeypatch):
+    """q of an unfinished run saves a checkpoint in the working folder: keep it out of the tree."""
+    monkeypatch.chdir(tmp_path)
+
 
 
 def child_alive(pid: int) -> bool:
