@@ -26,8 +26,15 @@ def outcome(results) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+    """A cluster of its own, with Dask's default allowed-failures (3): DaskBackend("local"),
+    run earlier in the same test process (another test, or `sweep --scheduler local` through
+    CliRunner), sets it to 0 for the whole process, and a short configuration merely queued on
+    a killed worker would then fail with KilledWorker and count a retry."""
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 3}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                         dashboard_address=None) as cluster:
         yield cluster
 
 
