@@ -176,6 +176,8 @@ class DaskBackend:
         self._inbox: queue.Queue = queue.Queue()
         self._futures: dict[int, Any] = {}
         self._started: dict[tuple[int, int], tuple] = {}  # (index, attempt) -> (pid, host) running it
+        self._ended: set[tuple[int, int]] = set()  # attempts whose task has finished, failed or been cancelled
+        self._submitted: dict[int, tuple[Configuration, bool, int]] = {}  # index -> (config, live, resubmissions)
         self._subscribed = False
         self._capacity, self._capacity_at = 1, -math.inf
 
@@ -200,7 +202,9 @@ class DaskBackend:
         if msg.get("kind") == "running":
             key, where = (msg["index"], msg["attempt"]), (msg["pid"], msg["host"])
             before = self._started.get(key)
-            if before is not None and before != where:
+            # A finished attempt whose result died with its worker is computed again to be
+            # fetched: that is not a retry (the configuration did not fail).
+            if before is not None and before != where and key not in self._ended:
                 # The scheduler started the task again (its worker died or left, up to the
                 # scheduler's allowed-failures): that is a retry, which --retries counts.
                 self._inbox.put(ConfigRerun(*key, f"its Dask worker (pid {before[0]} on {before[1]}) died"))
@@ -213,14 +217,23 @@ class DaskBackend:
         if not self._subscribed:
             self.client.subscribe_topic(self.topic, self._on_event)
             self._subscribed = True
+        self._submit(c, attempt, live, 0)
+
+    def _submit(self, c: Configuration, attempt: int, live: bool, resubmissions: int) -> None:
         cancel = f"{self.topic}-cancel-{c.index}"
+        key = f"tui-nn-sweep-{self.token}-{c.index}-{attempt}" + (f"-q{resubmissions}" if resubmissions else "")
         future = self.client.submit(_dask_run, c.config, c.index, attempt, self.topic, cancel, live,
-                                    key=f"tui-nn-sweep-{self.token}-{c.index}-{attempt}", pure=False,
-                                    retries=self.retries)
+                                    key=key, pure=False, retries=self.retries)
         self._futures[c.index] = future
+        self._submitted[c.index] = (c, live, resubmissions)
+
+        def ended(f, i=c.index, a=attempt):
+            self._ended.add((i, a))
+            self._inbox.put(_TaskEnded(i, a, f))
+
         # Completions come back through the inbox, with progress events, so the sweep also hears
         # UI commands while it waits; as_completed would block until a task finishes.
-        future.add_done_callback(lambda f, i=c.index, a=attempt: self._inbox.put(_TaskEnded(i, a, f)))
+        future.add_done_callback(ended)
 
     def cancel(self, index: int) -> bool:
         future = self._futures.get(index)
@@ -242,9 +255,9 @@ class DaskBackend:
                 items.append(self._inbox.get_nowait())
             except queue.Empty:
                 break
-        return [self._translate(item) for item in items]
+        return [e for e in map(self._translate, items) if e is not None]
 
-    def _translate(self, item: SweepEvent | _TaskEnded) -> SweepEvent:
+    def _translate(self, item: SweepEvent | _TaskEnded) -> SweepEvent | None:
         if not isinstance(item, _TaskEnded):
             return item
         from distributed import KilledWorker
@@ -256,6 +269,13 @@ class DaskBackend:
         if future.status == "cancelled":
             return ConfigCancelled(index, attempt)
         error = future.exception()
+        if isinstance(error, KilledWorker) and (index, attempt) not in self._started:
+            # It never started: it only waited in the queue of a worker that died. Queue it
+            # again; that costs the configuration none of its --retries.
+            c, live, resubmissions = self._submitted[index]
+            self._ended.discard((index, attempt))
+            self._submit(c, attempt, live, resubmissions + 1)
+            return None
         if isinstance(error, KilledWorker):
             where = getattr(getattr(error, "last_worker", None), "address", None) or "?"
             return WorkerLost(index, attempt, f"its Dask worker ({where}) died")
