@@ -691,3 +691,14 @@ async def test_the_footer_shows_the_keys_of_what_has_focus_and_follows_it():
         assert {"n", "q"} <= keys()
         app.set_focus(app.query_one(WeightsView))
         assert await redrawn(lambda: "right_square_bracket" in keys())
+
+
+@scenario
+async def test_the_status_says_which_arithmetic_the_run_uses():
+    # The book's datasets train with the book's products (nnfs.init()), others in float32.
+    for dataset, precision, expected in (("spiral", None, "book precision"), ("moons", None, "fast precision"),
+                                          ("spiral", "fast", "fast precision")):
+        app = make_app(dataset=dataset, precision=precision)
+        async with running(app, size=(200, 40)) as pilot:
+            await settle(pilot)
+            assert expected in status(app), status(app)

@@ -274,7 +274,7 @@ class Trainer:
         c, opt, net, s = self.config, self.optimizer, self.net, self.split
         model = dict(n_inputs=net.widths[0], hidden=tuple(net.widths[1:-1]), n_outputs=net.widths[-1],
                      activations=list(net.activation_names), loss=net.loss_function.name, dropout=net.dropout_rate,
-                     init=net.init, dtype=net.dtype.name, biases=net.has_biases)
+                     init=net.init, dtype=net.dtype.name, biases=net.has_biases, precision=net.precision)
         data = ev.RunData(net.task, self.X_train, np.asarray(s.y_train), self.X_val, np.asarray(s.y_val),
                           list(s.class_names or []), list(s.feature_names))
         return ev.Started(self.iteration, c.to_dict(), opt.name, net.n_params, self.dataset.name, self.n_train,

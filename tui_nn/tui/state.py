@@ -70,6 +70,8 @@ class RunView:
         # A network of our own for drawing (decision regions, curves): the trainer's belongs to
         # the session thread.
         model = dict(start.model)
+        # How training multiplies (book or fast); the panels' own drawing always uses float32.
+        self.precision = model.pop("precision", "fast")
         self.net = Network(model.pop("n_inputs"), model.pop("hidden"), model.pop("n_outputs"), **model)
         self.net.params[...] = start.params
         self.slices = list(self.net.slices)

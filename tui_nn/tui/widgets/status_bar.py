@@ -11,7 +11,7 @@ from ..numbers import count, num
 from ..state import RunView
 
 # Dropped first (then the next) when the bar would not fit on one line of a wide terminal.
-DROP_ORDER = ("seed", "data", "clock", "it/s")
+DROP_ORDER = ("precision", "seed", "data", "clock", "it/s")
 TWO_LINES_BELOW = 100  # columns: narrower terminals get two lines rather than fewer fields
 
 STATE_LABELS = {"running": " RUNNING ", "paused": " PAUSED ", "finished": " FINISHED ",
@@ -33,7 +33,7 @@ def format_elapsed(seconds: float) -> str:
 class StatusBar(Static):
     """State, iteration, epoch, loss, best loss, accuracy, validation accuracy, iterations per
     second (measured; "—" while not running), elapsed running time, dataset, seed (and the data's
-    seed where it differs) and the speed setting. The state badge takes its colours from the ``status-bar--<state>`` component class."""
+    seed where it differs), the arithmetic (book or fast precision) and the speed setting. The state badge takes its colours from the ``status-bar--<state>`` component class."""
 
     COMPONENT_CLASSES = {f"status-bar--{state}" for state in STATE_LABELS} | {"status-bar--label"}
 
@@ -57,6 +57,7 @@ class StatusBar(Static):
             ("clock", "", format_elapsed(view.elapsed_now())),
             ("speed", "speed", format_speed(view.speed)),
             ("data", "", view.dataset_name),
+            ("precision", "", f"{view.precision} precision"),
             ("seed", "seed", str(view.seed) if view.data_seed in (None, view.seed)
              else f"{view.seed} data {view.data_seed}"),
         ]
