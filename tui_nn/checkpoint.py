@@ -233,7 +233,7 @@ def check(ck: Checkpoint) -> None:
 def _check_meta(meta: dict) -> None:
     from .optimizers import OPTIMIZERS
     from .settings import TRAINING
-    from .trainer import ConfigError, TrainConfig
+    from .config import ConfigError, TrainConfig
 
     config = meta.get("config")
     if not isinstance(config, dict):

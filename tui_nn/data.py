@@ -17,17 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-CLASSIFICATION = "classification"
-REGRESSION = "regression"
+from .datafile import CLASSIFICATION, REGRESSION, DataError  # noqa: F401  (part of this module's API)
+
 MAX_SAMPLES = 1_000_000  # total rows a registry set may generate; more would only exhaust memory
-
-
-class DataError(ValueError):
-    """Bad input. str(err) is ONE line naming the problem (file, line and column where they apply)
-    and the fix."""
-
-    def __init__(self, message: str):
-        super().__init__(" ".join(str(message).splitlines()))
 
 
 def _n_outputs(task: str, class_names: list[str] | None, y: np.ndarray) -> int:

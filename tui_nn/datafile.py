@@ -22,7 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import CLASSIFICATION, REGRESSION, DataError
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+
+
+class DataError(ValueError):
+    """Bad input. str(err) is ONE line naming the problem (file, line and column where they apply)
+    and the fix."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).splitlines()))
 
 BLOCK_BYTES = 8 << 20  # about 100k rows of a typical table per block
 _HEAD_RECORDS = 20  # rows sampled to detect the separator

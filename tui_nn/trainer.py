@@ -22,17 +22,16 @@ import copy
 import math
 import operator
 import time
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
 from . import events as ev
 from .history import Series
-from .settings import TRAINING, SettingError
 from .network import ModelSpec, Network, score
+from .config import ConfigError, TrainConfig  # noqa: F401  (part of this module's API)
 from .fast import faster
-from .optimizers import (OPTIMIZERS, GradientOptimizer, SearchOptimizer, make_optimizer, rng_state_to_array,
+from .optimizers import (GradientOptimizer, SearchOptimizer, make_optimizer, rng_state_to_array,
                          set_rng_state)
 
 DEFAULT_ITERATIONS = 10_000
@@ -47,90 +46,6 @@ DEFAULT_ITERATIONS = 10_000
 EXPLODED = 5.0  # (the clipped cross-entropies stay below ~16.1, so a saturated classifier counts too)
 EXPLOSION_PATIENCE = 100
 EXPLOSION_PATIENCE_EVALS = 3
-
-
-class ConfigError(SettingError):
-    """A configuration value is out of range; the message starts with the setting's name
-    (``seed must be ...``) and says what is allowed; ``setting`` holds the name."""
-
-
-def _default(name: str):
-    return TRAINING[name].default
-
-
-@dataclass
-class TrainConfig:
-    """Everything that decides a run. The defaults, ranges and help of these fields are in
-    :mod:`tui_nn.settings` (``TRAINING``); ``hyperparams`` holds optimizer hyperparameters."""
-
-    # data
-    dataset: str = _default("dataset")
-    data: str | None = _default("data")  # a user file; overrides dataset
-    label: str | None = _default("label")  # label column (name or index) for files
-    task: str | None = _default("task")  # force "classification" or "regression" for files
-    samples: int | None = _default("samples")  # per class, for generated sets
-    classes: int | None = _default("classes")
-    val_split: float | None = _default("val_split")  # None: the dataset's default (0 for the book's sets)
-    test_split: float = _default("test_split")
-    val_of_train: bool = _default("val_of_train")  # val_split of the part left after test_split (Keras)
-    standardize: bool | None = _default("standardize")  # None: the dataset's default
-    # model
-    layers: tuple[int, ...] = _default("layers")
-    activation: str = _default("activation")
-    dropout: float = _default("dropout")
-    init: str = _default("init")
-    # optimisation
-    optimizer: str = _default("optimizer")
-    hyperparams: dict = field(default_factory=dict)
-    iterations: int | None = _default("iterations")  # default 10,000 unless epochs is given
-    epochs: int | None = _default("epochs")
-    batch_size: int = _default("batch_size")  # 0 = full batch
-    seed: int = _default("seed")
-    data_seed: int | None = _default("data_seed")  # seeds the data and split instead of `seed`
-    target_loss: float | None = _default("target_loss")  # finish at the first eval with best <= this
-    eval_every: int | None = _default("eval_every")  # None: every epoch (mini-batch) or every 1% of the run
-    stop_on_explosion: bool = _default("stop_on_explosion")  # False: only a non-finite loss stops (EXPLODED)
-    precision: str | None = _default("precision")  # None: "book" on the book's datasets, else "fast"
-
-    def __post_init__(self):
-        from .data import DATASETS, dataset_key
-
-        if dataset_key(self.dataset) in DATASETS:  # 'Spiral' is spiral, with spiral's defaults
-            self.dataset = dataset_key(self.dataset)
-        self.layers = tuple(int(w) for w in self.layers)
-        self.hyperparams = dict(self.hyperparams)
-
-    def validate(self) -> "TrainConfig":
-        """Check every field against its range in :mod:`tui_nn.settings`; a :class:`ConfigError`
-        naming the first bad one otherwise."""
-        for name, setting in TRAINING.items():
-            try:
-                setting.validate(getattr(self, name))
-            except SettingError as e:
-                raise ConfigError(str(e), name) from None
-        cls = OPTIMIZERS[self.optimizer]
-        for k, v in self.hyperparams.items():
-            try:
-                cls.spec(k).validate(v)
-            except ValueError as e:
-                raise ConfigError(str(e), k) from None
-        if not self.val_of_train and (self.val_split or 0) + self.test_split >= 1:
-            raise ConfigError("val_split plus test_split must leave some training data", "val_split")
-        try:
-            ModelSpec(self.layers, self.activation, self.dropout, self.init)
-        except ValueError as e:
-            raise ConfigError(str(e), "layers") from None
-        return self
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["layers"] = list(self.layers)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 class Trainer:
