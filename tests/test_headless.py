@@ -436,3 +436,23 @@ def test_data_seed_flag_keeps_the_data_and_reseeds_the_run():
     assert losses == [float(x) for x in expected]
     plain = run("--seed", "3", "--iterations", "300", "--format", "jsonl").output
     assert plain != result.output  # --seed alone reseeds the data too
+
+
+def test_a_closed_standard_output_stops_the_run_and_saves_it(tmp_path):
+    """The reader of the output goes away (``| head``, or the terminal of a ``nohup`` run hung
+    up): the run stops with the checkpoint saved and one line saying how to continue, instead of
+    a traceback and a lost run."""
+    proc = subprocess.Popen([str(TUI_NN), "train", "--headless", "--iterations", "100000000", "--every", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert proc.stdout.readline().startswith(b"tui-nn: hill-climb on vertical")
+    proc.stdout.close()  # as `head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 4, err
+    ck = tmp_path / "tui-nn-vertical-hill-climb-seed0.ckpt.npz"
+    assert ck.exists()
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    assert err.startswith("Error: standard output: cannot write"), err
+    assert f"continue with --resume {ck.name}" in err
+    resumed = subprocess.run([str(TUI_NN), "train", "--headless", "--resume", str(ck), "--iterations", "100"],
+                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr

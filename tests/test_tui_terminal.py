@@ -40,14 +40,20 @@ class Terminal:
                                      cwd=cwd, env=env, start_new_session=True)
         os.close(slave)
         self.output = bytearray()
+        self.hung_up = threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
     def _read(self) -> None:
-        while True:
-            ready, _, _ = select.select([self.master], [], [], 120)
+        idle = 0.0
+        while not self.hung_up.is_set():
+            ready, _, _ = select.select([self.master], [], [], 0.2)
             if not ready:
-                return
+                idle += 0.2
+                if idle > 120:
+                    return
+                continue
+            idle = 0.0
             try:
                 data = os.read(self.master, 65536)
             except OSError:  # the other side has closed
@@ -65,6 +71,14 @@ class Terminal:
 
     def write(self, data: bytes) -> None:
         os.write(self.master, data)
+
+    def hang_up(self) -> int:
+        """The SSH connection drops: the terminal goes away and the program gets SIGHUP."""
+        self.hung_up.set()
+        self.reader.join(timeout=10)
+        os.close(self.master)  # from now on the program's writes to its terminal fail (EIO)
+        self.proc.send_signal(signal.SIGHUP)
+        return self.proc.wait(timeout=60)
 
     def finish(self) -> tuple[int, str]:
         code = self.proc.wait(timeout=60)
@@ -109,3 +123,16 @@ def test_quitting_a_finished_run_prints_its_summary_only(tmp_path):
     shown = after_the_dashboard(out)
     assert "Finished: 200 iterations, optimizer hill-climb" in shown and "best loss" in shown
     assert "checkpoint" not in shown and not list(tmp_path.glob("*.ckpt.npz"))
+
+
+def test_a_dropped_connection_saves_the_run(tmp_path):
+    """SIGHUP with the terminal gone (SSH dropped): Textual can no longer draw, yet the run is
+    checkpointed and resumable, and the program ends (no process left spinning)."""
+    term = Terminal(tmp_path, "--iterations", "10000000", "--speed", "max")
+    term.wait_for(b"New set of weights found")
+    assert term.hang_up() == 130
+    ck = tmp_path / "tui-nn-vertical-hill-climb-seed0.ckpt.npz"
+    assert ck.exists()
+    resumed = subprocess.run([str(TUI_NN), "train", "--headless", "--resume", str(ck), "--iterations", "100"],
+                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr

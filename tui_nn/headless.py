@@ -152,11 +152,57 @@ def run_headless(trainer: Trainer, out: Outputs, stdout: TextIO | None = None,
             interrupts.restore()
 
 
+class _Guarded:
+    """A standard stream whose failure stops the run instead of losing it: the terminal hung up
+    (EIO: the SSH connection dropped, under ``nohup``) or the reader of a pipe went away (EPIPE:
+    ``| head``). The first failure is kept in ``problem``; later writes are dropped, so the
+    checkpoint, the weights and the log are still written (see ``_run``)."""
+
+    def __init__(self, stream: TextIO, name: str):
+        self.stream, self.name = stream, name
+        self.problem: str | None = None
+
+    def _do(self, action, *args) -> None:
+        if self.problem is None:
+            try:
+                action(*args)
+            except (OSError, ValueError) as err:  # ValueError: the stream was closed
+                self.problem = f"{self.name}: cannot write ({getattr(err, 'strerror', None) or err})"
+
+    def write(self, text: str) -> None:
+        self._do(self.stream.write, text)
+
+    def flush(self) -> None:
+        self._do(self.stream.flush)
+
+    def isatty(self) -> bool:
+        return isatty(self.stream)
+
+
 def _run(t: Trainer, out: Outputs, stdout: TextIO, stderr: TextIO, interrupts: Interrupts) -> int:
+    stdout, stderr = _Guarded(stdout, "standard output"), _Guarded(stderr, "standard error")
+    try:
+        return _run_guarded(t, out, stdout, stderr, interrupts)
+    finally:
+        if stdout.problem and stdout.stream is sys.stdout:
+            _silence(sys.stdout)  # else Python's own flush at exit prints a BrokenPipeError
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a failed standard stream at /dev/null (the recipe of Python's signal docs for EPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _run_guarded(t: Trainer, out: Outputs, stdout: _Guarded, stderr: _Guarded, interrupts: Interrupts) -> int:
     from .runner import Session
 
     show_bar = out.progress if out.progress is not None else isatty(stderr)
-    real_stdout = stdout
+    real_stdout = guard = stdout
     if show_bar:
         stdout = _Buffered(real_stdout)  # lines go out between bar redraws, on a line of their own
     bar = _Bar(stderr) if show_bar else None
@@ -218,7 +264,8 @@ def _run(t: Trainer, out: Outputs, stdout: TextIO, stderr: TextIO, interrupts: I
                 el = time.perf_counter() - wall0
                 bar.update(iteration, limit, best, (iteration - start.iteration) / el if el > 0 else 0.0,
                            force=not bar.shown)
-            if not stopping and (ended or failure or interrupts.signum is not None or (log and log.problem)):
+            if not stopping and (ended or failure or interrupts.signum is not None or (log and log.problem)
+                                 or guard.problem):
                 session.send(ev.Stop())
                 stopping = True
     finally:
@@ -236,7 +283,7 @@ def _run(t: Trainer, out: Outputs, stdout: TextIO, stderr: TextIO, interrupts: I
         stderr.write(f"Error: the trainer failed at iteration {failure.iteration}: {failure.error}\n")
         return exit_codes.FAILED
     interrupted_path = ckpt_problem = None
-    log_problem = log.problem if log else None
+    log_problem = (log.problem if log else None) or guard.problem
     if ended is None:  # stopped by a signal or by the log: save where it stands
         status = exit_codes.OUTPUT_FAILED if log_problem else EXIT_INTERRUPTED
         interrupted_path = Path(out.checkpoint) if out.checkpoint else default_checkpoint_path(t)

@@ -424,6 +424,8 @@ def _child_main(command_fd: int, event_fd: int) -> None:
     # Ctrl-C belongs to the front end (the dashboard reads it as a key); the child stops when
     # told to, or when the front end's end of the command pipe closes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):  # a dropped terminal: the front end saves the run through us
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     trainer, paused, speed = pickle.load(sys.stdin.buffer)
     commands = Connection(command_fd, writable=False)
     events = Connection(event_fd, readable=False)

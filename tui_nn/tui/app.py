@@ -158,27 +158,60 @@ class TuiNNApp(App):
     def on_unmount(self) -> None:
         if threading.current_thread() is threading.main_thread():
             import asyncio
-            import signal
 
-            try:
-                asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
-            except (NotImplementedError, RuntimeError):
-                pass
+            from ..signals import SIGNALS
+
+            for sig in SIGNALS[1:]:
+                try:
+                    asyncio.get_running_loop().remove_signal_handler(sig)
+                except (NotImplementedError, RuntimeError):
+                    pass
         self._stop_session()
         if self._blas_limits is not None:
             self._blas_limits.restore_original_limits()
 
     def _install_signal_handlers(self) -> None:
-        """SIGTERM stops the dashboard as Ctrl+C does (terminal restored, checkpoint, summary, 130)."""
+        """SIGTERM and SIGHUP stop the dashboard as Ctrl+C does (terminal restored, checkpoint,
+        summary, 130). If the terminal itself has gone, ``_hung_up`` saves the run instead."""
         import asyncio
-        import signal
+
+        from ..signals import SIGNALS, ignored
 
         if threading.current_thread() is threading.main_thread():
-            try:
-                asyncio.get_running_loop().add_signal_handler(
-                    signal.SIGTERM, lambda: self.call_later(self.action_interrupt))
-            except (NotImplementedError, RuntimeError):  # no signals in this loop (not POSIX)
-                pass
+            for sig in SIGNALS[1:]:
+                if ignored(sig):  # nohup
+                    continue
+                try:
+                    asyncio.get_running_loop().add_signal_handler(
+                        sig, lambda: self.call_later(self.action_interrupt))
+                except (NotImplementedError, RuntimeError):  # no signals in this loop (not POSIX)
+                    pass
+
+    def run(self, *args, **kwargs):
+        import sys
+
+        from ..signals import TerminalWatch
+
+        with TerminalWatch(sys.__stdin__.fileno() if sys.__stdin__ else -1, self._hung_up):
+            return super().run(*args, **kwargs)
+
+    def _hung_up(self) -> None:
+        """The terminal is gone (the SSH connection dropped). Textual can neither draw nor exit
+        cleanly any more (its writer blocks on the dead terminal, and the event loop with it),
+        so this thread (the terminal watch's) saves the run and ends the process with the
+        interrupted status: nothing is lost, nothing is left running."""
+        import os
+
+        view, session = self.view, self.session
+        if (session is not None and view.state not in ("finished", "failed") and not self._trainer_lost()
+                and view.iteration > 0):
+            self._saved.clear()
+            session.send(ev.Pause())
+            session.send(ev.SaveCheckpoint(self.current_checkpoint_path()))
+            self._saved.wait(10)
+        if session is not None:
+            session.stop(timeout=5.0)
+        os._exit(exit_codes.INTERRUPTED)
 
     def _stop_session(self) -> None:
         session, self.session = self.session, None
