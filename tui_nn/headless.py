@@ -26,7 +26,7 @@ from typing import TextIO
 import numpy as np
 
 from . import events as ev
-from . import exit_codes
+from . import exit_codes, inspect
 from .checkpoint import default_path as default_checkpoint_path
 from .progress import ProgressBar
 from .signals import Interrupts
@@ -306,6 +306,8 @@ def _run_guarded(t: Trainer, out: Outputs, stdout: _Guarded, stderr: _Guarded, i
     summary = t.summary()
     summary["elapsed"] = wall
     summary["its_per_sec"] = (t.iteration - start.iteration) / wall if wall > 0 else 0.0
+    if t.net.task == "classification":
+        summary["confusion"] = _confusions(t)
     _print_summary(summary, out, stdout, stderr, status, interrupted_path, ckpt_problem,
                    finished=ended is not None)
     if out.plot:
@@ -404,6 +406,18 @@ class _Stream:
             w.write(json.dumps(e.to_dict(timing=out.timing)) + "\n")
 
 
+def _confusions(t: Trainer) -> dict:
+    """The summary's ``confusion``: ``{"classes": [names], "train": {...}, "val": {...}}``, each
+    part as :meth:`tui_nn.inspect.Confusion.to_dict` (no ``val`` without validation data)."""
+    k = inspect.n_classes(t.net)
+    names = [str(n) for n in (t.split.class_names or [])]
+    out: dict = {"classes": names if len(names) == k else [str(i) for i in range(k)]}
+    for part, X, y in (("train", t.X_train, t.y_train), ("val", t.X_val, t.y_val)):
+        if len(X):
+            out[part] = inspect.confusion(t.net, X, y).to_dict()
+    return out
+
+
 def _print_summary(s: dict, out: Outputs, stdout, stderr, status, ckpt, ckpt_problem=None, *,
                    finished: bool = True) -> None:
     if ckpt_problem:
@@ -435,6 +449,10 @@ def _print_summary(s: dict, out: Outputs, stdout, stderr, status, ckpt, ckpt_pro
                      f"val {metric} {_acc_str(s['val_accuracy'])}")
     if s["test_accuracy"] is not None:
         lines.append(f"  test {metric:<11} {_acc_str(s['test_accuracy'])}")
+    if "confusion" in s:
+        lines += [inspect.format_confusion(inspect.Confusion(np.asarray(c["matrix"], np.int64)), s["confusion"]["classes"],
+                                   f"{part} confusion")
+                  for part, c in s["confusion"].items() if part != "classes"]
     if out.save:
         lines.append(f"  weights saved to {out.save}")
     if ckpt:
