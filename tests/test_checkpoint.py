@@ -212,5 +212,6 @@ def test_a_file_that_is_not_a_checkpoint_is_refused_in_one_line(tmp_path):
             Trainer.from_checkpoint(path)
         msg = str(e.value)
         assert msg.startswith(f"{path} is not a tui-nn checkpoint"), what
-        assert msg.endswith("give a file written by --checkpoint"), what
+        assert msg.endswith("give a checkpoint that tui-nn saved"), what
+        assert "--" not in msg, what  # the Python API has no options
         assert "\n" not in msg, what

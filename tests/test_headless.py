@@ -236,7 +236,7 @@ def test_not_a_checkpoint_is_refused(tmp_path):
     line = result.output.strip()
     assert "\n" not in line
     assert line.startswith(f"Error: {bogus} is not a tui-nn checkpoint")
-    assert line.endswith("give a file written by --checkpoint")
+    assert line.endswith("give a checkpoint that tui-nn saved")
 
 
 def test_refused_run_leaves_existing_files_alone(tmp_path):

@@ -429,10 +429,13 @@ def test_regression_accuracy_is_r_squared():
 def test_a_model_too_large_for_memory_is_refused_before_allocating():
     from tui_nn.network import MAX_PARAMS
 
-    with pytest.raises(ValueError, match=r"a 2-99999999999-3 network has 599,999,999,997 parameters.*smaller --layers"):
+    # The Python API names the setting (layers); the command line says --layers (test_cli_basics).
+    with pytest.raises(ValueError, match=r"^layers too large: a 2-99999999999-3 network has 599,999,999,997 "
+                                         r"parameters.*; give smaller layers$") as e:
         Network(2, (99_999_999_999,), 3)
+    assert e.value.setting == "layers" and "--" not in str(e.value)
     wide = int(MAX_PARAMS ** 0.5)
-    with pytest.raises(ValueError, match="smaller --layers"):
+    with pytest.raises(ValueError, match="smaller layers"):
         Network(2, (wide, wide), 1)
 
 

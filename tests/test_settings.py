@@ -117,3 +117,63 @@ def test_every_training_setting_and_hyperparameter_is_a_grid_key():
 
     assert set(GRID_KEYS) == (set(settings.TRAINING) - {"seed", "data_seed"}) | {"nodes", "depth"} | set(
         settings.HYPERPARAMETERS)
+
+
+def _raised_texts(path):
+    """The string pieces of every ``raise`` in a module's source."""
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            for part in ast.walk(node.exc):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    yield node.lineno, part.value
+
+
+def test_no_core_error_names_a_command_line_option():
+    """The core (everything but tui_nn/cli and tui_nn/tui) raises errors that name settings and
+    parameters as the Python API spells them (``layers``, ``out``); only the CLI says ``--layers``."""
+    import re
+    from pathlib import Path
+
+    import tui_nn
+
+    root = Path(tui_nn.__file__).parent
+    found = [f"{path.relative_to(root)}:{line}: {text!r}"
+             for path in sorted(root.rglob("*.py")) if path.relative_to(root).parts[0] not in ("cli", "tui")
+             for line, text in _raised_texts(path) if re.search(r"(?<![\w-])--[a-z]", text)]
+    assert not found, "\n".join(found)
+
+
+def test_sweep_and_model_errors_name_parameters_and_the_cli_names_options(tmp_path, monkeypatch):
+    import importlib.util
+
+    from tui_nn.network import Network
+    from tui_nn.sweep import SweepError, make_backend, plan_sweep
+
+    grid = {"dataset": "vertical", "nodes": [4]}
+    cases = [  # (Python API call, its message, the command line's arguments, its message)
+        (lambda: plan_sweep(grid, random=10_001), "random must be at most 10,000, got 10001",
+         ["sweep", "--nodes", "4", "--random", "10001"], "--random must be at most 10,000, got 10001"),
+        (lambda: plan_sweep(grid, seeds=[1, 1]), "seeds: a seed appears twice; give each seed once",
+         ["sweep", "--nodes", "4", "--seeds", "1,1"], "--seeds: a seed appears twice; give each seed once"),
+        (lambda: make_backend("tcp://127.0.0.1:1", 1, 0), "scheduler tcp://127.0.0.1:1: Dask is not installed",
+         ["sweep", "--nodes", "4", "--scheduler", "tcp://127.0.0.1:1"],
+         "--scheduler tcp://127.0.0.1:1: Dask is not installed"),
+        (lambda: Network(2, (99_999_999_999,), 3), "layers too large: a 2-99999999999-3 network",
+         ["train", "--headless", "--dataset", "vertical", "--layers", "99999999999"],
+         "--layers too large: a 2-99999999999-3 network"),
+    ]
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "distributed" else real(name, *a))
+    monkeypatch.chdir(tmp_path)
+    for call, core, args, cli in cases:
+        with pytest.raises(ValueError) as e:
+            call()
+        assert str(e.value).startswith(core) and "--" not in str(e.value), str(e.value)
+        result = CliRunner().invoke(main, [*args, "--headless"] if args[0] == "sweep" else args)
+        line = result.output.strip().splitlines()[-1]
+        assert result.exit_code == 2 and line.startswith("Error: " + cli), result.output
+    assert not list(tmp_path.iterdir())  # nothing written by a refused command
+    assert issubclass(SweepError, ValueError)

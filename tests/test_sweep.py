@@ -288,7 +288,8 @@ def test_results_files_hold_every_configuration(plan, reference, tmp_path):
 
 def test_existing_results_are_not_overwritten_without_resume(plan, tmp_path):
     (tmp_path / "results.csv").write_text("index\n")
-    with pytest.raises(SweepError, match="already exists; add --resume"):
+    # The Python API names its own parameters; the command line says --resume and --out (test_sweep_cli).
+    with pytest.raises(SweepError, match="already exists; pass resume to continue that sweep, or choose another out$"):
         ResultsFiles(plan, tmp_path / "results.csv")
 
 
@@ -322,7 +323,7 @@ def test_resume_refuses_results_of_another_sweep(plan, tmp_path):
     other = plan_sweep({**GRID, "epochs": 41}, seed=5)  # same columns, other options
     with pytest.raises(SweepError, match="configuration 0 was run with other options"):
         ResultsFiles(other, out, resume=True)
-    with pytest.raises(SweepError, match="--resume needs the same grid"):
+    with pytest.raises(SweepError, match="; resume needs the same grid, or choose another out$"):
         ResultsFiles(plan_sweep({**GRID, "dropout": [0.0, 0.1]}, seed=5), out, resume=True)
 
 

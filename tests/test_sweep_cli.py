@@ -92,7 +92,8 @@ def test_existing_results_need_resume(tmp_path):
     out = tmp_path / "results.csv"
     out.write_text("index,val_loss\n")
     result = run("--headless", "--out", str(out), "--nodes", "8")
-    assert result.exit_code == 2 and "already exists; add --resume" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith("already exists; pass --resume to continue that sweep, or choose another --out")
     assert out.read_text() == "index,val_loss\n"
 
 
@@ -429,12 +430,13 @@ def test_a_giant_grid_is_counted_not_expanded():
     result = run(*giant, "--headless", "--out", "giant.csv")
     assert result.exit_code == 2
     assert result.stderr.strip() == (f"Error: the grid has 1,000,000,000,000 configurations, more than a sweep runs "
-                                     f"({MAX_CONFIGURATIONS:,}); give fewer values, or train N of them drawn at "
-                                     "random with --random N")
+                                     f"({MAX_CONFIGURATIONS:,}); give fewer values, or draw N of them to train "
+                                     "with --random=N")
     plan = plan_sweep({"dataset": "vertical", "samples": 60, "optimizer": "adam", "epochs": 1,
                        "nodes": list(range(1, 101)), "depth": list(range(1, 101)),
                        "batch_size": list(range(1, 101)), "lr": [v / 1000 for v in range(1, 101)],
                        "decay": [v * 1e-6 for v in range(1, 101)], "dropout": [v / 100 for v in range(100)]},
                       seed=0, random=3)
     assert plan.total == 10**12 and len(plan.configurations) == 3
-    assert "at most 10,000" in run(*giant, "--random", "10001", "--headless", "--out", "g.csv").stderr
+    assert run(*giant, "--random", "10001", "--headless", "--out", "g.csv").stderr.strip() == \
+        "Error: --random must be at most 10,000, got 10001"

@@ -101,12 +101,12 @@ def read(path) -> Checkpoint:
             raise ValueError("meta is not one JSON text")
         meta = json.loads(str(blob))
     except RecursionError:
-        raise CheckpointError(f"{path}: meta: JSON nested too deeply; give a file written by --checkpoint") from None
+        raise CheckpointError(f"{path}: meta: JSON nested too deeply; give a checkpoint that tui-nn saved") from None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         e = e.strerror if isinstance(e, OSError) and e.strerror else " ".join(str(e).split())
-        raise CheckpointError(f"{path} is not a tui-nn checkpoint ({e}); give a file written by --checkpoint") from None
+        raise CheckpointError(f"{path} is not a tui-nn checkpoint ({e}); give a checkpoint that tui-nn saved") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a tui-nn checkpoint; give a file written by --checkpoint")
+        raise CheckpointError(f"{path} is not a tui-nn checkpoint; give a checkpoint that tui-nn saved")
     ck = Checkpoint(path, meta, arrays)
     check(ck)
     return ck

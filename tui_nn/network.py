@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import weights  # saving and loading, every field checked
-from .settings import INITS, TRAINING  # the one table of choices, ranges and defaults
+from .settings import INITS, TRAINING, SettingError  # the one table of choices, ranges and defaults
 from .weights import WeightsFileError  # noqa: F401  (part of this module's API)
 
 EPS = 1e-7  # the book's clipping constant for cross-entropy
@@ -341,10 +341,10 @@ class Network:
         n_dense = len(widths) - 1
         total = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
         if total > MAX_PARAMS:
-            raise ValueError(
-                f"a {'-'.join(map(str, widths))} network has {total:,} parameters, more than the "
-                f"{MAX_PARAMS:,} a model may have ({MAX_PARAMS * 4 // 2**30} GiB per float32 copy); "
-                "give smaller --layers")
+            raise SettingError(
+                f"layers too large: a {'-'.join(map(str, widths))} network has {total:,} parameters, more "
+                f"than the {MAX_PARAMS:,} a model may have ({MAX_PARAMS * 4 // 2**30} GiB per float32 copy); "
+                "give smaller layers", "layers")
         if activations is None:
             activations = [activation] * (n_dense - 1) + [output_activation]
         if len(activations) != n_dense:

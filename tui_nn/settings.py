@@ -19,11 +19,14 @@ from typing import Any
 
 class SettingError(ValueError):
     """A value out of range. The message starts with the setting's name, kept in ``setting``
-    (``None`` for an error about several settings at once)."""
+    (``None`` for an error about several settings at once). ``mentions`` names the other
+    parameters the message names as words (``resume``, ``out``), so that a front end can put
+    its own word for them too (see :func:`error_for_flags`)."""
 
-    def __init__(self, message: str, setting: str | None = None):
+    def __init__(self, message: str, setting: str | None = None, mentions: tuple[str, ...] = ()):
         super().__init__(message)
         self.setting = setting
+        self.mentions = tuple(mentions)
 
 
 @dataclass(frozen=True)
@@ -279,16 +282,20 @@ def hyper_help(name: str) -> str:
 
 def error_for_flags(err: Exception) -> str:
     """A core error as the command line shows it: the setting's name at its start becomes its
-    option wherever it appears (``seed must be ...`` -> ``--seed must be ...``), and so do other
-    settings' names that cannot be read as prose (``test_split`` -> ``--test-split``); other errors
-    as they are."""
+    option wherever it appears (``seed must be ...`` -> ``--seed must be ...``), and so do the
+    parameters the error ``mentions`` (``choose another out`` -> ``choose another --out``) and
+    other settings' names that cannot be read as prose (``test_split`` -> ``--test-split``);
+    other errors as they are."""
     import re
 
     message = " ".join(str(err).split())
     name = getattr(err, "setting", None)
+    names = list(getattr(err, "mentions", ()))
     if name and message.startswith(f"unknown {name} "):
         return f"{flag(name)}: {message}"
-    if not (name and message.startswith(name + " ")):
+    if name and message.startswith((name + " ", name + ":")):
+        names.insert(0, name)
+    if not names:
         return message
-    names = [name] + [n for n in (*TRAINING, *HYPERPARAMETERS) if "_" in n and n != name]
+    names += [n for n in (*TRAINING, *HYPERPARAMETERS) if "_" in n and n not in names]
     return re.sub(r"(?<![-\w])(" + "|".join(names) + r")(?!\w)", lambda m: flag(m.group(1)), message)

@@ -109,7 +109,9 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, da
     file_seed = values.pop("seed", None)
     file_seeds = values.pop("seeds", None)
     seeds = _seed_list(seeds) if seeds is not None else file_seeds
+    from_file = dict(values, **({"seeds": seeds} if seeds is file_seeds and seeds is not None else {}))
     _add_flags(values, lists, params, source, val_split, test_split)
+    from_file = {k for k, v in from_file.items() if k == "seeds" or values.get(k) is v}  # not overridden by a flag
     _refuse_shared_files(grid_file, values.get("data"), out, history, save_best)
     sweep_seed = seed if seed is not None else (file_seed if file_seed is not None else 0)
     if not isinstance(sweep_seed, int) or isinstance(sweep_seed, bool) or not 0 <= sweep_seed < 2**32:
@@ -117,7 +119,7 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, da
     try:
         plan = plan_sweep(values, seed=sweep_seed, random=sample, metric=metric, data_seed=data_seed, seeds=seeds)
     except SweepError as e:
-        raise SweepError(_relabel(e, params, grid_file, lists)) from None
+        raise SweepError(_relabel(e, params, grid_file, from_file, set(values))) from None
     if save_best is not None:
         problem = writable_problem(save_best)
         if problem:
@@ -230,17 +232,20 @@ def _refuse_shared_files(grid_file, data, out, history, save_best) -> None:
         raise InputError(problem)
 
 
-def _relabel(err, params, grid_file, lists: dict) -> str:
+def _relabel(err, params, grid_file, from_file: set, given: set) -> str:
     """The core names a bad value by its setting (``beta1 must be ...``); name where the value
-    came from: --param (which wins over the flag), the grid file, or the flag."""
+    came from: --param (which wins over the flag), the grid file (``from_file``: the keys whose
+    value it gave, or a grid key no option gave, such as layers built from its nodes and depth),
+    or the flag."""
     from ..settings import error_for_flags
+    from ..sweep import GRID_KEYS
 
     name = getattr(err, "setting", None)
     if name is None:
-        return str(err)
+        return error_for_flags(err)  # it may still mention options (``random=N``)
     if name in {item.partition("=")[0].strip().replace("-", "_") for item in params}:
         return f"--param {name}: {err}"
-    if grid_file and lists.get(name) is None:
+    if grid_file and (name in from_file or (name in GRID_KEYS and name not in given)):
         return f"grid file {grid_file}: {name}: {err}"
     return error_for_flags(err)
 

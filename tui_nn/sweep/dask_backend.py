@@ -129,9 +129,9 @@ class DaskBackend:
         import logging
 
         if importlib.util.find_spec("distributed") is None:
-            raise SweepError(f"--scheduler {address}: Dask is not installed; install it with "
+            raise SweepError(f"scheduler {address}: Dask is not installed; install it with "
                              "pip install 'tui-nn[dask]' (or pip install 'dask[distributed]'), "
-                             "or drop --scheduler to use local worker processes")
+                             "or drop scheduler to use local worker processes", "scheduler")
         forked = address == "local" and "forkserver" in multiprocessing.get_all_start_methods()
         if forked:
             # Local workers fork from a server that imports distributed, the trainer and

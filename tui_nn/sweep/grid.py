@@ -14,11 +14,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..settings import HYPERPARAMETERS, TRAINING
+from ..settings import HYPERPARAMETERS, TRAINING, SettingError
 
 
-class SweepError(ValueError):
-    """A bad grid, option or results file; ``str(err)`` is one line naming it and the fix."""
+class SweepError(SettingError):
+    """A bad grid, option or results file; ``str(err)`` is one line naming it and the fix. As
+    every core error it names parameters as the Python API spells them (``random``, ``out``);
+    ``setting`` and ``mentions`` say which, so the command line can show its options instead."""
 
 
 METRICS = {"val_loss": "min", "val_accuracy": "max"}

@@ -115,11 +115,11 @@ def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = No
     ValueError) with a one-line message for anything wrong, before anything runs.
     """
     if metric not in METRICS:
-        raise SweepError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+        raise SweepError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}", "metric")
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-        raise SweepError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+        raise SweepError(f"seed must be an integer in [0, 2**32), got {seed!r}", "seed")
     if random is not None and random < 1:
-        raise SweepError(f"--random must be at least 1, got {random}")
+        raise SweepError(f"random must be at least 1, got {random}", "random")
     axes: dict[str, list] = {}
     for key, value in values.items():
         name = key.replace("-", "_")
@@ -134,7 +134,8 @@ def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = No
         raise SweepError("give either dataset or data, not both")
     axes.setdefault("val_split", [DEFAULT_VAL_SPLIT])
     if 0.0 in axes["val_split"]:
-        raise SweepError("val_split must be above 0: a sweep selects the best configuration on validation data")
+        raise SweepError("val_split must be above 0: a sweep selects the best configuration on validation data",
+                         "val_split")
 
     if seeds is not None:
         seeds = _check_seeds(seeds)
@@ -145,13 +146,14 @@ def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = No
     if random is None:
         if total > MAX_CONFIGURATIONS:
             raise SweepError(f"the grid has {total:,} configurations, more than a sweep runs "
-                             f"({MAX_CONFIGURATIONS:,}); give fewer values, or train N of them drawn at random "
-                             "with --random N")
+                             f"({MAX_CONFIGURATIONS:,}); give fewer values, or draw N of them to "
+                             "train with random=N", mentions=("random",))
         indices = range(points)
     else:
         if random * repeats > MAX_CONFIGURATIONS:
-            raise SweepError(f"--random {random}: a sweep runs at most {MAX_CONFIGURATIONS:,} configurations"
-                             + (f" ({len(seeds)} seeds each)" if seeds else ""))
+            raise SweepError(f"random must be at most {MAX_CONFIGURATIONS // repeats:,}, got {random}"
+                             + (f" (a sweep runs at most {MAX_CONFIGURATIONS:,} configurations, {len(seeds)} "
+                                "seeds each)" if seeds else ""), "random")
         indices = sorted(_sample(points, random, seed))
     data_seed = seed if data_seed is None else data_seed
     if seeds is None:
@@ -168,12 +170,12 @@ def plan_sweep(values: dict[str, Any], *, seed: int = 0, random: int | None = No
 def _check_seeds(seeds) -> tuple[int, ...]:
     seeds = tuple(seeds)
     if not seeds:
-        raise SweepError("--seeds: empty list; give at least one seed")
+        raise SweepError("seeds: empty list; give at least one seed", "seeds")
     for s in seeds:
         if not isinstance(s, int) or isinstance(s, bool) or not 0 <= s < 2**32:
-            raise SweepError(f"--seeds: {s!r} is not an integer in [0, 2**32)")
+            raise SweepError(f"seeds: {s!r} is not an integer in [0, 2**32)", "seeds")
     if len(set(seeds)) != len(seeds):
-        raise SweepError("--seeds: a seed appears twice; give each seed once")
+        raise SweepError("seeds: a seed appears twice; give each seed once", "seeds")
     return seeds
 
 
@@ -215,9 +217,8 @@ def _configuration(axes: dict[str, list], index: int, sweep_seed: int, data_seed
         config = TrainConfig(**fields_, hyperparams=hyperparams, data_seed=data_seed).validate()
     except ValueError as e:
         where = f" ({format_params(params)})" if params else ""
-        error = SweepError(f"{' '.join(str(e).split())}{where}")
-        error.setting = getattr(e, "setting", None)  # the front end names where the value came from
-        raise error from None
+        # The setting goes with it: the front end names where the value came from.
+        raise SweepError(f"{' '.join(str(e).split())}{where}", getattr(e, "setting", None)) from None
     as_dict = config.to_dict()
     seed = config_seed(sweep_seed, as_dict)
     as_dict["seed"] = seed

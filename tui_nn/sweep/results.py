@@ -163,8 +163,8 @@ class ResultsFiles:
         if not resume:
             for path in (self.out, self.history):
                 if path.exists():
-                    raise SweepError(f"{path} already exists; add --resume to continue that sweep, "
-                                     "or give another --out")
+                    raise SweepError(f"{path} already exists; pass resume to continue that sweep, "
+                                     "or choose another out", mentions=("resume", "out"))
         elif self.out.exists():
             self.previous = self._read_previous()
             self._rewrite()
@@ -176,7 +176,8 @@ class ResultsFiles:
         try:
             rows = list(csv.reader(lines))
         except csv.Error as e:
-            raise SweepError(f"{self.out}: not a results table ({e}); give another --out") from None
+            raise SweepError(f"{self.out}: not a results table ({e}); choose another out",
+                             mentions=("out",)) from None
         if not rows:
             return {}
         header = rows[0]
@@ -189,7 +190,8 @@ class ResultsFiles:
                               for row in rows[1:])]
         if header != columns:
             raise SweepError(f"{self.out} has the columns {','.join(rows[0])}, but this sweep writes "
-                             f"{','.join(columns)}; --resume needs the same grid, or give another --out")
+                             f"{','.join(columns)}; resume needs the same grid, or choose another out",
+                             mentions=("resume", "out"))
         done: dict[int, Result] = {}
         n = len(columns)
         for row in rows[1:]:
@@ -204,11 +206,12 @@ class ResultsFiles:
                 if 0 <= index < self.plan.total:
                     continue  # not drawn by this --random: keep the row, do not count it
                 raise SweepError(f"{self.out}: configuration {index} is not in this grid; "
-                                 "--resume needs the same grid, or give another --out")
+                                 "resume needs the same grid, or choose another out", mentions=("resume", "out"))
             record = dict(zip(columns, row))
             if str(c.seed) != record["seed"] or any(show_value(c.params[k]) != record[k] for k in self.plan.varying):
                 raise SweepError(f"{self.out}: configuration {index} was run with other options or another "
-                                 "seed; --resume needs the same command, or give another --out")
+                                 "seed; resume needs the same options, or choose another out",
+                                 mentions=("resume", "out"))
             if record["status"] not in DONE:
                 done.pop(index, None)
                 continue
@@ -248,12 +251,12 @@ class ResultsFiles:
             with open_regular(path) as f:
                 data = f.read()
         except OSError as e:
-            raise SweepError(f"{path}: {e.strerror or e}; give another --out") from None
+            raise SweepError(f"{path}: {e.strerror or e}; choose another out", mentions=("out",)) from None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             raise SweepError(f"{path}: not a results file of tui-nn (not UTF-8 text at byte {e.start}); "
-                             "give another --out") from None
+                             "choose another out", mentions=("out",)) from None
         lines = text.splitlines(keepends=True)
         if lines and not lines[-1].endswith("\n"):
             self.warnings.append(f"{path}: dropped its last line, cut short when the sweep was stopped "
