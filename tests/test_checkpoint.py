@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tui_nn import weights
 from tui_nn import events as ev
 from tui_nn.trainer import Trainer, TrainConfig
 
@@ -201,7 +202,7 @@ def make_bad_files(folder: Path) -> dict[str, Path]:
     damaged[len(data) // 3: len(data) // 3 + 64] = b"x" * 64
     files["damaged"].write_bytes(bytes(damaged))
     np.savez(files["plain npz"], a=np.ones(3))
-    t.net.save(files["weights"])
+    weights.save(t.net, files["weights"])
     np.savez(files["json meta list"], meta=np.array(json.dumps([1, 2])))
     return files
 

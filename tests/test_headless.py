@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from tui_nn import weights
 from tui_nn.cli import main
-from tui_nn.network import Network
 
 TUI_NN = Path(sys.executable).parent / "tui-nn"
 
@@ -124,7 +124,7 @@ def test_log_keeps_every_iteration_and_save_writes_weights(tmp_path):
     readable = json.loads(weights_json.read_text())
     assert [l["units"] for l in readable["layers"]] == [3, 3]
     assert run("--iterations", "2000", "--save", str(weights_npz)).exit_code == 0
-    a, b = Network.load(weights_json), Network.load(weights_npz)
+    a, b = weights.load(weights_json), weights.load(weights_npz)
     np.testing.assert_allclose(a.params, b.params, rtol=1e-6)
     # The saved best weights score the best loss the run reported.
     best = [r for r in records if r["event"] == "finished"][0]["summary"]["best_loss"]
@@ -142,7 +142,7 @@ def test_checkpoint_every_then_resume_is_bit_identical(tmp_path):
     result = run(*args, "--iterations", "120", "--checkpoint", str(ck), "--checkpoint-every", "50")
     assert result.exit_code == 0 and ck.exists()
     assert run("--resume", str(ck), "--iterations", "180", "--save", str(resumed)).exit_code == 0
-    assert np.array_equal(Network.load(straight).params, Network.load(resumed).params)
+    assert np.array_equal(weights.load(straight).params, weights.load(resumed).params)
 
 
 def test_resume_continues_with_another_optimizer_or_rate_but_refuses_to_change_the_run(tmp_path):
@@ -200,7 +200,7 @@ def test_divergence_exits_3_and_keeps_finite_weights(tmp_path):
                  "--iterations", "200", "--save", str(out))
     assert result.exit_code == 3
     assert "Diverged at iteration" in result.output and "Lower the learning rate" in result.output
-    assert np.isfinite(Network.load(out).params).all()
+    assert np.isfinite(weights.load(out).params).all()
 
 
 @pytest.mark.parametrize("args, message", [

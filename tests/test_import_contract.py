@@ -134,3 +134,103 @@ def test_running_headless_a_session_and_a_sweep_loads_no_front_end_library(tmp_p
                          check=True).stdout
     loaded = {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
     assert "tui_nn" in loaded and not loaded & FORBIDDEN
+
+
+# --- no import cycles ------------------------------------------------------------------------
+
+
+def package_imports(root: Path) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports, from every import statement (including ones
+    inside functions; not those under ``if TYPE_CHECKING:``, which never run). ``from . import x``
+    depends on the submodule x, not on the package's ``__init__``; importing ``a.b.c`` also runs
+    ``a.b`` unless the importer is inside it already."""
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for module, path in modules.items():
+        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        found: set[str] = set()
+
+        def visit(node):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                    for other in child.orelse:
+                        visit(other)
+                    continue
+                if isinstance(child, ast.Import):
+                    found.update(alias.name for alias in child.names)
+                elif isinstance(child, ast.ImportFrom):
+                    if child.level:
+                        base = package[: len(package) - (child.level - 1)]
+                        target = ".".join(base + ([child.module] if child.module else []))
+                    else:
+                        target = child.module
+                    for alias in child.names:
+                        sub = f"{target}.{alias.name}"
+                        found.add(sub if sub in modules else target)
+                visit(child)
+
+        visit(ast.parse(path.read_text(encoding="utf-8")))
+        own = {".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)}
+        deps = set()
+        for name in found:
+            parts = name.split(".")
+            prefixes = [p for p in (".".join(parts[:i]) for i in range(1, len(parts) + 1)) if p in modules]
+            if prefixes:
+                deps.add(prefixes[-1])
+                deps.update(p for p in prefixes[:-1] if p not in own)
+        deps.discard(module)
+        graph[module] = deps
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The modules that import each other, directly or through others (each cycle's members)."""
+    remaining = {m: set(deps) for m, deps in graph.items()}
+    while True:  # peel off modules that import nothing left; what stays is in or behind a cycle
+        leaves = [m for m, deps in remaining.items() if not deps & remaining.keys()]
+        if not leaves:
+            break
+        for m in leaves:
+            del remaining[m]
+    cycles, seen = [], set()
+    for start in sorted(remaining):
+        if start not in seen and start in _reachable(remaining, start):
+            members = sorted(m for m in _reachable(remaining, start) if start in _reachable(remaining, m))
+            seen.update(members)
+            cycles.append(members)
+    return cycles
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    reach, todo = set(), [start]
+    while todo:
+        for dep in graph[todo.pop()] & graph.keys():
+            if dep not in reach:
+                reach.add(dep)
+                todo.append(dep)
+    return reach
+
+
+def test_the_package_has_no_import_cycles():
+    """A newcomer sees the layers from the imports: no module imports one that (directly or
+    through others) imports it back, not even inside a function."""
+    cycles = import_cycles(package_imports(PACKAGE))
+    assert not cycles, "import cycles: " + "; ".join(" <-> ".join(c) for c in cycles)
+
+
+def test_the_cycle_check_sees_a_function_level_import(tmp_path):
+    """network.py imported weights.py, which imported network.py inside a function: found."""
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "network.py").write_text("from . import weights\n")
+    (pkg / "weights.py").write_text("def load():\n    from .network import Network\n")
+    (pkg / "sub" / "__init__.py").write_text("from .a import x\n")
+    (pkg / "sub" / "a.py").write_text("from . import b\n")  # a submodule, not the package: no cycle
+    (pkg / "sub" / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import a\n")
+    assert import_cycles(package_imports(pkg)) == [["pkg.network", "pkg.weights"]]
+    (pkg / "sub" / "b.py").write_text("from pkg.sub import x\n")  # needs the package's __init__ done
+    assert import_cycles(package_imports(pkg)) == [["pkg.network", "pkg.weights"], ["pkg.sub", "pkg.sub.a", "pkg.sub.b"]]

@@ -1,7 +1,7 @@
 """Damaged and crafted checkpoints and weight files (issue 11, items 10 and 11).
 
 A loader gives either a correct load (the run or model then works) or its one documented
-error: ``tui_nn.checkpoint.CheckpointError`` / ``tui_nn.network.WeightsFileError``, both
+error: ``tui_nn.checkpoint.CheckpointError`` / ``tui_nn.weights.WeightsFileError``, both
 ``ValueError``, one line naming the file and the field. The command line prints that line as
 ``Error: ...`` with exit status 2. Crafted cases first (each a traceback before), then
 hypothesis mutating real files: keys removed, types changed, shapes broken, deep nesting.
@@ -18,10 +18,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui_nn import checkpoint
+from tui_nn import checkpoint, weights
 from tui_nn.checkpoint import CheckpointError
 from tui_nn.cli import main
-from tui_nn.network import Network, WeightsFileError
+from tui_nn.network import Network
+from tui_nn.weights import WeightsFileError
 from tui_nn.trainer import Trainer, TrainConfig
 
 CONFIGS = {
@@ -232,14 +233,14 @@ def test_a_mutated_checkpoint_loads_correctly_or_is_one_error(tmp_path, name, da
 def weights_document() -> dict:
     net = Network(3, (4,), 2, dtype=np.float32)
     net.initialize(np.random.RandomState(0))
-    return net.to_dict()
+    return weights.to_dict(net)
 
 
 @SETTINGS
 @given(data=st.data(), suffix=st.sampled_from([".json", ".npz"]))
 def test_a_mutated_weights_file_loads_correctly_or_is_one_error(tmp_path, data, suffix):
     doc = weights_document()
-    net = Network.from_dict(doc)
+    net = weights.from_dict(doc)
     if suffix == ".npz":
         meta = {k: v for k, v in doc.items() if k != "layers"}
         meta["layers"] = [{k: v for k, v in l.items() if k not in ("weights", "biases")} for l in doc["layers"]]
@@ -270,7 +271,7 @@ def test_a_mutated_weights_file_loads_correctly_or_is_one_error(tmp_path, data, 
     else:
         np.savez(path, params=params, meta=json.dumps(doc))
     try:
-        loaded = Network.load(path)
+        loaded = weights.load(path)
     except WeightsFileError as err:
         assert "\n" not in str(err) and str(path) in str(err)
         return

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tui_nn import weights
 from tui_nn.network import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -25,9 +26,9 @@ from tui_nn.network import (
     Sigmoid,
     Softmax,
     Tanh,
-    WeightsFileError,
     output_for_task,
 )
+from tui_nn.weights import WeightsFileError
 
 FD_EPS = 1e-6
 
@@ -475,7 +476,7 @@ def trained_looking_net(**kwargs) -> Network:
 
 def test_json_is_readable_layer_by_layer_and_round_trips(tmp_path):
     net = trained_looking_net(activation="tanh", output_activation="softmax", dropout=0.25, init="he")
-    path = net.save(tmp_path / "model.json")
+    path = weights.save(net, tmp_path / "model.json")
     assert path == tmp_path / "model.json"
     text = path.read_text()
     assert text.count("\n") > 20  # indented, not one long line
@@ -488,7 +489,7 @@ def test_json_is_readable_layer_by_layer_and_round_trips(tmp_path):
     assert first["weights"][1][2] == pytest.approx(float(net.dense[0].weights[1, 2]))
     assert len(first["biases"]) == 5
 
-    loaded = Network.load(path)
+    loaded = weights.load(path)
     assert loaded.params.dtype == np.float32
     np.testing.assert_array_equal(loaded.params, net.params)
     assert loaded.activation_names == net.activation_names
@@ -500,8 +501,8 @@ def test_json_is_readable_layer_by_layer_and_round_trips(tmp_path):
 
 def test_npz_round_trips_bit_exactly(tmp_path):
     net = trained_looking_net(activation="sigmoid", output_activation="sigmoid", loss="bce", dropout=0.1)
-    Network.load(net.save(tmp_path / "model.npz"))
-    loaded = Network.load(tmp_path / "model.npz")
+    weights.load(weights.save(net, tmp_path / "model.npz"))
+    loaded = weights.load(tmp_path / "model.npz")
     assert loaded.params.dtype == np.float32
     assert loaded.params.tobytes() == net.params.tobytes()
     assert loaded.activation_names == ["sigmoid", "sigmoid", "sigmoid"]
@@ -513,7 +514,7 @@ def test_npz_round_trips_bit_exactly(tmp_path):
 @pytest.mark.parametrize("suffix", [".json", ".npz"])
 def test_round_trip_keeps_dtype_and_missing_biases(tmp_path, suffix):
     net = intro_net()  # float64, no biases
-    loaded = Network.load(net.save(tmp_path / f"intro{suffix}"))
+    loaded = weights.load(weights.save(net, tmp_path / f"intro{suffix}"))
     assert loaded.params.dtype == np.float64
     assert not loaded.has_biases
     np.testing.assert_array_equal(loaded.params, net.params)
@@ -522,27 +523,27 @@ def test_round_trip_keeps_dtype_and_missing_biases(tmp_path, suffix):
 
 
 def test_loading_mismatched_json_shapes_is_a_clear_error(tmp_path):
-    data = trained_looking_net().to_dict()
+    data = weights.to_dict(trained_looking_net())
     data["layers"][1]["weights"] = [row[:3] for row in data["layers"][1]["weights"]]  # 5x3, layer says 5x4
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match=r"bad\.json.*layer 5->4.*\(5, 3\).*do not match \(5, 4\)"):
-        Network.load(path)
+        weights.load(path)
 
 
 def test_loading_mismatched_npz_is_a_clear_error(tmp_path):
     net = trained_looking_net()
-    path = net.save(tmp_path / "model.npz")
+    path = weights.save(net, tmp_path / "model.npz")
     with np.load(path) as z:
         meta = json.loads(str(z["meta"]))
     meta["layers"][0]["units"] = meta["layers"][1]["inputs"] = 6
     np.savez(path, params=net.params, meta=json.dumps(meta))
     with pytest.raises(ValueError, match=r"model\.npz: 54 parameters stored, the layers need 62"):
-        Network.load(path)
+        weights.load(path)
 
 
 def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
-    path = trained_looking_net().save(tmp_path / "model.npz")
+    path = weights.save(trained_looking_net(), tmp_path / "model.npz")
     before = path.read_bytes()
 
     def broken_savez(f, **arrays):
@@ -552,7 +553,7 @@ def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
     monkeypatch.setattr(np, "savez", broken_savez)
     other = trained_looking_net(init="he")
     with pytest.raises(OSError, match="disk full"):
-        other.save(path)
+        weights.save(other, path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
 
@@ -748,7 +749,7 @@ def test_network_rejects_bad_shapes_and_names():
 
 
 def saved_json(tmp_path, change) -> Path:
-    data = trained_looking_net().to_dict()
+    data = weights.to_dict(trained_looking_net())
     change(data)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
@@ -757,7 +758,7 @@ def saved_json(tmp_path, change) -> Path:
 
 def saved_npz(tmp_path, params=None, change=lambda meta: None) -> Path:
     net = trained_looking_net()
-    path = net.save(tmp_path / f"bad{len(list(tmp_path.iterdir()))}.npz")
+    path = weights.save(net, tmp_path / f"bad{len(list(tmp_path.iterdir()))}.npz")
     with np.load(path) as z:
         meta = json.loads(str(z["meta"]))
     change(meta)
@@ -792,7 +793,7 @@ def saved_npz(tmp_path, params=None, change=lambda meta: None) -> Path:
 def test_a_bad_json_weights_file_names_its_field(tmp_path, change, field):
     path = saved_json(tmp_path, change)
     with pytest.raises(WeightsFileError) as err:
-        Network.load(path)
+        weights.load(path)
     message = str(err.value)
     assert message.startswith(f"{path}: ") and field in message and "\n" not in message
 
@@ -808,7 +809,7 @@ def test_a_broken_json_document_is_one_error(tmp_path, content, field):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
     with pytest.raises(WeightsFileError, match=field):
-        Network.load(path)
+        weights.load(path)
 
 
 def test_bad_npz_weights_are_one_error_naming_the_field(tmp_path):
@@ -827,23 +828,23 @@ def test_bad_npz_weights_are_one_error_naming_the_field(tmp_path):
     ]
     for path, field in cases:
         with pytest.raises(WeightsFileError, match=re.escape(field)):
-            Network.load(path)
+            weights.load(path)
     path = tmp_path / "no-meta.npz"
     np.savez(path, params=net.params)
     with pytest.raises(WeightsFileError, match="meta: missing"):
-        Network.load(path)
+        weights.load(path)
     path.write_bytes(b"PK\x03\x04 cut short")
     with pytest.raises(WeightsFileError, match="not a weights file"):
-        Network.load(path)
+        weights.load(path)
     np.savez(path, params=np.array([object()], dtype=object), meta=np.array("{}"))
     with pytest.raises(WeightsFileError, match="not a weights file"):  # allow_pickle=False
-        Network.load(path)
+        weights.load(path)
 
 
 def test_weights_from_a_pipe_or_a_missing_file_are_one_error(tmp_path):
     fifo = tmp_path / "w.npz"
     os.mkfifo(fifo)
     with pytest.raises(WeightsFileError, match="named pipe"):
-        Network.load(fifo)
+        weights.load(fifo)
     with pytest.raises(WeightsFileError, match="cannot read"):
-        Network.load(tmp_path / "missing.json")
+        weights.load(tmp_path / "missing.json")

@@ -11,7 +11,7 @@ import signal
 import numpy as np
 import pytest
 
-from tui_nn.network import Network
+from tui_nn import weights
 from tui_nn.sweep import (ConfigFinished, ConfigProgress, ConfigRetried, ConfigRunning, ConfigSubmitted,
                           InlineBackend, LocalPool, Result, ResultsFiles, Sweep, SweepError, SweepPaused,
                           config_seed, load_grid_file, plan_sweep, ranking)
@@ -337,12 +337,12 @@ def test_best_model_weights(plan, reference, tmp_path):
     assert best.index == reference[0].index
     from_worker = sweep.best_trainer()
     path = tmp_path / "best.npz"
-    from_worker.net.save(path)
+    weights.save(from_worker.net, path)
 
     resumed = Sweep(plan, InlineBackend(), files=ResultsFiles(plan, out, resume=True))
     assert resumed.run() and resumed.best.index == best.index and resumed.best.weights is None
     retrained = resumed.best_trainer()
-    net = Network.load(path)
+    net = weights.load(path)
     assert np.array_equal(net.params, retrained.net.params)
     val_loss, _ = retrained.metrics(retrained.X_val, retrained.y_val)
     assert val_loss == best.val_loss

@@ -14,8 +14,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from tui_nn import weights
 from tui_nn.cli import main
-from tui_nn.network import Network
 from tui_nn.sweep import InlineBackend, Sweep, plan_sweep
 
 FLAGS = ["--dataset", "vertical", "--samples", "60", "--nodes", "8,16", "--optimizer", "adam", "--lr", "0.05,0.01",
@@ -135,7 +135,7 @@ def test_headless_sweep_prints_lines_table_and_best_and_writes_its_files(tmp_pat
     history = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines()]
     assert {h["index"]: h["history"] for h in history} == {i: r.history for i, r in reference.items()}
 
-    net = Network.load(best)
+    net = weights.load(best)
     trainer = plan_sweep(GRID, seed=5).trainer(plan_sweep(GRID, seed=5).configurations[b.index])
     trainer.net.params[...] = net.params
     assert trainer.metrics(trainer.X_val, trainer.y_val)[0] == pytest.approx(b.val_loss, rel=1e-6)

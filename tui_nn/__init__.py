@@ -14,6 +14,7 @@ _LAZY = {
     "load_dataset": ("tui_nn.data", "load_dataset"),
     "load_file": ("tui_nn.data", "load_file"),
     "events": ("tui_nn.events", None),
+    "weights": ("tui_nn.weights", None),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -26,7 +26,7 @@ from typing import TextIO
 import numpy as np
 
 from . import events as ev
-from . import exit_codes, inspect
+from . import exit_codes, inspect, weights
 from .checkpoint import default_path as default_checkpoint_path
 from .progress import ProgressBar
 from .signals import Interrupts
@@ -300,7 +300,7 @@ def _run_guarded(t: Trainer, out: Outputs, stdout: _Guarded, stderr: _Guarded, i
             log_problem = log.problem
             status = exit_codes.OUTPUT_FAILED
     if out.save:
-        t.net.save(out.save)
+        weights.save(t.net, out.save)
     if out.checkpoint and interrupted_path is None:
         t.save_checkpoint(out.checkpoint)  # diverged: the last good weights, to resume with a lower rate
     summary = t.summary()

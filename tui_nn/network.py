@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from . import weights  # saving and loading, every field checked
 from .settings import INITS, TRAINING, SettingError  # the one table of choices, ranges and defaults
-from .weights import WeightsFileError  # noqa: F401  (part of this module's API)
 
 EPS = 1e-7  # the book's clipping constant for cross-entropy
 
@@ -536,26 +533,6 @@ class Network:
         for layer, act in zip(self.dense, self.activation_names):
             parts.append(f"{layer!r} {act}")
         return f"Network[{' -> '.join(parts)}]"
-
-    def to_dict(self) -> dict:
-        """The model as a JSON-ready document, layer by layer (see :mod:`tui_nn.weights`)."""
-        return weights.to_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict, dtype=None) -> "Network":
-        """Rebuild a model from ``to_dict()``; ``dtype`` defaults to the stored one (else float32).
-        Every field is checked; a bad one raises :class:`WeightsFileError` naming it."""
-        return weights.from_dict(data, dtype)
-
-    def save(self, path) -> Path:
-        """Save to ``.json`` (readable, layer by layer) or ``.npz`` (exact), atomically."""
-        return weights.save(self, path)
-
-    @classmethod
-    def load(cls, path) -> "Network":
-        """Load a model saved by :meth:`save`. A file that is not a whole, sane model raises
-        :class:`WeightsFileError` (a ``ValueError``), one line naming the file and the field."""
-        return weights.load(path)
 
 
 def _default_loss(output_activation: str) -> str:

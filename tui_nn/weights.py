@@ -6,6 +6,12 @@ chain, the parameter count, finite weights within the dtype's range, float32 or 
 JSON nesting. A file that fails raises :class:`WeightsFileError` (a ``ValueError``), one line
 naming the file and the field; nothing else is raised. Files are read only if they are regular
 files (a named pipe would block) and with ``allow_pickle=False``.
+
+    >>> from tui_nn import weights
+    >>> weights.save(net, "model.json")      # or .npz
+    >>> net = weights.load("model.json")
+
+The dependency goes one way: this module builds networks; ``tui_nn.network`` knows nothing of files.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .network import ACTIVATIONS, INITS, LOSS_ALIASES, LOSSES, MAX_PARAMS, Network
+
 
 class WeightsFileError(ValueError):
     """A weights file or ``to_dict()`` document that cannot be loaded: str(err) is one line
@@ -27,7 +35,7 @@ FORMAT = "tui-nn/weights/1"
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def to_dict(net) -> dict:
+def to_dict(net: Network) -> dict:
     """The model as a JSON-ready document."""
     return {
         "format": FORMAT,
@@ -44,7 +52,7 @@ def to_dict(net) -> dict:
     }
 
 
-def from_dict(data: dict, dtype=None):
+def from_dict(data: dict, dtype=None) -> Network:
     """Rebuild a model from ``to_dict()``; ``dtype`` defaults to the stored one (else float32).
 
     Every field is checked (types, sizes, finite weights); a bad one raises
@@ -70,22 +78,22 @@ def from_dict(data: dict, dtype=None):
     return net
 
 
-def save(net, path) -> Path:
+def save(net: Network, path) -> Path:
     """Save ``net`` to ``.json`` or ``.npz``, atomically."""
     from .atomic import atomic_write
 
     path = Path(path)
     if path.suffix == ".json":
-        atomic_write(path, json.dumps(net.to_dict(), indent=1).encode())
+        atomic_write(path, json.dumps(to_dict(net), indent=1).encode())
     else:
-        meta = {k: v for k, v in net.to_dict().items() if k != "layers"}
+        meta = {k: v for k, v in to_dict(net).items() if k != "layers"}
         meta["layers"] = [{k: v for k, v in l.items() if k not in ("weights", "biases")}
-                          for l in net.to_dict()["layers"]]
+                          for l in to_dict(net)["layers"]]
         atomic_write(path, lambda f: np.savez(f, params=net.params, meta=json.dumps(meta)))
     return path
 
 
-def load(path):
+def load(path) -> Network:
     """Load a model saved by :func:`save`.
 
     A file that is not a whole, sane model (unreadable, not a regular file, damaged, a
@@ -152,8 +160,6 @@ def _json_document(text) -> dict:
 def _checked_spec(data, *, with_values: bool) -> dict:
     """Check a saved model's description field by field; return its widths, parameter count,
     dtype and a builder, without allocating anything."""
-    from .network import ACTIVATIONS, INITS, LOSS_ALIASES, LOSSES, MAX_PARAMS, Network
-
     if not isinstance(data, dict):
         raise WeightsFileError(f"expected an object with the model's fields, got {type(data).__name__}")
     fmt = data.get("format", "tui-nn/weights/1")

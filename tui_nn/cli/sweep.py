@@ -414,8 +414,10 @@ def _finish(run, results, save_best, shapes) -> int:
     metric = run.plan.metric
     _echo(f"\nBest: #{best.index} {format_params(best.params)}: {metric} {getattr(best, metric):.6g}")
     if save_best is not None:
+        from ..weights import save  # deferred with the sweep core (NumPy)
+
         trainer = run.best_trainer()
-        trainer.net.save(save_best)
+        save(trainer.net, save_best)
         _echo(f"Saved its weights to {save_best}")
         net = trainer.net
     else:
