@@ -473,3 +473,28 @@ def test_data_seed_gives_every_configuration_the_same_data_and_leaves_their_seed
     assert [c.config["data_seed"] for c in plain.configurations] == [5, 5]
     assert [c.config["data_seed"] for c in other.configurations] == [0, 0]
     assert [c.seed for c in plain.configurations] == [c.seed for c in other.configurations]
+
+
+def test_a_worker_runs_its_configuration_as_a_session_and_stops_when_cancelled(plan, monkeypatch):
+    """The worker drives the trainer through the same Session as headless runs and the
+    dashboard: its evaluations and result are the trainer's own run's; asked to stop after an
+    evaluation, it ends there, ``cancelled``, with the evaluations so far."""
+    import tui_nn.runner
+    from tui_nn.sweep import run_configuration
+
+    config = plan.configurations[0].config
+    sessions = []
+    real_run = tui_nn.runner.Session.run
+    monkeypatch.setattr(tui_nn.runner.Session, "run", lambda self: (sessions.append(self), real_run(self))[1])
+    reported = []
+    full = run_configuration(config, reported.append)
+    assert len(sessions) == 1 and full["status"] == "ok" and reported == full["history"]
+    alone = Trainer(TrainConfig.from_dict(config))
+    summary = alone.run()
+    assert full["summary"]["val_loss"] == summary["val_loss"]
+    assert np.array_equal(full["weights"], alone.net.params)
+
+    asked = []
+    cancelled = run_configuration(config, should_stop=lambda: asked.append(1) or len(asked) == 3)
+    assert cancelled["status"] == "cancelled" and len(asked) == 3
+    assert cancelled["history"] == full["history"][:3]

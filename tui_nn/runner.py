@@ -57,6 +57,11 @@ class Session:
         self._thread.start()
         return self
 
+    def run(self) -> None:
+        """Drive the trainer in the calling thread instead, until a :class:`~tui_nn.events.Stop`
+        command (``on_events`` may send it): what a sweep worker does, one process per run."""
+        self._main()
+
     def send(self, command: ev.Command) -> None:
         self.commands.put(command)
 

@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .. import events as ev
+from ..runner import Session
 from ..trainer import TrainConfig, Trainer
 
 
@@ -34,28 +35,63 @@ def _run_configuration(config, report, should_stop) -> dict:
     try:
         trainer = Trainer(TrainConfig.from_dict(config))
         t0 = time.perf_counter()  # seconds count the training, not loading the data
-        history: list[dict] = []
-        status = "ok"
-        for event in trainer.events():
+        run = _Run(report, should_stop)
+        # The same session (and chunking rule) as headless runs and the dashboard, in this thread.
+        run.session = Session(trainer, run.on_events)
+        run.session.run()
+        seconds = time.perf_counter() - t0
+        if run.failed is not None:
+            return {"status": "failed", "error": run.failed.error, "traceback": run.failed.traceback,
+                    "history": [], "seconds": seconds}
+        if run.status == "cancelled":
+            return {"status": "cancelled", "history": run.history, "seconds": seconds}
+        s = trainer.summary()
+        summary = {k: s[k] for k in ("val_loss", "val_accuracy", "train_loss", "train_accuracy",
+                                      "test_accuracy", "epochs", "iterations")}
+        return {"status": run.status, "summary": summary, "history": run.history,
+                "weights": trainer.net.params.copy(), "seconds": seconds}
+    except Exception as e:  # noqa: BLE001 - a failed configuration must not end the sweep
+        return {"status": "failed", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
+                "history": [], "seconds": time.perf_counter() - t0}
+
+
+class _Run:
+    """What the worker keeps from its session's events: the evaluations (each reported as it
+    comes), how the run ended; it stops the session at the end, or when ``should_stop`` says so
+    after an evaluation (the run is then ``cancelled``)."""
+
+    def __init__(self, report, should_stop):
+        self.report, self.should_stop = report, should_stop
+        self.session: Session | None = None
+        self.history: list[dict] = []
+        self.status = "ok"
+        self.failed: ev.Failed | None = None
+        self._ended = False
+
+    def on_events(self, batch: list[ev.Event]) -> None:
+        for event in batch:
+            if self._ended:
+                return  # the session stops within a chunk; what it did meanwhile is not counted
             if isinstance(event, ev.Evaluation):
                 point = {"epoch": event.epoch, "iteration": event.iteration,
                          "train_loss": event.train_loss, "train_accuracy": event.train_accuracy,
                          "val_loss": event.val_loss, "val_accuracy": event.val_accuracy}
-                history.append(point)
-                if report is not None:
-                    report(point)
-                if should_stop is not None and should_stop():
-                    return {"status": "cancelled", "history": history, "seconds": time.perf_counter() - t0}
+                self.history.append(point)
+                if self.report is not None:
+                    self.report(point)
+                if self.should_stop is not None and self.should_stop():
+                    self._end("cancelled")
             elif isinstance(event, ev.Diverged):
-                status = "diverged"
-        s = trainer.summary()
-        summary = {k: s[k] for k in ("val_loss", "val_accuracy", "train_loss", "train_accuracy",
-                                      "test_accuracy", "epochs", "iterations")}
-        return {"status": status, "summary": summary, "history": history,
-                "weights": trainer.net.params.copy(), "seconds": time.perf_counter() - t0}
-    except Exception as e:  # noqa: BLE001 - a failed configuration must not end the sweep
-        return {"status": "failed", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
-                "history": [], "seconds": time.perf_counter() - t0}
+                self._end("diverged")
+            elif isinstance(event, ev.Finished):
+                self._end(self.status)
+            elif isinstance(event, ev.Failed) and event.traceback:  # the trainer raised
+                self.failed = event
+                self._end("failed")
+
+    def _end(self, status: str) -> None:
+        self.status, self._ended = status, True
+        self.session.send(ev.Stop())
 
 
 def redirect_output(log) -> None:
