@@ -129,12 +129,12 @@ def test_a_signal_while_the_outputs_are_written_lets_them_finish_then_exits_130(
     real process): the weights, the checkpoint and the summary are all written, and a finished
     run is not offered a --resume."""
     code = (f"import os, signal, sys\n"
-            f"from tui_nn.network import Network\n"
-            f"save = Network.save\n"
-            f"def late(self, path):\n"
+            f"from tui_nn import weights\n"
+            f"save = weights.save\n"
+            f"def late(net, path):\n"
             f"    os.kill(os.getpid(), {int(sig)})\n"
-            f"    return save(self, path)\n"
-            f"Network.save = late\n"
+            f"    return save(net, path)\n"
+            f"weights.save = late\n"
             f"from tui_nn.cli import main\n"
             f"sys.exit(main())\n")
     result = subprocess.run([sys.executable, "-c", code, "train", "--headless", "--iterations", "300",

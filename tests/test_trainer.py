@@ -780,3 +780,22 @@ def test_the_explosion_count_survives_a_checkpoint(tmp_path):
     resumed = Trainer.from_checkpoint(tmp_path / "c.npz")
     assert [e.to_dict(timing=False) for e in resumed.advance(460) if e.kind == "diverged"] == \
         [e.to_dict(timing=False) for e in rest if e.kind == "diverged"]
+
+
+def test_the_trainers_state_is_a_typed_state_through_its_life_and_a_checkpoint(tmp_path):
+    """ready -> running -> finished, running again when extended; the Started event and a
+    resumed trainer carry the same TrainerState (logs and checkpoints keep the plain word)."""
+    from tui_nn.trainer import TrainerState
+
+    t = Trainer(TrainConfig(dataset="vertical", samples=30, optimizer="sgd", iterations=20, seed=0))
+    assert t.state is TrainerState.READY and t.started().state is TrainerState.READY
+    t.advance(5)
+    assert t.state is TrainerState.RUNNING
+    t.advance(100)
+    assert t.state is TrainerState.FINISHED and t.done
+    assert t.started().state == "finished"
+    t.save_checkpoint(tmp_path / "c.npz")
+    resumed = Trainer.from_checkpoint(tmp_path / "c.npz")
+    assert resumed.state is TrainerState.FINISHED
+    resumed.extend(10)
+    assert resumed.state is TrainerState.RUNNING

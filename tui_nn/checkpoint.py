@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .events import TrainerState
+
 FORMAT = "tui-nn/checkpoint/1"
 
 # The run's scalar state, saved in ``meta`` under the trainer's own attribute names and restored
@@ -197,7 +199,7 @@ RUN_STATE_CHECKS = {
     "limit": (_int(1), True),
     "epoch": (_int(0), True),
     "batch_pos": (_int(0), True),
-    "state": (_one_of("ready", "running", "finished", "diverged"), True),
+    "state": (_one_of(*TrainerState), True),
     "best_loss": (_number(inf=True), True),
     "best_iteration": (_int(-1), True),
     "reference_loss": (_number(none=True), True),

@@ -8,6 +8,7 @@ Fields named in ``TIMING`` depend on the wall clock; everything else is determin
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from typing import Any, ClassVar
 
 import numpy as np
@@ -15,6 +16,18 @@ import numpy as np
 from .plain import json_safe
 
 TIMING = frozenset({"elapsed", "its_per_sec"})
+
+
+class TrainerState(StrEnum):
+    """Where a trainer's run is. Only the trainer changes it: ``READY`` until the first step,
+    ``RUNNING``, then ``FINISHED`` at its limit (or target loss) or ``DIVERGED``; extending a
+    finished run or recovering a diverged one makes it ``RUNNING`` again. A ``str``, so events,
+    logs and checkpoints carry the plain word (``"finished"``)."""
+
+    READY = "ready"
+    RUNNING = "running"
+    FINISHED = "finished"
+    DIVERGED = "diverged"
 
 
 @dataclass
@@ -75,7 +88,7 @@ class Started(Event):
     lr: float | None = None  # the current rate (gradient optimizers)
     stats: dict = field(default_factory=dict)  # the optimizer's counters (tried/accepted, lr, temperature)
     limit: int = 0
-    state: str = "ready"  # ready, running, finished or diverged
+    state: TrainerState = TrainerState.READY
     epoch: float = 0.0
     best_loss: float = float("inf")
     best_iteration: int = -1

@@ -27,6 +27,7 @@ from typing import Callable
 
 from . import events as ev
 from .chunks import next_chunk
+from .events import TrainerState
 from .trainer import Trainer
 
 SNAPSHOT_SECONDS = 0.1  # how often weights snapshots are sent
@@ -82,7 +83,7 @@ class Session:
         if self.error:
             return "failed"
         t = self.trainer.state
-        if t in ("finished", "diverged"):
+        if t in (TrainerState.FINISHED, TrainerState.DIVERGED):
             return t
         return "paused" if self.paused else "running"
 
@@ -176,7 +177,7 @@ class Session:
             if now - last_snapshot >= SNAPSHOT_SECONDS or t.done:
                 out.append(t.snapshot(self._rate))
                 last_snapshot = now
-            if t.state == "diverged":
+            if t.state is TrainerState.DIVERGED:
                 self.paused = True
                 out.append(ev.Paused(t.iteration))
             self._held += out
@@ -207,9 +208,9 @@ class Session:
                 return [ev.Paused(t.iteration), t.snapshot(self._rate)]
             if isinstance(cmd, ev.Resume):
                 out: list[ev.Event] = []
-                if t.state == "finished":
+                if t.state is TrainerState.FINISHED:
                     out += t.extend(t.config.iterations or t.limit)
-                if t.state == "diverged":
+                if t.state is TrainerState.DIVERGED:
                     t.recover()
                 was = self.paused
                 self.paused = False
@@ -217,9 +218,9 @@ class Session:
             if isinstance(cmd, ev.Step):
                 out = [] if self.paused else [ev.Paused(t.iteration)]
                 self.paused = True
-                if t.state == "finished":
+                if t.state is TrainerState.FINISHED:
                     out += t.extend(1)
-                if t.state == "diverged":
+                if t.state is TrainerState.DIVERGED:
                     t.recover()
                 out += t.advance(1)
                 return out + [ev.Stepped(t.iteration), t.snapshot(self._rate)]
@@ -267,7 +268,7 @@ class ProcessSession:
         self.error: str | None = None
         self.lost = False  # the child died without being asked to stop: its trainer is gone
         self.iteration = trainer.iteration
-        self._trainer_state = trainer.state if trainer.state in ("finished", "diverged") else None
+        self._trainer_state = trainer.state if trainer.state in (TrainerState.FINISHED, TrainerState.DIVERGED) else None
         self._payload = pickle.dumps((trainer, paused, speed), protocol=pickle.HIGHEST_PROTOCOL)
         self._process: subprocess.Popen | None = None
         self._command_writer: Connection | None = None
@@ -398,9 +399,9 @@ class ProcessSession:
             elif isinstance(e, (ev.ResetDone, ev.LimitChanged)):
                 self._trainer_state = None
             elif isinstance(e, ev.Finished):
-                self._trainer_state = "finished"
+                self._trainer_state = TrainerState.FINISHED
             elif isinstance(e, ev.Diverged):
-                self._trainer_state = "diverged"
+                self._trainer_state = TrainerState.DIVERGED
             elif isinstance(e, ev.SpeedChanged):
                 self.speed = e.speed
             elif isinstance(e, ev.Failed) and e.traceback:

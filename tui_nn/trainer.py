@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import events as ev
+from .events import TrainerState
 from .history import Series
 from .network import ModelSpec, Network, score
 from .config import ConfigError, TrainConfig  # noqa: F401  (part of this module's API)
@@ -131,7 +132,7 @@ class Trainer:
         self.improvements = 0
         self.accepted_total = 0
         self.limit = self._limit()
-        self.state = "ready"
+        self.state = TrainerState.READY
         self.elapsed = 0.0
         self.losses = Series()
         self.accuracies = Series()
@@ -202,12 +203,12 @@ class Trainer:
         """What a front end is told first: the start event, then (a new run) the first
         evaluation, and the weights. A resumed run is not evaluated again: its stream goes on
         as the uninterrupted run's would (an evaluation there would count a best of its own)."""
-        fresh = self.iteration == 0 and self.state == "ready"
+        fresh = self.iteration == 0 and self.state is TrainerState.READY
         return [self.started(), *([self.evaluate()] if fresh else []), self.snapshot()]
 
     @property
     def done(self) -> bool:
-        return self.state in ("finished", "diverged")
+        return self.state in (TrainerState.FINISHED, TrainerState.DIVERGED)
 
     def advance(self, n: int) -> list[ev.Event]:
         """Run up to ``n`` iterations; return the events. Stops early at the limit, the target
@@ -217,7 +218,7 @@ class Trainer:
         t0 = time.perf_counter()
         out: list[ev.Event] = []  # Progress chunks and evaluations, in iteration order
         n = min(n, self.limit - self.iteration)
-        while n > 0 and self.state != "diverged":
+        while n > 0 and self.state is not TrainerState.DIVERGED:
             every = self.eval_every
             seg = min(n, every - self.iteration % every)
             start = self.iteration
@@ -229,7 +230,7 @@ class Trainer:
                                        opt.lr, opt.stats()))
                 self.losses.extend(start, losses)
                 self.accuracies.extend(start, accs)
-            if self.state == "diverged":
+            if self.state is TrainerState.DIVERGED:
                 break
             if self.iteration % every == 0 or self.iteration >= self.limit:
                 pending_eval = self.evaluate()
@@ -239,16 +240,16 @@ class Trainer:
             if self._target_reached():
                 break
         self.elapsed += time.perf_counter() - t0
-        if self.state == "diverged":
+        if self.state is TrainerState.DIVERGED:
             out.append(self._diverged_event)
         elif self.iteration >= self.limit or self._target_reached():
-            if self.state != "finished":
-                self.state = "finished"
+            if self.state is not TrainerState.FINISHED:
+                self.state = TrainerState.FINISHED
                 if self.last_eval_iteration != self.iteration:
                     out.append(self.evaluate())
                 out.append(ev.Finished(self.iteration, self.summary()))
-        elif self.state == "ready":
-            self.state = "running"
+        elif self.state is TrainerState.READY:
+            self.state = TrainerState.RUNNING
         return out
 
     def _target_reached(self) -> bool:
@@ -402,7 +403,7 @@ class Trainer:
                 self.epoch += 1
 
     def _diverge(self, loss: float, reason: str) -> None:
-        self.state = "diverged"
+        self.state = TrainerState.DIVERGED
         self.exploded_for, self.spike_good = 0, None
         self._diverged_event = ev.Diverged(self.iteration, loss, reason)
 
@@ -469,8 +470,8 @@ class Trainer:
             new.current_loss = loss  # never accept a step that makes the weights worse
         self.batch_pos = 0
         self.switches.append((self.iteration, name))
-        if self.state == "finished" and self.iteration < self.limit:
-            self.state = "running"
+        if self.state is TrainerState.FINISHED and self.iteration < self.limit:
+            self.state = TrainerState.RUNNING
         return [ev.OptimizerSwitched(self.iteration, old, name, dict(new.hp), new.kind, new.lr, new.stats()),
                 self.evaluate()]
 
@@ -508,8 +509,8 @@ class Trainer:
         if not isinstance(iterations, (int, np.integer)) or iterations <= 0:
             raise ValueError(f"extend by a positive number of iterations, got {iterations!r}")
         self.limit = self.iteration + iterations if self.iteration >= self.limit else self.limit + iterations
-        if self.state == "finished":
-            self.state = "running"
+        if self.state is TrainerState.FINISHED:
+            self.state = TrainerState.RUNNING
         return [ev.LimitChanged(self.iteration, self.limit)]
 
     def run_for(self, iterations: int | None = None, *, epochs: int | None = None) -> list[ev.Event]:
@@ -519,8 +520,8 @@ class Trainer:
         if not isinstance(n, (int, np.integer)) or n <= 0:
             raise ValueError(f"run for a positive number of iterations or epochs, got {iterations!r}, {epochs!r}")
         self.limit = self.iteration + int(n)
-        if self.state == "finished":
-            self.state = "running"
+        if self.state is TrainerState.FINISHED:
+            self.state = TrainerState.RUNNING
         return [ev.LimitChanged(self.iteration, self.limit)]
 
     def set_target_loss(self, value: float | None) -> None:
@@ -545,7 +546,7 @@ class Trainer:
         self.evaluations = [{k: p.get(k) for k in ("iteration", "train_loss", "train_accuracy", "val_loss",
                                                     "val_accuracy")} for p in evaluations]
         self.elapsed = elapsed
-        self.state = "diverged" if diverged else "finished"
+        self.state = TrainerState.DIVERGED if diverged else TrainerState.FINISHED
 
     def set_weights(self, params: np.ndarray) -> None:
         """Replace the whole parameter vector (e.g. a sweep's best weights, to save or show)."""
@@ -553,8 +554,8 @@ class Trainer:
 
     def recover(self) -> None:
         """After divergence: allow training to continue (with the last good weights)."""
-        if self.state == "diverged":
-            self.state = "running"
+        if self.state is TrainerState.DIVERGED:
+            self.state = TrainerState.RUNNING
             self.reference_loss = None
             self.reference_eval = None
             self.exploded_for, self.spike_good = 0, None
@@ -607,6 +608,7 @@ class Trainer:
             if key in meta:  # older files lack newer keys: those keep their fresh values
                 setattr(self, key, meta[key])
         self.best_loss = float(self.best_loss)
+        self.state = TrainerState(self.state)  # saved as its word
         self.switches = [tuple(s) for s in self.switches]
         self.last_eval_iteration = self.iteration
         self.resumed_from = str(ck.path)

@@ -493,7 +493,7 @@ def _resume_trainer(resume: str, run: dict):
     """The checkpointed run, continued: --iterations/--epochs say how much more; --optimizer
     switches (keeping the weights) and hyperparameter options change the optimizer's values."""
     from ..optimizers import OPTIMIZERS
-    from ..trainer import Trainer
+    from ..trainer import Trainer, TrainerState
 
     ctx = click.get_current_context()
     fixed = [name for name in FIXED_BY_CHECKPOINT if _given(ctx, name)]
@@ -506,12 +506,12 @@ def _resume_trainer(resume: str, run: dict):
     trainer = Trainer.from_checkpoint(resume)
     if run["iterations"] or run["epochs"]:
         trainer.run_for(run["iterations"], epochs=run["epochs"])
-    elif trainer.state == "finished" and trainer.iteration < trainer.limit:  # it had reached --target-loss
+    elif trainer.state is TrainerState.FINISHED and trainer.iteration < trainer.limit:  # it had reached --target-loss
         trainer.run_for(trainer.limit - trainer.iteration)
-    elif trainer.state == "finished":
+    elif trainer.state is TrainerState.FINISHED:
         raise InputError(f"--resume {resume}: that run already finished; add --iterations N or --epochs N "
                          "to run more")
-    if trainer.state == "diverged":
+    if trainer.state is TrainerState.DIVERGED:
         trainer.recover()  # from the last good weights, with fresh optimizer state
     hyperparams = run["hyperparams"]
     if _given(ctx, "optimizer") and run["optimizer"] != trainer.optimizer.name:

@@ -103,7 +103,8 @@ class RunView:
         self.delta = np.zeros_like(self.params)
         self.its_per_sec = 0.0
         self.speed = speed
-        self.state = start.state if start.state in ("finished", "diverged") else ("paused" if paused else "running")
+        ended = ev.TrainerState(start.state) in (ev.TrainerState.FINISHED, ev.TrainerState.DIVERGED)
+        self.state = str(start.state) if ended else ("paused" if paused else "running")  # the view's own words
         self.error: str | None = None  # the trainer's failure, once it failed
         self.started = False  # the session's first events have arrived
         self.log: list[LogLine] = []  # lines not yet shown
