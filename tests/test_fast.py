@@ -138,6 +138,33 @@ def test_scores_of_candidates_equal_the_plain_evaluation(switch, m):
         same_bytes(np.array(evaluate()), np.array(net.evaluate(X, y)), "one point")
 
 
+@pytest.mark.parametrize("n_in,hidden,activation", [
+    (2, (64,), "relu"),        # the first layer's products laid out (K, N, units) for a wide second layer
+    (2, (8, 32), "relu"),      # a narrow product turned into the wide layout by its rounding
+    (2, (32, 16), "tanh"),     # wide after wide
+    (2, (20, 4), "sigmoid"),   # wide, then narrow again
+    (5, (24,), "relu"),        # a first layer of more than two inputs
+    (17, (6,), "relu"),        # ... and of many (a @ W from the data)
+])
+def test_the_kernel_scores_wide_layers_as_the_plain_evaluation(switch, n_in, hidden, activation):
+    net = Network(n_in, hidden, 3, activation=activation)
+    rng = np.random.RandomState(3)
+    net.params[...] = (0.3 * rng.randn(net.n_params)).astype(F32)
+    X = rng.randn(150, n_in).astype(F32)
+    y = np.sort(rng.randint(0, 3, 150))
+    switch(False)
+    search = faster("search", net, X, y)
+    assert search is not None
+    for k in (1, 3, 7):  # views of several batch sizes into the same scratch arrays
+        P = (0.3 * rng.randn(k, net.n_params)).astype(F32)
+        losses, accs = search.score(P)
+        for i, p in enumerate(P):
+            net.params[...] = p
+            loss, acc = net.evaluate(X, y)
+            same_bytes(losses[i], F32(loss), f"loss of candidate {i} of {k}")
+            same_bytes(accs[i], np.float64(acc), f"accuracy of candidate {i} of {k}")
+
+
 def test_the_kernel_handles_ties_and_nan_as_the_plain_argmax(switch):
     switch(False)
     net = model((4,), "relu", "softmax", 3)

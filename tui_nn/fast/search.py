@@ -76,7 +76,9 @@ class _BookKernel:
       float64, so only the order of the additions matters: a first layer with at most two inputs
       (one rounding) is one BLAS call for all candidates; other layers are one small BLAS product
       per candidate, ``W.T @ a`` when that adds in the same order as the book's ``a @ W`` here
-      (checked once per shape by ``_transposed_dot_matches``), else ``a @ W`` itself;
+      (checked once per shape by ``_transposed_dot_matches``), else ``a @ W`` itself, reading its
+      input laid out (K, N, units): the layer before writes that layout directly (no transposed
+      copy of a wide layer), the rounding to float32 turning one layout into the other;
     - biases and activations in float32; softmax's max, subtraction, exp and left-to-right sum
       (checked by ``_sums_in_order``) over class slices;
     - the loss only from the correct class's probability: clip, log and NumPy's pairwise mean
@@ -89,6 +91,7 @@ class _BookKernel:
     """
 
     NEAR = F32(1 - 2.0**-21)
+    ONE_NEAR = F32(1) + NEAR  # exact in float32
 
     @classmethod
     def build(cls, net, X, y):
@@ -128,10 +131,15 @@ class _BookKernel:
         else:
             self.select = [(c, y == c) for c in range(self.C)]
         self.count_dtype = np.uint16 if self.N < 2**16 else np.int64
+        # Per layer: where its weights start, its shape, activation, how it multiplies, and the
+        # layout of its activations, (K, units, N) "rows" or (K, N, units) "cols": what the next
+        # layer's product reads (a@W reads cols: no transposed copy of a wide layer), rows for the
+        # softmax.
         self.layers = []
         start = 0
-        for layer, act, mode in zip(net.dense, net.activation_names, modes):
-            self.layers.append((start, layer.n_inputs, layer.n_neurons, act, mode))
+        for i, (layer, act, mode) in enumerate(zip(net.dense, net.activation_names, modes)):
+            out = "cols" if i + 1 < len(modes) and modes[i + 1] == "a@W" else "rows"
+            self.layers.append((start, layer.n_inputs, layer.n_neurons, act, mode, out, f"z{i}", f"d{i}", f"a{i}"))
             start += layer.n_params
         self._store: dict[str, np.ndarray] = {}
         self._views: dict[int, dict[str, np.ndarray]] = {}
@@ -147,33 +155,37 @@ class _BookKernel:
             return self.memo[1].copy(), self.memo[2].copy()
         v = self._views.get(K) or self._make_views(K)
         last = len(self.layers) - 1
-        for li, (start, n_in, n_out, act, mode) in enumerate(self.layers):
+        src = self.XT  # the previous layer's activations, float64, in the layout this layer reads
+        for li, (start, n_in, n_out, act, mode, out, zn, dn, an) in enumerate(self.layers):
             n_w = n_in * n_out
             W = P[:, start:start + n_w].reshape(K, n_in, n_out)
-            b = P[:, start + n_w:start + n_w + n_out].reshape(K, n_out, 1)
-            z, d = v[f"z{li}"], v[f"d{li}"]  # float32 outputs, float64 dot products; (K, n_out, N)
-            src = self.XT if li == 0 else v[f"a{li - 1}"]  # (n_in, N) or (K, n_in, N), float64
-            if mode == "gemm":  # all candidates' first layers in one BLAS call
-                np.dot(W.transpose(0, 2, 1).astype(F64).reshape(K * n_out, n_in), src,
+            b = P[:, start + n_w:start + n_w + n_out]
+            z, d = v[zn], v[dn]  # z: float32 outputs in this layer's `out` layout; d: float64 products
+            if mode == "gemm" and out == "rows":  # all candidates' first layers in one BLAS call
+                np.dot(W.transpose(0, 2, 1).astype(F64).reshape(K * n_out, n_in), self.XT,
                        out=d.reshape(K * n_out, N))
-            elif mode == "wT@a":
+            elif mode == "gemm":  # (K, N, n_out): each of the <= 2 products exact, one rounding
+                np.matmul(self.X64, W.astype(F64), out=d)
+            elif mode == "wT@a":  # (K, n_out, N)
                 np.matmul(W.transpose(0, 2, 1).astype(F64), src, out=d)
-            else:  # the book's orientation, a @ W, per candidate
-                aT = src.T if li == 0 else v[f"t{li}"]
-                if li:
-                    np.copyto(aT, src.transpose(0, 2, 1))
-                np.copyto(d, np.matmul(aT, W.astype(F64)).transpose(0, 2, 1))
-            np.copyto(z, d, casting="unsafe")
-            z += b
+            else:  # the book's orientation, a @ W, per candidate: (K, N, n_out)
+                np.matmul(self.X64 if li == 0 else src, W.astype(F64), out=d)
+            # Round to float32, then add the biases in float32 (as book_dot(...) + biases); the
+            # rounding also turns the products' layout into the one the next layer reads.
+            d_out = "cols" if mode == "a@W" or (mode == "gemm" and out == "cols") else "rows"
+            np.copyto(z, d if d_out == out else d.transpose(0, 2, 1), casting="unsafe")
+            z += b[:, None, :] if out == "cols" else b[:, :, None]
             if li < last:
-                if act == "relu":
-                    np.maximum(v["zeros"][:, :n_out], z, out=z)  # np.maximum(0, z); an array of zeros is faster
+                a = v[an]  # float64 for the next product; the activation's float32 values are exact in it
+                if act == "relu":  # np.maximum(0, z); an array of zeros is faster
+                    np.maximum(v["zeros"][:z.size].reshape(z.shape), z, out=z)
                 elif act == "sigmoid":  # as Sigmoid.forward: 1 / (1 + exp(-z)); exp(inf) gives 0
                     with np.errstate(over="ignore"):
                         z[...] = 1 / (1 + np.exp(-z))
                 elif act == "tanh":
                     np.tanh(z, out=z)
-                np.copyto(v[f"a{li}"], z)
+                np.copyto(a, z)
+                src = a
         return self._loss_and_accuracy(z, v, K)
 
     def _make_views(self, K: int) -> dict[str, np.ndarray]:
@@ -192,15 +204,14 @@ class _BookKernel:
                 grown = True
             v[name] = flat[:size].reshape(shape)
 
-        widest = max(n_out for _, _, n_out, _, _ in self.layers)
-        view("zeros", (K, widest, N), F32, fill=0)
-        for li, (_, n_in, n_out, _, mode) in enumerate(self.layers):
-            view(f"z{li}", (K, n_out, N), F32)
-            view(f"d{li}", (K, n_out, N), F64)
+        widest = max(layer[2] for layer in self.layers)
+        view("zeros", (K * widest * N,), F32, fill=0)
+        for li, (_, n_in, n_out, _, mode, out, zn, dn, an) in enumerate(self.layers):
+            d_cols = mode == "a@W" or (mode == "gemm" and out == "cols")
+            view(dn, (K, N, n_out) if d_cols else (K, n_out, N), F64)
+            view(zn, (K, N, n_out) if out == "cols" else (K, n_out, N), F32)
             if li < len(self.layers) - 1:
-                view(f"a{li}", (K, n_out, N), F64)
-            if mode == "a@W" and li:
-                view(f"t{li}", (K, N, n_in), F64)
+                view(an, (K, N, n_out) if out == "cols" else (K, n_out, N), F64)
         view("m", (K, N), F32)
         view("s", (K, N), F32)
         view("ey", (K, N), F32)
@@ -228,17 +239,21 @@ class _BookKernel:
                 np.copyto(ey[:, where], e[:, c, where])
             else:
                 np.copyto(ey, e[:, c], where=where)
-        np.greater_equal(e, self.NEAR, out=near)
         np.greater_equal(ey, self.NEAR, out=ok)
         counts = np.add.reduce(ok.view(np.uint8), axis=1, dtype=self.count_dtype)
         # The loss, mean(-log(clip(p_y))), as -mean(log(clip(p_y))).
         np.divide(ey, s, out=ey)
-        ey.clip(1e-7, 1 - 1e-7, out=ey)
+        np.minimum(np.maximum(ey, F32(1e-7), out=ey), F32(1 - 1e-7), out=ey)  # np.clip, without its wrappers
         np.log(ey, out=ey)
         np.add.reduce(ey, axis=1, out=losses)
         np.true_divide(losses, np.intp(-N), out=losses, casting="unsafe")  # np.mean's division, negated
-        # Each sample has at least one near class (its maximum, exp(0) == 1) unless NaN is involved,
-        # and NaN reaches the loss; so this finds every sample without exactly one near class.
+        # Each sample has at least one near class (its maximum, exp(0) == 1) unless NaN is involved.
+        # A second one would make its sum of exps >= 1 + NEAR (float32 additions of non-negative
+        # values never decrease), so sums below that mean one near class everywhere (and no NaN);
+        # else the near classes are counted, finding every sample without exactly one.
+        if s.max() < self.ONE_NEAR:
+            return losses.copy(), counts / N
+        np.greater_equal(e, self.NEAR, out=near)
         if np.count_nonzero(near) != K * N or math.isnan(losses.sum()):
             ks, ns = np.nonzero(np.add.reduce(near.view(np.uint8), axis=1) != 1)
             right = np.argmax(e[ks, :, ns] / s[ks, ns, None], axis=1) == self.y[ns]  # the book's way
@@ -250,17 +265,19 @@ class _BookKernel:
 
 class _Batcher:
     """Chooses how many candidates to score at once: about the gap between acceptances, so few
-    scored candidates are thrown away, and few enough that a batch's scratch arrays stay in
-    cache (past ~8 MB a batch gets several times slower per candidate)."""
+    scored candidates are thrown away, and few enough that a batch's scratch arrays stay in a
+    core's L2 cache (a batch of 16 candidates of hidden 64, 7.8 MB, cost 1.5-2x more per
+    candidate than batches of 3; see benchmarks/README.md)."""
 
     MAX = 256
+    BUDGET = 1_500_000  # bytes of scratch arrays per batch: within L2 (2 MB a core here)
 
     def __init__(self):
         self.size = 8
 
     def take(self, remaining: int, net, n_samples: int) -> int:
         per_candidate = n_samples * (24 * sum(net.widths[1:]) + 16)  # bytes of scratch arrays
-        cap = max(1, 8_000_000 // max(1, per_candidate))
+        cap = max(1, self.BUDGET // max(1, per_candidate))
         return max(1, min(remaining, self.size, cap))
 
     def accepted_at(self, j: int | None, k: int) -> None:
