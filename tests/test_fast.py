@@ -93,7 +93,8 @@ def test_nothing_fast_where_it_is_not_proven(switch):
     book = Network(2, (6,), 3, precision="book")
     assert faster("step", book, X, y) is None  # the lean step multiplies in float32
     wide = Network(2, (6,), 3, dtype=np.float64)
-    assert faster("evaluate", wide, X, y) is None and faster("step", wide, X, y) is None
+    assert faster("search", wide, X, y) is None and faster("step", wide, X, y) is None
+    assert faster("evaluate", wide, X, y)() == wide.evaluate(X, y)  # the plain code, remembered
     with pytest.raises(ValueError, match="unknown job"):
         faster("train", dropout, X, y)
 
@@ -163,6 +164,23 @@ def test_the_kernel_scores_wide_layers_as_the_plain_evaluation(switch, n_in, hid
             loss, acc = net.evaluate(X, y)
             same_bytes(losses[i], F32(loss), f"loss of candidate {i} of {k}")
             same_bytes(accs[i], np.float64(acc), f"accuracy of candidate {i} of {k}")
+
+
+def test_an_evaluation_is_computed_again_only_when_weights_or_settings_change(switch, monkeypatch):
+    switch(False)
+    net = model((8,), "relu", "sigmoid", 1)  # no kernel: the plain evaluation, remembered
+    X, y = data("sigmoid", 1, 40)
+    calls = []
+    plain = net.evaluate
+    monkeypatch.setattr(net, "evaluate", lambda X, y: calls.append(1) or plain(X, y))
+    evaluate = faster("evaluate", net, X, y)
+    first = evaluate()
+    assert evaluate() == first and len(calls) == 1
+    net.params[0] += 0.5
+    assert evaluate() == plain(X, y) != first and len(calls) == 2
+    net.dense[0].l2 = 0.1  # a layer setting (regularisation, say) may change the loss
+    evaluate()
+    assert len(calls) == 3
 
 
 def test_the_kernel_handles_ties_and_nan_as_the_plain_argmax(switch):
