@@ -394,7 +394,10 @@ class Trainer:
                 net.backward(yb)
             self.last_good[...] = net.params
             self.prev_params = self.last_good
-            opt.update(net.params, net.grads)
+            if lean is not None:
+                lean.update(opt)
+            else:
+                opt.update(net.params, net.grads)
             self.has_grads = True
             self.iteration += 1
             self.batch_pos += 1

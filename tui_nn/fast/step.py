@@ -34,6 +34,7 @@ class LeanStep:
         self.layers = [(d.weights, d.biases, d.dweights, d.dbiases, act)
                        for d, act in zip(net.dense, net.activation_names)]
         self._bufs: dict[int, dict] = {}
+        self._scratch = (np.empty_like(net.params), np.empty_like(net.params))
 
     def _buffers(self, B: int) -> dict:
         bufs = self._bufs.get(B)
@@ -139,6 +140,34 @@ class LeanStep:
                 np.subtract(1, t, out=t)
                 prev *= t
             d = prev
+
+
+    def update(self, opt) -> None:
+        """``opt.update(net.params, net.grads)``. Adam runs in place, into two scratch arrays,
+        with the same float32 operations in the same order as ``Adam._update`` (its Python
+        float hyperparameters become float32, as there); other optimizers run their own."""
+        net, hp = self.net, opt.hp
+        params, grads = net.params, net.grads
+        lr = opt.lr
+        if (opt.name != "adam" or params.dtype != np.float32
+                or not all(type(v) is float for v in (lr, hp["beta1"], hp["beta2"], hp["epsilon"]))):
+            opt.update(params, grads)
+            return
+        m, c = opt.buffer("momentum", params), opt.buffer("cache", params)
+        beta1, beta2, t = hp["beta1"], hp["beta2"], opt.steps + 1
+        s1, s2 = self._scratch
+        np.multiply(m, beta1, out=m)  # momentums = beta1 * momentums + (1 - beta1) * grads
+        m += np.multiply(grads, 1 - beta1, out=s1)
+        np.multiply(c, beta2, out=c)  # cache = beta2 * cache + (1 - beta2) * grads**2
+        np.square(grads, out=s1)
+        c += np.multiply(s1, 1 - beta2, out=s1)
+        np.divide(c, 1 - beta2**t, out=s1)  # sqrt(cache_corrected) + epsilon
+        np.sqrt(s1, out=s1)
+        s1 += hp["epsilon"]
+        np.divide(m, 1 - beta1**t, out=s2)  # -lr * momentums_corrected / (...)
+        np.multiply(s2, -lr, out=s2)
+        params += np.divide(s2, s1, out=s2)
+        opt.steps += 1
 
 
 def _sigmoid(z: np.ndarray) -> None:
