@@ -16,7 +16,8 @@ evaluate    ``Network.evaluate(X, y)``                      ``search._BookKernel
 search      ``SearchOptimizer.run(net, X, y, n, rng)``      ``search.BatchedSearch``: candidates
                                                             scored many at a time
 step        ``Network.forward``/``backward`` of one batch   ``step.LeanStep``: scratch arrays,
-                                                            loss read off the forward pass
+            and the optimizer's update                      loss read off the forward pass,
+                                                            Adam in place
 ==========  ==============================================  =====================================
 
 A fast implementation applies only where it is proven equal: its own conditions (model shape,
@@ -46,9 +47,10 @@ def faster(job: str, net, X, y):
     - ``"evaluate"``: a function ``() -> (loss, accuracy)`` of ``net.params``, as ``net.evaluate(X, y)``;
     - ``"search"``: a function ``(optimizer, n, rng) -> (losses, accuracies, accepted)``, as
       ``optimizer.run(net, X, y, n, rng)``;
-    - ``"step"``: an object with ``forward(Xb, yb) -> (loss, accuracy)`` and ``backward()``, as the
-      trainer's ``net.forward(Xb, training=True)``, loss, score and ``net.backward(yb)``
-      (``y`` is the whole training target, to check its shape once).
+    - ``"step"``: an object with ``forward(Xb, yb) -> (loss, accuracy)``, ``backward()`` and
+      ``update(optimizer)``, as the trainer's ``net.forward(Xb, training=True)``, loss, score,
+      ``net.backward(yb)`` and ``optimizer.update(net.params, net.grads)`` (``y`` is the whole
+      training target, to check its shape once).
     """
     if job not in JOBS:
         raise ValueError(f"unknown job {job!r}; one of {', '.join(JOBS)}")

@@ -1,6 +1,7 @@
 """The fast gradient step: one mini-batch of backpropagation with the same float32 operations as
 ``Network.forward``/``backward`` (the book's chapters 9-10), into scratch arrays kept per batch
-size, with the loss and accuracy read off the forward pass. Reached only through
+size, with the loss and accuracy read off the forward pass; then the optimizer's update (Adam in
+place, the others by their own ``update``). Reached only through
 :func:`tui_nn.fast.faster` (job ``"step"``).
 """
 
