@@ -1,4 +1,4 @@
-"""Target 1: derivative-free search, identical results, >= 10x the book's loop.
+"""Target 1: derivative-free search, identical results, >= 15x the book's loop (>= 3x at hidden 64).
 
 The reference is the book's chapter-6 loop (Neural Networks from Scratch) written plainly,
 with the arithmetic ``nnfs.init()`` sets up: float32 values, ``np.dot`` in float64 rounded back
@@ -6,10 +6,12 @@ to float32, and one legacy ``RandomState`` stream (data, then weights, then per 
 draws for dense1.weights, dense1.biases, dense2.weights, dense2.biases).
 
 tui-nn runs the same configuration through ``Trainer``. Both must accept the same candidates
-at the same iterations with the same losses; tui-nn must reach >= 10x the reference's
-iterations per second on ``vertical`` (hidden 3). Spiral and hidden 64 are reported too.
+at the same iterations with the same losses; tui-nn must reach >= 15x the reference's
+iterations per second on ``vertical`` (hidden 3) and >= 3x at hidden 64 (issue 16). Spiral is
+reported too. ``--cpu-time`` times both sides by CPU time instead of wall time (for a machine
+that other work keeps busy: a short run catches a quiet or a busy spell by chance).
 
-    python benchmarks/bench_search.py [--quick]
+    python benchmarks/bench_search.py [--quick] [--cpu-time]
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import numpy as np
 
 from _common import report, verdict
 
-TARGET = 10.0
+TARGET = 15.0
+WIDE_TARGET = 3.0  # hidden 64
 TOLERANCE = 2e-7
 
 # ---------------------------------------------------------------------------------------
@@ -176,29 +179,30 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iterations", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=5, help="best of N alternating timings for each side")
-    ap.add_argument("--quick", action="store_true", help="fewer repeats, skip hidden 64")
+    ap.add_argument("--quick", action="store_true", help="one repeat; hidden 64 over a tenth of the iterations")
+    ap.add_argument("--cpu-time", action="store_true", help="time both sides by CPU time (a busy machine)")
     args = ap.parse_args(argv)
+    if args.cpu_time:
+        time.perf_counter = time.process_time  # both sides read the clock through time.perf_counter
     reps = 1 if args.quick else args.repeats
-    cases = [("vertical", 3, "hill-climb", True), ("vertical", 3, "random-search", True),
-             ("spiral", 3, "hill-climb", False)]
-    if not args.quick:
-        cases.append(("vertical", 64, "hill-climb", False))
+    cases = [("vertical", 3, "hill-climb", TARGET), ("vertical", 3, "random-search", TARGET),
+             ("spiral", 3, "hill-climb", None), ("vertical", 64, "hill-climb", WIDE_TARGET)]
     ok = True
     print(f"{'case':<34} {'book it/s':>10} {'tui-nn it/s':>12} {'ratio':>7}  identical")
-    for dataset, hidden, opt, targeted in cases:
-        n = args.iterations
+    for dataset, hidden, opt, target in cases:
+        n = args.iterations // 10 if hidden == 64 and args.quick else args.iterations
         book, tui = alternate(lambda: book_loop(dataset, hidden, opt, n), lambda: tui_run(dataset, hidden, opt, n),
-                              reps if targeted else max(1, reps // 2))
+                              reps if target else max(1, reps // 2))
         diff = same(book[0], tui[0])
         ratio = book[2] / tui[2]
         name = f"{dataset} hidden {hidden} {opt}"
         print(f"{name:<34} {n / book[2]:>10,.0f} {n / tui[2]:>12,.0f} {ratio:>6.1f}x  "
               f"{'yes' if diff is None else 'NO: ' + diff}  ({len(book[0])} improvements, "
               f"last {book[0][-1][0]} loss {book[0][-1][1]:.7f} acc {book[1]:.4f})")
-        if targeted:
-            passed = diff is None and ratio >= TARGET
+        if target:
+            passed = diff is None and ratio >= target
             ok &= passed
-            verdict(f"search {name}: >= {TARGET:g}x the book and identical improvements", passed,
+            verdict(f"search {name}: >= {target:g}x the book and identical improvements", passed,
                     f"{ratio:.1f}x")
             report("1-search", f"{name}", f"{n / tui[2]:,.0f} it/s vs book {n / book[2]:,.0f} it/s",
                    ratio, passed)
