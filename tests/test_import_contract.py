@@ -36,6 +36,14 @@ def core_files() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if not is_front_end(module_name(p)))
 
 
+def from_target(node: ast.ImportFrom, package: list[str]) -> str:
+    """The absolute name of the module a ``from ... import`` reads, inside ``package``."""
+    if not node.level:
+        return node.module
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def imported_modules(source: str, module: str, is_package: bool = False) -> set[str]:
     """Every module an import statement anywhere in `source` may load, as absolute names."""
     package = module.split(".") if is_package else module.split(".")[:-1]
@@ -44,11 +52,7 @@ def imported_modules(source: str, module: str, is_package: bool = False) -> set[
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module
+            target = from_target(node, package)
             found.add(target)
             found.update(f"{target}.{alias.name}" for alias in node.names)  # `from . import cli`
     return found
@@ -162,11 +166,7 @@ def package_imports(root: Path) -> dict[str, set[str]]:
                 if isinstance(child, ast.Import):
                     found.update(alias.name for alias in child.names)
                 elif isinstance(child, ast.ImportFrom):
-                    if child.level:
-                        base = package[: len(package) - (child.level - 1)]
-                        target = ".".join(base + ([child.module] if child.module else []))
-                    else:
-                        target = child.module
+                    target = from_target(child, package)
                     for alias in child.names:
                         sub = f"{target}.{alias.name}"
                         found.add(sub if sub in modules else target)
@@ -234,3 +234,16 @@ def test_the_cycle_check_sees_a_function_level_import(tmp_path):
     assert import_cycles(package_imports(pkg)) == [["pkg.network", "pkg.weights"]]
     (pkg / "sub" / "b.py").write_text("from pkg.sub import x\n")  # needs the package's __init__ done
     assert import_cycles(package_imports(pkg)) == [["pkg.network", "pkg.weights"], ["pkg.sub", "pkg.sub.a", "pkg.sub.b"]]
+
+
+def test_no_module_is_over_600_lines_unless_its_opening_comment_says_why():
+    """A newcomer reads a module in one sitting; the few that must be longer say why at the top
+    (their docstring names the 600-line limit and the reason)."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        if source.count("\n") > 600:
+            doc = ast.get_docstring(ast.parse(source)) or ""
+            if "600 lines" not in doc:
+                long.append(f"{path.relative_to(PACKAGE.parent)}: {source.count(chr(10))} lines")
+    assert not long, "over 600 lines without saying why: " + ", ".join(long)

@@ -3,9 +3,10 @@
 :class:`Trainer` is synchronous and single-threaded: ``advance(n)`` runs exactly ``n``
 iterations (fewer if the run finishes or diverges) and returns the events they produced.
 Commands are plain method calls between chunks. The same configuration, seed and commands at
-the same iterations give the same events, whatever the chunking. The dashboard and the headless
-stream drive it through :class:`tui_nn.runner.Session` (a background thread, or a child process
-for the dashboard); scripts iterate :meth:`Trainer.events`. Front ends learn everything from the
+the same iterations give the same events, whatever the chunking. The dashboard, the headless
+stream and the sweep's workers drive it through :class:`tui_nn.runner.Session` (a background
+thread, a child process for the dashboard, the worker's own thread); scripts iterate
+:meth:`Trainer.events`. Front ends learn everything from the
 events (:meth:`Trainer.started` gives the run's full state) and steer it with methods; only the
 trainer writes its own fields (``tests/test_trainer_ownership.py``). That is why this module is
 over 600 lines: the run's state and every rule that changes it (steps, bests, evaluations, the
