@@ -231,7 +231,12 @@ def book_chapter10(optimizer, epochs):
         if len(y.shape) == 2:
             y = np.argmax(y, axis=1)
         accuracy = np.mean(predictions == y)
-        history.append((loss, accuracy))  # the book prints these when not epoch % 100
+        history.append((loss, accuracy))
+        if not epoch % 100:
+            print(f'epoch: {epoch}, ' +
+                  f'acc: {accuracy:.3f}, ' +
+                  f'loss: {loss:.3f}, ' +
+                  f'lr: {optimizer.current_learning_rate}')
         loss_activation.backward(loss_activation.output, y)
         dense2.backward(loss_activation.dinputs)
         activation1.backward(dense2.dinputs)
@@ -351,3 +356,30 @@ def test_the_command_line_runs_the_books_adam_in_book_precision_and_says_so(book
         assert (losses == book_losses) is same, precision
         header = CliRunner().invoke(main, [*args, *extra, "--iterations", "1"], catch_exceptions=False).output
         assert header.splitlines()[0].endswith(f", {precision or 'book'} precision")
+
+
+@pytest.mark.parametrize("name", ["sgd-decay-momentum", "adam"])
+def test_headless_text_prints_the_books_lines_byte_for_byte(book, name, capsys):
+    """The book's loop prints ``epoch: 100, acc: 0.400, loss: 1.087, lr: 1.0`` every 100th epoch;
+    the same command's headless text prints the same lines, byte for byte, between its header
+    and its summary (``--every N`` changes the cadence), so a learner can diff the two."""
+    from click.testing import CliRunner
+
+    from tui_nn.cli import main
+
+    optimizer, hyperparams, book_optimizer = SETTINGS[name]
+    capsys.readouterr()
+    book(book_chapter10, book_optimizer(), 501)
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 6 and printed[0].startswith("epoch: 0, acc: ")
+    args = ["train", "--headless", "--dataset", "spiral", "--layers", "64", "--optimizer", optimizer,
+            "--iterations", "501", *(a for k, v in hyperparams.items() for a in (f"--{k}", str(v)))]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    lines = result.output.splitlines()
+    assert lines[1:7] == printed and lines[7].startswith("Finished: 501 iterations")
+    every = CliRunner().invoke(main, [*args, "--every", "200"], catch_exceptions=False).output.splitlines()
+    assert [line for line in every if line.startswith("epoch: ")] == printed[::2]
+    # Other runs keep tui-nn's own lines: fast precision, or mini-batches (not the book's setup).
+    for other in (["--precision", "fast"], ["--batch-size", "100"]):
+        lines = CliRunner().invoke(main, [*args, *other], catch_exceptions=False).output.splitlines()
+        assert ", iteration: 0, loss: " in lines[1] and not set(lines) & set(printed), other

@@ -28,6 +28,7 @@ import numpy as np
 from . import events as ev
 from . import exit_codes, inspect, weights
 from .checkpoint import default_path as default_checkpoint_path
+from .optimizers import decayed_rate
 from .progress import ProgressBar
 from .signals import Interrupts
 from .trainer import Trainer
@@ -344,6 +345,9 @@ class _Buffered:
         return isatty(self.stream)
 
 
+BOOK_EVERY = 100  # the book's chapter-10 loop prints every 100th epoch
+
+
 class _Stream:
     """Writes the per-iteration stream in the chosen format; tracks the running best loss."""
 
@@ -355,6 +359,16 @@ class _Stream:
         self.metric = "r2" if start.data.task == "regression" else "acc"
         self.print_every = max(1, -(-start.limit // 20))  # about 20 evaluation lines per run in text
         self.next_print = start.iteration
+        # The book's own setup (a full-batch classification run of a gradient optimizer in book
+        # precision) prints the book's chapter-10 lines instead, so a learner can diff the two.
+        batch = start.config.get("batch_size") or 0
+        self.book = (out.fmt == "text" and start.optimizer_kind == "gradient" and self.metric == "acc"
+                     and start.model.get("precision") == "book" and (not batch or batch >= start.n_train))
+        if self.book:
+            hp = start.hyperparams
+            self.rate = lambda steps: decayed_rate(hp["lr"], hp.get("decay", 0.0), steps)
+            # The optimizer has taken one step per iteration since it started (or was switched to).
+            self.fresh_at = max(i for i, _ in start.switches if i <= start.iteration) if start.switches else 0
 
     def running_best(self, p: ev.Progress) -> np.ndarray:
         """The best loss after each iteration of the chunk."""
@@ -363,12 +377,25 @@ class _Stream:
         self.best = float(best[-1]) if len(best) else self.best
         return best
 
+    def book_lines(self, p: ev.Progress, every: int) -> None:
+        """The lines the book's chapter-10 loop prints every 100th epoch (``if not epoch % 100:
+        print(f'epoch: {epoch}, ' + f'acc: {accuracy:.3f}, ' + f'loss: {loss:.3f}, ' +
+        f'lr: {optimizer.current_learning_rate}')``), byte for byte: the epoch's forward pass
+        (its loss a float32, as the book's) and the rate the previous step used."""
+        for i in np.flatnonzero(p.iterations % every == 0):
+            epoch = p.iteration + int(i)
+            lr = self.rate(max(epoch - self.fresh_at - 1, 0))
+            self.w.write(f"epoch: {epoch}, acc: {p.accuracies[i]:.3f}, loss: {np.float32(p.losses[i]):.3f}, "
+                         f"lr: {lr}\n")
+
     def emit(self, e: ev.Event) -> None:
         fmt, out, w, metric = self.out.fmt, self.out, self.w, self.metric
         if isinstance(e, ev.Progress):
             best = self.running_best(e)
             every = out.every or (1 if fmt != "text" else None)
-            if fmt == "text":
+            if fmt == "text" and self.book:
+                self.book_lines(e, out.every or BOOK_EVERY)
+            elif fmt == "text":
                 if self.search:
                     for i in np.flatnonzero(e.improved):
                         w.write(f"New set of weights found, iteration: {e.iteration + int(i)} "
@@ -386,7 +413,7 @@ class _Stream:
                     for i in np.flatnonzero(e.iterations % every == 0)))
         elif isinstance(e, ev.Evaluation):
             show = e.iteration >= self.next_print or e.iteration >= self.limit
-            if fmt == "text" and out.every is None and not self.search and show:
+            if fmt == "text" and out.every is None and not self.search and not self.book and show:
                 self.next_print = (e.iteration // self.print_every + 1) * self.print_every
                 val = "" if e.val_loss is None else f", val_loss: {e.val_loss:.4f}, val_{metric}: {e.val_accuracy:.4f}"
                 w.write(f"epoch: {e.epoch:g}, iteration: {e.iteration}, loss: {e.train_loss:.4f}, "

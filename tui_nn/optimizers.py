@@ -227,6 +227,12 @@ class Anneal(SearchOptimizer):
 # Gradient descent (the book's chapter 10), on the flat parameter vector, in place.
 
 
+def decayed_rate(lr: float, decay: float, steps: int) -> float:
+    """The book's ``current_learning_rate`` after ``steps`` updates, in its order of operations:
+    ``learning_rate * (1. / (1. + decay * iterations))`` (Python floats, as the book)."""
+    return lr * (1.0 / (1.0 + decay * steps))
+
+
 class GradientOptimizer(Optimizer):
     """``update(params, grads)`` is one step of the book's ``pre_update_params``,
     ``update_params`` (every layer at once: all of them are the one flat vector) and
@@ -237,8 +243,8 @@ class GradientOptimizer(Optimizer):
 
     @property
     def lr(self) -> float:
-        """The book's ``current_learning_rate``: ``learning_rate * (1 / (1 + decay * iterations))``."""
-        return self.hp["lr"] * (1.0 / (1.0 + self.hp["decay"] * self.steps))
+        """The book's ``current_learning_rate`` for the next step (see :func:`decayed_rate`)."""
+        return decayed_rate(self.hp["lr"], self.hp["decay"], self.steps)
 
     def stats(self) -> dict:
         return {"lr": self.lr}

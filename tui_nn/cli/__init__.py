@@ -355,7 +355,8 @@ def train_options(f):
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Headless stream format on stdout.")
 @click.option("--every", type=click.IntRange(min=1), metavar="N",
-              help="A stream line every N iterations [text default: the book's new-best lines and evaluations; "
+              help="A stream line every N iterations [text default: the book's lines (chapter 6's new bests, "
+                   "chapter 10's every 100th epoch of its full-batch book-precision setup) or evaluations; "
                    "jsonl/csv default: every iteration].")
 @click.option("--log", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the full JSON-lines event log (every iteration) to FILE.")
