@@ -63,9 +63,21 @@ class Checkpoint:
 def write(path, trainer) -> Path:
     """Write ``trainer``'s whole state to ``path`` atomically; returns the path."""
     from .atomic import atomic_write
-    from .optimizers import rng_state_to_array
 
     path = Path(path)
+    meta, arrays = capture(trainer)
+    blob = json.dumps(meta, default=_json_default)
+    atomic_write(path, lambda f: np.savez(f, meta=np.array(blob), **arrays))
+    return path
+
+
+def capture(trainer, *, history: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+    """``trainer``'s whole state as a checkpoint holds it: the JSON document and the arrays
+    (references to the trainer's own arrays: write or copy them before it runs on). Without
+    ``history`` the loss and accuracy histories stay out (a recording's snapshots keep the
+    whole stream elsewhere); :meth:`Checkpoint.history` then gives empty ones."""
+    from .optimizers import rng_state_to_array
+
     config = trainer.config.to_dict()
     if config["data"]:  # resumable from any working folder
         config["data"] = str(Path(config["data"]).resolve())
@@ -80,12 +92,10 @@ def write(path, trainer) -> Path:
             arrays[OPTIMIZER_PREFIX + k] = v
         else:
             meta.setdefault("optimizer_state", {})[k] = v
-    for name in HISTORY:
+    for name in HISTORY if history else ():
         for k, v in getattr(trainer, name).to_arrays().items():
             arrays[f"hist_{name}_{k}"] = v
-    blob = json.dumps(meta, default=_json_default)
-    atomic_write(path, lambda f: np.savez(f, meta=np.array(blob), **arrays))
-    return path
+    return meta, arrays
 
 
 def read(path) -> Checkpoint:

@@ -48,6 +48,7 @@ class Outputs:
     save: str | None = None
     checkpoint: str | None = None
     checkpoint_every: int | None = None
+    record: str | None = None  # a new recording file (tui_nn.recording)
     plot: bool = False
     progress: bool | None = None  # None: a bar when stderr is a terminal
     timing: bool = False  # wall-clock figures (elapsed, it/s) in the summary and the log
@@ -224,7 +225,8 @@ def _run_guarded(t: Trainer, out: Outputs, stdout: _Guarded, stderr: _Guarded, i
     ended = failure = None
     iteration, limit, best = start.iteration, start.limit, start.best_loss
     events: queue.SimpleQueue = queue.SimpleQueue()
-    session = Session(t, events.put, checkpoint_path=out.checkpoint, checkpoint_every=out.checkpoint_every)
+    session = Session(t, events.put, checkpoint_path=out.checkpoint, checkpoint_every=out.checkpoint_every,
+                      record=out.record)
     wall0 = time.perf_counter()
     stopping = False
     session.start()

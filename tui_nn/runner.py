@@ -39,8 +39,12 @@ PROCESS_LOST = "the trainer process ended unexpectedly"  # how a dead child's Fa
 class Session:
     def __init__(self, trainer: Trainer, on_events: Callable[[list[ev.Event]], None], *,
                  paused: bool = False, speed: float | None = None, checkpoint_path: str | None = None,
-                 checkpoint_every: int | None = None):
+                 checkpoint_every: int | None = None, record: str | None = None,
+                 snapshot_every: int | None = None):
         self.trainer = trainer
+        self.record = record  # a recording (tui_nn.recording) of everything from here, or None
+        self.snapshot_every = snapshot_every
+        self.recorder = None
         self.checkpoint_path = checkpoint_path  # where checkpoint_every saves (iterations, exactly)
         self.checkpoint_every = checkpoint_every
         self.on_events = on_events
@@ -94,13 +98,24 @@ class Session:
 
     def _main(self) -> None:
         try:
-            self._emit(self.trainer.start_events() + ([ev.Paused(self.trainer.iteration)] if self.paused else []))
+            start = self.trainer.start_events()
+            if self.record:
+                from .recording import Recorder
+
+                self.recorder = Recorder(self.record, self.trainer, snapshot_every=self.snapshot_every)
+            self._emit(start + ([ev.Paused(self.trainer.iteration)] if self.paused else []))
             self._loop()
         except Exception as e:  # anything unexpected: report it, keep the last weights
             self.error = f"{type(e).__name__}: {e}"
             held, self._held = self._held, []
             self._emit(held + [ev.Failed(self.trainer.iteration, self.error, traceback.format_exc())])
             self._idle_after_failure()
+        finally:
+            if self.recorder is not None:
+                try:
+                    self.recorder.close(self.trainer)
+                except OSError:
+                    pass  # the recording keeps what was written; its reader drops a torn end
 
     def _idle_after_failure(self) -> None:
         """Keep answering save/stop after a failure so nothing is lost."""
@@ -144,7 +159,10 @@ class Session:
                     self._emit(self._held + [ev.Stopped(t.iteration)])
                     return
                 was_speed = self.speed
-                self._emit(self._held + self._apply(cmd))
+                applied = self._apply(cmd)
+                if self.recorder is not None and not isinstance(cmd, (ev.Pause, ev.SetSpeed, ev.SaveCheckpoint)):
+                    self.recorder.record(applied, t, command=True)
+                self._emit(self._held + applied)
                 self._held, last_emit = [], time.perf_counter()
                 if self.speed != was_speed:
                     pace_start, pace_done = time.perf_counter(), 0
@@ -160,6 +178,8 @@ class Session:
             c0 = time.perf_counter()
             out = t.advance(n)
             dt = time.perf_counter() - c0
+            if self.recorder is not None:
+                self.recorder.record(out, t, seconds=dt)
             done = sum(len(e) for e in out if isinstance(e, ev.Progress))
             pace_done += done
             window_iters += done
@@ -193,6 +213,8 @@ class Session:
         if self.checkpoint_every:  # a chunk ends at each checkpoint's iteration
             it = self.trainer.iteration
             n = min(n, (it // self.checkpoint_every + 1) * self.checkpoint_every - it)
+        if self.recorder is not None:  # and at each snapshot's
+            n = max(1, min(n, self.recorder.next_snapshot - self.trainer.iteration))
         return n
 
     def _tune(self, n: int, dt: float) -> None:
@@ -261,7 +283,7 @@ class ProcessSession:
     """
 
     def __init__(self, trainer: Trainer, on_events: Callable[[list[ev.Event]], None], *,
-                 paused: bool = False, speed: float | None = None):
+                 paused: bool = False, speed: float | None = None, record: str | None = None):
         self.on_events = on_events
         self.paused = paused
         self.speed = speed
@@ -269,7 +291,7 @@ class ProcessSession:
         self.lost = False  # the child died without being asked to stop: its trainer is gone
         self.iteration = trainer.iteration
         self._trainer_state = trainer.state if trainer.state in (TrainerState.FINISHED, TrainerState.DIVERGED) else None
-        self._payload = pickle.dumps((trainer, paused, speed), protocol=pickle.HIGHEST_PROTOCOL)
+        self._payload = pickle.dumps((trainer, paused, speed, record), protocol=pickle.HIGHEST_PROTOCOL)
         self._process: subprocess.Popen | None = None
         self._command_writer: Connection | None = None
         self._send_lock = threading.Lock()
@@ -432,7 +454,7 @@ def _child_main(command_fd: int, event_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGHUP"):  # a dropped terminal: the front end saves the run through us
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    trainer, paused, speed = pickle.load(sys.stdin.buffer)
+    trainer, paused, speed, record = pickle.load(sys.stdin.buffer)
     commands = Connection(command_fd, writable=False)
     events = Connection(event_fd, readable=False)
 
@@ -442,7 +464,7 @@ def _child_main(command_fd: int, event_fd: int) -> None:
         except OSError:
             session.send(ev.Stop())  # nobody is listening any more
 
-    session = Session(trainer, forward, paused=paused, speed=speed)
+    session = Session(trainer, forward, paused=paused, speed=speed, record=record)
     session.start()
     try:
         while True:

@@ -591,6 +591,15 @@ class Trainer:
         self._restore(ck)
         return self
 
+    def restore(self, ck) -> None:
+        """Stand exactly where the state ``ck`` was captured (a :class:`tui_nn.checkpoint.Checkpoint`
+        read from a file or from a recording's snapshot, of this run's configuration): what replay
+        does before it recomputes forward to its cursor."""
+        from . import checkpoint
+
+        checkpoint.check_fits(ck, self)
+        self._restore(ck)
+
     def _restore(self, ck) -> None:
         from .checkpoint import ARRAYS, HISTORY, OPTIONAL_ARRAYS, RUN_STATE
 

@@ -53,7 +53,8 @@ class Group(click.Group):
 
     # Commands defined in modules of their own, loaded only when used (or shown in full), so
     # ``tui-nn --help`` does not build their options: name -> (module, short help).
-    LAZY = {"sweep": ("tui_nn.cli.sweep", "Train the same network over a grid of hyperparameters and keep the best.")}
+    LAZY = {"sweep": ("tui_nn.cli.sweep", "Train the same network over a grid of hyperparameters and keep the best."),
+            "replay": ("tui_nn.cli.replay", "Travel through a recorded run: its exact state at any iteration.")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
@@ -368,6 +369,8 @@ def train_options(f):
 @click.option("--resume", type=click.Path(dir_okay=False), metavar="FILE",
               help="Continue a checkpointed run bit-identically (data, model and optimizer come from FILE; "
                    "--iterations then means how many more).")
+@click.option("--record", type=click.Path(dir_okay=False), metavar="RUN",
+              help="Record the run to a new file RUN (its events and exact snapshots) for tui-nn replay.")
 @click.option("--plot", is_flag=True, help="Headless: draw the loss and accuracy curves at the end.")
 @click.option("--timing", is_flag=True,
               help="Headless: wall-clock figures (seconds, it/s) in the summary and the log; without them the "
@@ -377,7 +380,7 @@ def train_options(f):
               help="Dashboard: iterations per second at launch, or max for full speed "
                    "[default: 640, the book's 10,000 iterations in about 16 s; < and > halve and double it].")
 def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, checkpoint, checkpoint_every,
-          resume, plot, timing, paused, speed) -> None:
+          resume, record, plot, timing, paused, speed) -> None:
     """Train a network: the live dashboard, or a headless stream with --headless.
 
     \b
@@ -386,12 +389,17 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
 
     from ..atomic import check_writable, same_file
 
-    refuse_empty_paths({"--log": log, "--save": save, "--checkpoint": checkpoint, "--resume": resume})
+    refuse_empty_paths({"--log": log, "--save": save, "--checkpoint": checkpoint, "--resume": resume,
+                        "--record": record})
     problem = same_file({"--data": source.path, "--resume": resume, "--log": log, "--save": save,
-                         "--checkpoint": checkpoint}, allowed=(frozenset(("--resume", "--checkpoint")),))
+                         "--checkpoint": checkpoint, "--record": record},
+                        allowed=(frozenset(("--resume", "--checkpoint")),))
     if problem:
         raise InputError(problem)
-    for option, path in (("--log", log), ("--save", save), ("--checkpoint", checkpoint)):
+    if record is not None and os.path.lexists(record):
+        raise InputError(f"--record {record}: the file exists and a recording is never written over; "
+                         "give a new file name")
+    for option, path in (("--log", log), ("--save", save), ("--checkpoint", checkpoint), ("--record", record)):
         if path is not None:
             problem = check_writable(path)
             if problem:
@@ -402,6 +410,7 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         raise InputError(f"--checkpoint {checkpoint}: checkpoints are .npz files; end the name with .npz")
 
     _lock_checkpoint("--checkpoint" if checkpoint else "--resume", checkpoint or resume)
+    _lock_checkpoint("--record", record)
     interactive = not headless and _is_terminal()
     if not interactive and not resume and _given(click.get_current_context(), "batch_size"):
         from ..optimizers import OPTIMIZERS
@@ -433,7 +442,7 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         from ..tui.app import create_app
 
         options = {} if speed is None else {"speed": None if speed == "max" else speed}
-        app = create_app(trainer, paused=paused, checkpoint_path=checkpoint, **options)
+        app = create_app(trainer, paused=paused, checkpoint_path=checkpoint, record=record, **options)
         app.run()
         if app.outcome is not None:  # the terminal is restored: say where the run stands
             click.echo(app.outcome.summary())
@@ -451,7 +460,7 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
                 raise InputError(f"--checkpoint-every: cannot write the checkpoint: {problem} "
                                  "(or give --checkpoint FILE)")
         out = Outputs(fmt=fmt, every=every, log=log, save=save, checkpoint=checkpoint,
-                      checkpoint_every=checkpoint_every, plot=plot, timing=timing)
+                      checkpoint_every=checkpoint_every, record=record, plot=plot, timing=timing)
         status = run_headless(trainer, out, interrupts=interrupts)
     finally:
         interrupts.restore()  # only now: every output has been written

@@ -102,8 +102,9 @@ class TuiNNApp(App):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall"), (50, "-very-tall")]
 
     def __init__(self, trainer, *, paused: bool = False, speed: float | None = DEFAULT_SPEED,
-                 checkpoint_path: str | None = None, separate_process: bool = True):
+                 checkpoint_path: str | None = None, separate_process: bool = True, record: str | None = None):
         super().__init__()
+        self.record = record  # the session records the run there (tui-nn train --record)
         from ..checkpoint import default_path
 
         self.trainer = trainer
@@ -149,7 +150,7 @@ class TuiNNApp(App):
 
             self._blas_limits = threadpool_limits(1)
         self.session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
-                            speed=self.view.speed)
+                            speed=self.view.speed, record=self.record)
         self.session.start()
         self._install_signal_handlers()
         self.set_interval(FLUSH_SECONDS, self.flush)
@@ -531,7 +532,8 @@ class Outcome:
 
 
 def create_app(trainer, *, paused: bool = False, speed: float | None | _Default = DEFAULT,
-               checkpoint_path: str | None = None, separate_process: bool = True) -> TuiNNApp:
+               checkpoint_path: str | None = None, separate_process: bool = True,
+               record: str | None = None) -> TuiNNApp:
     """The dashboard over ``trainer`` (a :class:`~tui_nn.trainer.Trainer`).
 
     ``paused`` starts paused; ``speed`` is iterations per second (``DEFAULT``: ``DEFAULT_SPEED``;
@@ -546,4 +548,4 @@ def create_app(trainer, *, paused: bool = False, speed: float | None | _Default 
     if speed is not None and not speed > 0:
         raise ValueError(f"speed must be positive (iterations per second) or None for full speed, got {speed}")
     return TuiNNApp(trainer, paused=paused, speed=speed, checkpoint_path=checkpoint_path,
-                    separate_process=separate_process)
+                    separate_process=separate_process, record=record)

@@ -1,0 +1,99 @@
+"""``tui-nn replay RUN``: travel through a recorded run (``tui-nn train --record RUN``).
+
+The dashboard opens on the recording with a cursor; ``--headless`` prints what the recording
+holds and, with ``--at N``, the run's exact state at iteration N (``--checkpoint FILE`` saves it,
+to continue with ``tui-nn train --resume FILE``). Loaded lazily by the ``tui-nn`` group
+(``Group.LAZY``); NumPy, the trainer and Textual load inside the command.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..plain import fmt
+from . import InputError, _is_terminal, _lock_checkpoint, refuse_empty_paths
+
+
+@click.command()
+@click.argument("run", type=click.Path(dir_okay=False), metavar="RUN")
+@click.option("--at", "at", type=click.IntRange(min=0), metavar="N",
+              help="The iteration to stand at [default: the recording's end].")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Save the exact state at --at N as a checkpoint (continue it with tui-nn train --resume FILE).")
+@click.option("--headless", is_flag=True, help="No dashboard: print the recording's contents and the state at --at.")
+def replay(run, at, checkpoint, headless) -> None:
+    """Travel through a recorded run: its exact state at any iteration.
+
+    RUN is a file written by `tui-nn train --record RUN`; the state at an iteration is the
+    nearest snapshot before it, recomputed forward with the deterministic trainer.
+
+    \b
+    Exit status: 0 done, 2 bad input (not a recording, a damaged one, an iteration outside it).
+    """
+    from ..atomic import check_writable, same_file
+
+    refuse_empty_paths({"RUN": run, "--checkpoint": checkpoint})
+    problem = same_file({"RUN": run, "--checkpoint": checkpoint})
+    if problem:
+        raise InputError(problem)
+    if not os.path.lexists(run):
+        raise InputError(f"{run}: no such file; give a recording written by tui-nn train --record")
+    if checkpoint is not None:
+        if not checkpoint.endswith(".npz"):
+            raise InputError(f"--checkpoint {checkpoint}: checkpoints are .npz files; end the name with .npz")
+        problem = check_writable(checkpoint)
+        if problem:
+            raise InputError(f"--checkpoint: {problem}")
+        _lock_checkpoint("--checkpoint", checkpoint)
+    from ..recording import Recording  # NumPy: ~0.1 s
+    from ..replay import Replayer  # the trainer; scikit-learn (~0.7 s) only for the sets that need it
+
+    recording = Recording.open(run)
+    replayer = Replayer(recording)
+    if at is not None:
+        replayer.check_cursor(at)
+    if not headless and _is_terminal():
+        raise InputError("the replay dashboard is not here yet; use --headless")
+    cursor = recording.end if at is None else at
+    t = replayer.state_at(cursor)
+    click.echo(describe(recording))
+    if at is not None or checkpoint is not None:
+        click.echo(state_line(t))
+    if checkpoint is not None:
+        t.save_checkpoint(checkpoint)
+        click.echo(f"checkpoint of iteration {cursor:,} saved to {checkpoint}; continue with: "
+                   f"tui-nn train --resume {checkpoint}")
+
+
+def describe(recording) -> str:
+    """One line: what the recording holds."""
+    c = recording.config
+    src = os.path.basename(c["data"]) if c.get("data") else c["dataset"]
+    live = " (still being recorded)" if is_live(recording.path) else ""
+    torn = " (its last record was cut short and is left out)" if recording.torn and not live else ""
+    return (f"{recording.path}: {c['optimizer']} on {src}, seed {c['seed']}, iterations "
+            f"{recording.first:,} to {recording.end:,}, {len(recording.snapshots):,} snapshots{live}{torn}")
+
+
+def state_line(t) -> str:
+    """The run's state where the trainer stands, in a few deterministic numbers."""
+    loss, acc = t.metrics(t.X_train, t.y_train)
+    opt = t.optimizer
+    hp = ", ".join(f"{k} {v:g}" for k, v in opt.hp.items())
+    return (f"iteration {t.iteration:,}: training loss {fmt(loss)}, accuracy {fmt(acc, 4)}; best loss "
+            f"{fmt(t.best_loss)} at iteration {t.best_iteration:,}; {opt.name} ({hp})")
+
+
+def is_live(path) -> bool:
+    """Whether a ``tui-nn train --record`` is writing ``path`` now (it holds its lock)."""
+    from ..atomic import TargetLock, TargetLockedError
+
+    try:
+        TargetLock(path).acquire().release()
+    except TargetLockedError:
+        return True
+    except OSError:
+        return False
+    return False
