@@ -9,6 +9,14 @@ forward from where it stands it only runs the difference.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+from . import events as ev
+from .history import Series
 from .recording import Recording, RecordingError, Snap
 
 
@@ -63,3 +71,121 @@ class Replayer:
                                  f"recomputed, not at {iteration:,}; the recording does not match this "
                                  "version of tui-nn")
         return t
+
+
+# --- a session over a recording: the replay dashboard's cursor ------------------------------------
+
+
+@dataclass
+class CursorMoved(ev.Event):
+    """The run's exact state at the cursor (``iteration``), for a view to start from: ``started``
+    holds the recording's whole loss history, evaluations and switches (the charts in full) and
+    the weights at the cursor; ``snapshot`` its gradient and last step; ``metrics`` the
+    full-data training and validation loss and accuracy of those weights."""
+
+    kind: ClassVar[str] = "cursor"
+    started: ev.Started
+    snapshot: ev.Snapshot
+    metrics: tuple
+    first: int
+    end: int
+    live: bool = False
+
+
+class ReplaySession:
+    """Moves a :class:`Replayer` to the cursor in a thread of its own and hands the state there
+    to ``on_events`` as a :class:`CursorMoved` (the session interface of
+    :class:`tui_nn.runner.Session`: ``start``, ``stop``, ``send``). Seeks coalesce: while one is
+    computed, only the latest of those asked for meanwhile runs next (scrubbing never queues up).
+    ``live`` (a callable) says whether the recording is still being written; while it is, new
+    records are read every ``POLL_SECONDS`` and a cursor at the end follows the end."""
+
+    POLL_SECONDS = 0.5
+
+    def __init__(self, replayer: Replayer, on_events, *, cursor: int | None = None, live=None):
+        self.replayer = replayer
+        self.recording = replayer.recording
+        self.on_events = on_events
+        self.live = live or (lambda: False)
+        self.paused = True
+        self.speed = None
+        self.error: str | None = None
+        self._target = self.recording.end if cursor is None else cursor
+        self._cursor: int | None = None
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._series, self._chunks = Series(), 0
+        self._thread = threading.Thread(target=self._main, name="tui-nn-replay", daemon=True)
+
+    def start(self) -> "ReplaySession":
+        self._thread.start()
+        return self
+
+    def seek(self, iteration: int) -> None:
+        with self._wake:
+            self._target = int(iteration)
+            self._wake.notify()
+
+    def send(self, command) -> None:
+        if isinstance(command, ev.Stop):
+            self.stop()
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def state(self) -> str:
+        return "failed" if self.error else "paused"
+
+    def _main(self) -> None:
+        live_at = time.monotonic()
+        while True:
+            with self._wake:
+                while not self._stopping and self._target is None:
+                    self._wake.wait(self.POLL_SECONDS)
+                    if self.live() and time.monotonic() - live_at >= self.POLL_SECONDS:
+                        break
+                if self._stopping:
+                    return
+                target, self._target = self._target, None
+            live = self.live()
+            if live or target is None:
+                live_at = time.monotonic()
+                end = self.recording.end
+                try:
+                    grew = self.recording.refresh()
+                except RecordingError:
+                    grew = False
+                if target is None:
+                    if not grew:
+                        continue
+                    target = self.recording.end if self._cursor == end else self._cursor
+            try:
+                self._emit(target, live)
+            except (RecordingError, ValueError) as e:  # reported in the panels, the app stays
+                self.error = str(e)
+                self.on_events([ev.Failed(target, str(e), "")])
+
+    def _emit(self, iteration: int, live: bool) -> None:
+        rec = self.recording
+        t = self.replayer.state_at(iteration)
+        self._cursor = iteration
+        for start, losses in zip(rec.starts[self._chunks:], rec.losses[self._chunks:]):
+            self._series.extend(start, losses)
+        self._chunks = len(rec.starts)
+        switches = [(rec.first, rec.config["optimizer"])] + [
+            (e["iteration"], e["new"]) for e in rec.events if e.get("event") == "optimizer_switched"]
+        evaluations = [{k: e.get(k) for k in ("iteration", "train_loss", "train_accuracy", "val_loss",
+                                              "val_accuracy")} for e in rec.evaluations()]
+        started = dataclasses.replace(t.started(), losses=self._series.to_arrays(), evaluations=evaluations,
+                                      switches=switches)
+        metrics = (*t.metrics(t.X_train, t.y_train), *t.metrics(t.X_val, t.y_val))
+        self.on_events([CursorMoved(iteration, started, t.snapshot(), metrics, rec.first, rec.end, live)])

@@ -55,7 +55,11 @@ def replay(run, at, checkpoint, headless) -> None:
     if at is not None:
         replayer.check_cursor(at)
     if not headless and _is_terminal():
-        raise InputError("the replay dashboard is not here yet; use --headless")
+        from ..tui.replay_app import create_replay_app  # Textual: ~0.3 s
+
+        app = create_replay_app(replayer, cursor=at, live=lambda: is_live(recording.path))
+        app.run()
+        raise SystemExit(app.return_code or 0)
     cursor = recording.end if at is None else at
     t = replayer.state_at(cursor)
     click.echo(describe(recording))

@@ -51,9 +51,34 @@ for _key, _name, _label in (("c", "charts", "Charts"), ("w", "weights", "Weights
                             ("d", "data", "Data"), ("e", "log", "Log")):
     KEYS.append(Key(_key, _key, f"show_tab('{_name}')", _label,
                     f"Show the {_label} panel (a tab on narrow terminals) and give it the keys", show=False))
+TAB_KEYS = KEYS[-5:]  # the replay dashboard has them too
 for _i in range(1, 10):
     KEYS.append(Key(str(_i), str(_i), f"pick_optimizer({_i - 1})", f"Optimizer {_i}",
                     f"Switch to optimizer number {_i} in the list", show=False))
+
+# The replay dashboard's keys (tui-nn replay): a cursor through the recorded run.
+REPLAY_KEYS: list[Key] = [
+    Key("left", "←", "move(-1)", "-1", "Cursor one iteration back", group="cursor", priority=True),
+    Key("right", "→", "move(1)", "+1", "Cursor one iteration on", group="cursor", priority=True),
+    Key("shift+left,left_square_bracket", "[", "move_tenth(-1)", "-1/10",
+        "Cursor back by a tenth of the run (also shift+←)", group="tenth", priority=True),
+    Key("shift+right,right_square_bracket", "]", "move_tenth(1)", "+1/10",
+        "Cursor on by a tenth of the run (also shift+→)", group="tenth", priority=True),
+    Key("home", "Home", "jump('first')", "Start", "Cursor to the recording's start", group="ends", priority=True),
+    Key("end", "End", "jump('end')", "End", "Cursor to the recording's end (follows a run still recording)",
+        group="ends", priority=True),
+    Key("enter", "0-9 Enter", "go_typed", "Go", "Type an iteration number, then Enter: the cursor goes there"),
+    Key("escape", "Escape", "clear_typed", "Clear", "Forget the number being typed", show=False),
+    Key("backspace", "Backspace", "erase_typed", "Erase", "Erase the last digit typed", show=False),
+    Key("q", "q", "quit", "Quit", "Quit the replay (the recording is only read)"),
+    Key("l", "l", "toggle_log_scale", "Log", "Loss chart: toggle a logarithmic scale"),
+    Key("g", "g", "toggle_gradients", "Grads", "Weights panel: show the gradient at the cursor (gradient optimizers)"),
+    Key("ctrl+c", "ctrl+c", "quit", "Quit", "Quit as q does", show=False, priority=True),
+]
+REPLAY_KEYS += TAB_KEYS
+for _i in range(10):
+    REPLAY_KEYS.append(Key(str(_i), str(_i), f"type_digit({_i})", str(_i), f"Type the digit {_i} of an iteration",
+                           show=False))
 
 # Keys of the weights panel (bound in WeightsView; listed here for the help screen).
 WEIGHT_KEYS: list[tuple[str, str]] = [
@@ -70,9 +95,9 @@ OTHER_KEYS: list[tuple[str, str]] = [
 ]
 
 
-_GROUPS = {name: Binding.Group(name, compact=True) for name in ("lr/scale", "speed")}
+_GROUPS = {name: Binding.Group(name, compact=True) for name in ("lr/scale", "speed", "cursor", "tenth", "ends")}
 
 
-def bindings() -> list[Binding]:
+def bindings(keys: list[Key] | None = None) -> list[Binding]:
     return [Binding(k.keys, k.action, k.label, show=k.show, key_display=k.display,
-                    group=_GROUPS.get(k.group), priority=k.priority) for k in KEYS]
+                    group=_GROUPS.get(k.group), priority=k.priority) for k in (KEYS if keys is None else keys)]

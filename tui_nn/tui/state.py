@@ -98,6 +98,8 @@ class RunView:
         self.val_accuracy = last.val_accuracy if last else None
         self._loss_at = last.iteration if last else -1  # the iteration train_loss belongs to
         self.switches: list[tuple[int, str]] = [tuple(s) for s in start.switches]
+        self.span = 0  # the charts' x axis reaches at least this far (replay: the recording's end)
+        self.marks: list[tuple[int, str]] = []  # further labelled markers on the charts (replay's cursor)
         self.params = start.params.copy()
         self.grads: np.ndarray | None = None
         self.delta = np.zeros_like(self.params)

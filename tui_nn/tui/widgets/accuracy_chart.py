@@ -33,7 +33,7 @@ class AccuracyChart(Chart):
             if len(y):
                 lines.append(Line(x, y, theme_color(app, color), label, kind))
                 lows.append(float(np.min(y)))
-        right = max(view.iteration, 1)
+        right = max(view.iteration, view.span, 1)
         y_range = (max(-1.0, min(lows + [0.0])), 1.0) if regression else (0.0, 1.0)
         parts = [name]
         if view.train_accuracy is not None:
@@ -41,4 +41,5 @@ class AccuracyChart(Chart):
         if view.val_accuracy is not None:
             parts.append(f"val {num(view.val_accuracy)}")
         self.border_title = " · ".join(parts)
-        return Plot(lines, (0, right), y_range, nice_ticks(right), empty="waiting for the first evaluation")
+        return Plot(lines, (0, right), y_range, nice_ticks(right), empty="waiting for the first evaluation",
+                    markers=view.marks)

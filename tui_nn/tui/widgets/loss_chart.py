@@ -80,7 +80,7 @@ class LossChart(Chart):
                 ys.append(cy)
         best = f"best {num(view.best_loss)}" if np.isfinite(view.best_loss) else ""
         self.border_title = f"Loss · {best}" if best else "Loss"
-        right = max(view.iteration, 1)
+        right = max(view.iteration, view.span, 1)
         ys = [y for y in ys if len(y)]
         if not ys:
             return Plot([], (0, right), (0, 1), nice_ticks(right), empty="waiting for the first iteration")
@@ -93,4 +93,4 @@ class LossChart(Chart):
             # A loss is never negative: the axis stops at 0 rather than tick -0.08.
             y_range = (max(bottom - pad, 0.0) if bottom >= 0 else bottom - pad, top + pad)
         return Plot(lines, (0, right), y_range, nice_ticks(right), log_y=self.log_scale,
-                    markers=[(at, name) for at, name in view.switches[1:]])
+                    markers=[(at, name) for at, name in view.switches[1:]] + view.marks)

@@ -1,0 +1,91 @@
+"""The replay dashboard (``tui-nn replay RUN``): the cursor's keys, the exact state in the panels,
+a recording still being written, and its screen (snapshot)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tui_nn.recording import Recorder, Recording
+from tui_nn.replay import Replayer
+from tui_nn.trainer import Trainer, TrainConfig
+from tui_nn.tui.replay_app import create_replay_app
+
+from test_recording import record, straight
+from test_tui_snapshots import wait_for
+from tui_helpers import notifications, scenario
+
+CONFIG = dict(iterations=2000)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    path = tmp_path_factory.mktemp("replay") / "run.rec"
+    record(path, CONFIG)
+    return path
+
+
+def replay_app(path, cursor=None):
+    return create_replay_app(Replayer(Recording.open(path)), cursor=cursor)
+
+
+@scenario
+async def test_the_cursor_keys_and_the_exact_state_in_the_panels(recording):
+    app = replay_app(recording, cursor=1000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view_at = lambda i: lambda: app.view.iteration == i  # noqa: E731
+        await wait_for(pilot, view_at(1000))
+        for keys, expected in ((("left",), 999), (("right", "right"), 1001), (("right_square_bracket",), 1201),
+                               (("shift+left",), 1001), (("home",), 0), (("end",), 2000),
+                               (("1", "2", "3", "4", "enter"), 1234), (("end", "left"), 1999)):
+            await pilot.press(*keys)
+            await wait_for(pilot, view_at(expected))
+            assert app.cursor == expected
+        t = straight(CONFIG, 1999)
+        np.testing.assert_array_equal(app.view.params, t.net.params)  # what the weights panel draws
+        loss, acc = t.metrics(t.X_train, t.y_train)
+        assert (app.view.train_loss, app.view.train_accuracy, app.view.best_loss) == (loss, acc, t.best_loss)
+        assert app.view.stats == t.optimizer.stats() and app.view.losses.count == 2000  # the chart in full
+        await pilot.press("9", "9", "9", "9", "9", "enter")  # outside the recording: refused, the cursor stays
+        await pilot.pause()
+        assert app.cursor == 1999 and "outside the recording" in notifications(app)[-1]
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+@scenario
+async def test_a_recording_still_being_written_is_followed_to_its_end(tmp_path):
+    t = Trainer(TrainConfig(**CONFIG))
+    t.start_events()
+    recorder = Recorder(tmp_path / "live.rec", t, snapshot_every=100)
+    recorder.record(t.advance(300), t)
+    recorder.flush()
+    app = create_replay_app(Replayer(Recording.open(tmp_path / "live.rec")), live=lambda: True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.iteration == 300)
+        recorder.record(t.advance(200), t)
+        recorder.flush()
+        for _ in range(200):  # the session reads new records every half second
+            if app.view.iteration == 500:
+                break
+            await pilot.pause(0.05)
+        assert app.view.iteration == 500  # a cursor at the end follows the end
+        assert app.end == 500
+        await pilot.press("q")
+    recorder.close(t)
+
+
+def test_replay_screen_mid_run(snap_compare, recording):
+    async def at_cursor(pilot):
+        await wait_for(pilot, lambda: pilot.app.view.iteration == 1234)
+        pilot.app.flush()
+
+    assert snap_compare(replay_app(recording, cursor=1234), terminal_size=(120, 36), run_before=at_cursor)
+
+
+def test_replay_screen_small_terminal(snap_compare, recording):
+    async def at_cursor(pilot):
+        await wait_for(pilot, lambda: pilot.app.view.iteration == 1234)
+        pilot.app.flush()
+
+    assert snap_compare(replay_app(recording, cursor=1234), terminal_size=(80, 24), run_before=at_cursor)

@@ -1,0 +1,122 @@
+"""The replay dashboard (``tui-nn replay RUN``): the training dashboard's panels over a recording,
+with a cursor.
+
+The charts show the whole recorded run and a marker at the cursor; every other panel (weights,
+gradients, decision regions, optimizer state, status) shows the run's exact state at the cursor,
+which a :class:`~tui_nn.replay.ReplaySession` reconstructs in its own thread and sends as a
+:class:`~tui_nn.replay.CursorMoved` event: the app builds its :class:`RunView` from that event
+alone, as the live dashboard does from its session's. Keys: ``REPLAY_KEYS`` in :mod:`keys`.
+"""
+
+from __future__ import annotations
+
+from .. import events as ev
+from ..replay import CursorMoved, ReplaySession
+from .app import TuiNNApp
+from .keys import REPLAY_KEYS, bindings
+from .state import RunView
+from .widgets.loss_chart import LossChart
+
+
+class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o, ...) do not apply
+    BINDINGS = bindings(REPLAY_KEYS)
+    TITLE = "tui-nn replay"
+    AUTO_FOCUS = None  # the arrows move the cursor
+
+    def __init__(self, replayer, *, cursor: int | None = None, live=None):
+        self.replayer = replayer
+        self.recording = replayer.recording
+        self.cursor = self.recording.end if cursor is None else cursor
+        self.first, self.end = self.recording.first, self.recording.end
+        self.typed = ""  # digits of an iteration number being typed
+        self._live = live
+        super().__init__(replayer.state_at(self.cursor), paused=True, separate_process=False)
+
+    def on_mount(self, event) -> None:
+        event.prevent_default()  # not the training dashboard's: no trainer runs here
+        self.session = ReplaySession(self.replayer, self._on_session_events, cursor=self.cursor, live=self._live)
+        self.session.start()
+        self.set_interval(0.2, self.flush)
+        self.flush()
+
+    def on_trainer_events(self, message) -> None:
+        message.prevent_default()
+        with self._lock:
+            if self._batch is message.events:
+                self._batch = None
+        for e in message.events:
+            if isinstance(e, CursorMoved):
+                self._show(e)
+            elif isinstance(e, ev.Failed):
+                self.notify(e.error, title="Replay", severity="error")
+        self.flush()
+
+    def _show(self, e: CursorMoved) -> None:
+        view = RunView(e.started, paused=True)
+        view.apply([e.snapshot])
+        view.train_loss, view.train_accuracy, view.val_loss, view.val_accuracy = e.metrics
+        view.span = e.end
+        view.marks = [(e.iteration, f"▼{e.iteration:,}")]
+        view.take_log()
+        self.view = view
+        self.cursor, self.first, self.end = e.iteration, e.first, e.end
+        self._dirty |= {"status", "series", "weights", "optimizer", "layout"}
+        self._caption()
+
+    def _caption(self) -> None:
+        typed = f" · go to {self.typed}▏ (Enter)" if self.typed else ""
+        self.query_one(LossChart).border_subtitle = (
+            f"replay · iteration {self.cursor:,} of {self.first:,}–{self.end:,}{typed}")
+
+    # -- the cursor ------------------------------------------------------------------------------
+    def seek(self, iteration: int) -> None:
+        if not self.first <= iteration <= self.end:
+            self.notify(f"Iteration {iteration:,} is outside the recording ({self.first:,} to {self.end:,}).",
+                        severity="warning")
+            return
+        self.cursor = iteration
+        self._caption()
+        self.session.seek(iteration)
+
+    def action_move(self, step: int) -> None:
+        self.seek(min(self.end, max(self.first, self.cursor + step)))
+
+    def action_move_tenth(self, sign: int) -> None:
+        self.action_move(sign * max(1, (self.end - self.first) // 10))
+
+    def action_jump(self, where: str) -> None:
+        self.seek(self.first if where == "first" else self.end)
+
+    def action_type_digit(self, digit: int) -> None:
+        if len(self.typed) < 15:
+            self.typed += str(digit)
+        self._caption()
+
+    def action_erase_typed(self) -> None:
+        self.typed = self.typed[:-1]
+        self._caption()
+
+    def action_clear_typed(self) -> None:
+        self.typed = ""
+        self._caption()
+
+    def action_go_typed(self) -> None:
+        typed, self.typed = self.typed, ""
+        self._caption()
+        if typed:
+            self.seek(int(typed))
+
+    # -- leaving: nothing to save ----------------------------------------------------------------
+    async def action_quit(self) -> None:
+        self._stop_session()
+        self.exit(return_code=0)
+
+    def get_system_commands(self, screen):
+        yield from super(TuiNNApp, self).get_system_commands(screen)
+
+
+def create_replay_app(replayer, *, cursor: int | None = None, live=None) -> ReplayApp:
+    """The replay dashboard over ``replayer`` (a :class:`~tui_nn.replay.Replayer`), its cursor
+    at ``cursor`` (default: the recording's end); ``live()`` says whether the recording is still
+    being written (then the dashboard follows its end)."""
+    return ReplayApp(replayer, cursor=cursor, live=live)
