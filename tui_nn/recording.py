@@ -155,17 +155,24 @@ class Recorder:
     command, ``close(trainer)`` at the end. ``snapshot_every`` fixes the snapshot spacing in
     iterations (tests); by default it follows the measured speed (``SNAPSHOT_SECONDS``)."""
 
-    def __init__(self, path, trainer, *, snapshot_every: int | None = None):
+    def __init__(self, path, trainer, *, snapshot_every: int | None = None, fork: dict | None = None):
         self.path = Path(path)
         self.fixed_every = snapshot_every
         self.every = snapshot_every or MIN_SNAPSHOT_EVERY
-        # 'x': a recording is never written over (the command refuses an existing file up front)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        self.branch = fork["name"] if fork else "main"
         self._progress: list[ev.Progress] = []
         self._buffered = 0
         self._pending: list[ev.Event] = []
         self._last_flush = self._last_sync = time.monotonic()
         self._compute, self._since = 0.0, 0
+        if fork:  # a branch of an existing recording (whole: see Recording.check_appendable)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            self._write(b"FORK", pack(fork))
+            self.snapshot(trainer)
+            os.fsync(self._fd)
+            return
+        # 'x': a recording is never written over (the command refuses an existing file up front)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
         config = trainer.config.to_dict()
         if config["data"]:
             config["data"] = str(Path(config["data"]).resolve())
@@ -177,6 +184,10 @@ class Recorder:
                                    "start": trainer.iteration}))
         self.snapshot(trainer)
         os.fsync(self._fd)
+
+    @property
+    def _tag(self) -> dict:
+        return {} if self.branch == "main" else {"branch": self.branch}
 
     @property
     def next_snapshot(self) -> int:
@@ -209,13 +220,14 @@ class Recorder:
             if np.array_equal(low.astype(np.float64), losses, equal_nan=True):
                 losses = low
             last = ps[-1]
-            meta = {"iteration": ps[0].iteration, "best_loss": _num(last.best_loss), "epoch": last.epoch}
+            meta = {"iteration": ps[0].iteration, "best_loss": _num(last.best_loss), "epoch": last.epoch,
+                    **self._tag}
             self._write(b"PROG", pack(meta, {
                 "losses": losses, "accuracies": np.concatenate([p.accuracies for p in ps]).astype(np.float64),
                 "accepted": np.concatenate([p.accepted for p in ps]), "improved": np.concatenate([p.improved for p in ps])}))
             self._progress, self._buffered = [], 0
         for e in self._pending:
-            self._write(b"EVNT", pack(e.to_dict(timing=False)))
+            self._write(b"EVNT", pack({**e.to_dict(timing=False), **self._tag}))
         self._pending = []
         self._last_flush = now = time.monotonic()
         if now - self._last_sync >= SYNC_SECONDS:
@@ -235,7 +247,7 @@ class Recorder:
         meta["same_as_params"] = same
         arrays = {k: a for k, a in arrays.items() if k not in same}
         state = np.frombuffer(json.dumps(meta, default=_plain).encode(), np.uint8)
-        payload = pack({"iteration": trainer.iteration}, {"state": state, **arrays})
+        payload = pack({"iteration": trainer.iteration, **self._tag}, {"state": state, **arrays})
         self._write(b"SNAP", payload)
         self._last_snapshot = trainer.iteration
         if self.fixed_every is None and self._since and self._compute > 0:
@@ -279,15 +291,17 @@ def _plain(o):
 class Snap:
     iteration: int
     offset: int  # where its record starts in the file
-    branch: str = "main"
 
 
 @dataclass
-class Recording:
-    """A recording as read so far: call :meth:`refresh` to read what was appended since."""
+class Branch:
+    """One line of the run: ``main`` (the recorded run) or a fork of it, which starts from its
+    parent's state at ``at`` (``fork``: how it was made: optimizer, hyperparameters)."""
 
-    path: Path
-    conf: dict = field(default_factory=dict)
+    name: str = "main"
+    parent: str | None = None
+    at: int = 0
+    fork: dict = field(default_factory=dict)
     starts: list = field(default_factory=list)  # per PROG record: first iteration
     losses: list = field(default_factory=list)
     accuracies: list = field(default_factory=list)
@@ -295,17 +309,47 @@ class Recording:
     improved: list = field(default_factory=list)
     events: list = field(default_factory=list)  # JSON dicts of the other events, in order
     snapshots: list = field(default_factory=list)
+
+
+@dataclass
+class Recording:
+    """A recording as read so far (call :meth:`refresh` to read what was appended since), seen
+    through one of its branches (``branch``; ``main`` unless chosen): ``starts``, ``losses``,
+    ``events``, ``snapshots``, ``first`` and ``end`` are that branch's."""
+
+    path: Path
+    conf: dict = field(default_factory=dict)
+    branches: dict = field(default_factory=lambda: {"main": Branch()})
+    branch: str = "main"
     offset: int = 0  # where the next unread record starts
     torn: bool = False  # the last record is incomplete (the writer was killed, or is writing it)
 
     @classmethod
-    def open(cls, path) -> "Recording":
+    def open(cls, path, branch: str = "main") -> "Recording":
         rec = cls(Path(path))
         rec.refresh()
-        if not rec.conf or not rec.snapshots:
+        if not rec.conf or not rec.branches["main"].snapshots:
             raise RecordingError(f"{rec.path}: the recording was cut short before its first snapshot (its "
                                  "writer was stopped at once, or the file was truncated); record the run again")
+        rec.choose(branch)
         return rec
+
+    def choose(self, branch: str) -> None:
+        if branch not in self.branches or not self.branches[branch].snapshots:
+            names = ", ".join(n for n, b in self.branches.items() if b.snapshots)
+            raise RecordingError(f"{self.path} has no branch {branch!r}; its branches: {names}")
+        self.branch = branch
+
+    @property
+    def current(self) -> Branch:
+        return self.branches[self.branch]
+
+    starts = property(lambda self: self.current.starts)
+    losses = property(lambda self: self.current.losses)
+    accuracies = property(lambda self: self.current.accuracies)
+    accepted = property(lambda self: self.current.accepted)
+    events = property(lambda self: self.current.events)
+    snapshots = property(lambda self: self.current.snapshots)
 
     @property
     def config(self) -> dict:
@@ -313,37 +357,64 @@ class Recording:
 
     @property
     def first(self) -> int:
-        return self.snapshots[0].iteration if self.snapshots else 0
+        """The first iteration the recording can give (a branch: its parent's first)."""
+        b = self.current
+        while b.parent is not None:
+            b = self.branches[b.parent]
+        return b.snapshots[0].iteration if b.snapshots else 0
 
     @property
     def end(self) -> int:
         """The last iteration whose state the recording can give (the stream's end)."""
-        ends = [s.iteration for s in self.snapshots]
-        if self.starts:
-            ends.append(self.starts[-1] + len(self.losses[-1]))
+        return self.end_of(self.current)
+
+    @staticmethod
+    def end_of(b: Branch) -> int:
+        ends = [s.iteration for s in b.snapshots]
+        if b.starts:
+            ends.append(b.starts[-1] + len(b.losses[-1]))
         return max(ends) if ends else 0
 
-    def series(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Every recorded iteration's number, loss, accuracy and accept flag, concatenated."""
-        if not self.starts:
-            return (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, bool))
-        its = np.concatenate([np.arange(s, s + len(a)) for s, a in zip(self.starts, self.losses)])
-        return (its, np.concatenate(self.losses).astype(np.float64), np.concatenate(self.accuracies),
-                np.concatenate(self.accepted))
+    def lineage(self, branch: str | None = None) -> list[Branch]:
+        """The branch and its ancestors, the branch first."""
+        b, out = self.branches[branch or self.branch], []
+        while True:
+            out.append(b)
+            if b.parent is None:
+                return out
+            b = self.branches[b.parent]
 
-    def evaluations(self) -> list[dict]:
-        return [e for e in self.events if e.get("event") == "evaluation"]
+    def series(self, branch: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every iteration's number, loss, accuracy and accept flag along ``branch`` (its parents'
+        up to where it starts, then its own), concatenated."""
+        parts, until = [], None
+        for b in self.lineage(branch):
+            for s, l, a, k in zip(b.starts, b.losses, b.accuracies, b.accepted):
+                n = len(l) if until is None else max(0, min(len(l), until - s))
+                if n:
+                    parts.append((np.arange(s, s + n), l[:n], a[:n], k[:n]))
+            until = b.at
+        if not parts:
+            return (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, bool))
+        parts.sort(key=lambda p: p[0][0])
+        its, losses, accs, accepted = (np.concatenate([p[i] for p in parts]) for i in range(4))
+        return its, losses.astype(np.float64), accs.astype(np.float64), accepted
+
+    def evaluations(self, branch: str | None = None) -> list[dict]:
+        out, until = [], None
+        for b in self.lineage(branch):
+            out += [e for e in b.events if e.get("event") == "evaluation" and (until is None or e["iteration"] < until)]
+            until = b.at
+        return sorted(out, key=lambda e: e["iteration"])
 
     def snapshot_before(self, iteration: int) -> Snap:
-        """The last snapshot at or before ``iteration`` (the latest of several at one iteration:
-        the one after any command there)."""
-        best = None
-        for s in self.snapshots:
-            if s.iteration <= iteration:
-                best = s
-        if best is None:
-            raise RecordingError(f"{self.path}: no snapshot before iteration {iteration}")
-        return best
+        """The last snapshot at or before ``iteration`` along the current branch (the latest of
+        several at one iteration: the one after any command there)."""
+        for b in self.lineage():
+            found = [s for s in b.snapshots if s.iteration <= iteration]
+            if found and (b.parent is None or iteration >= b.at):
+                return found[-1]
+        raise RecordingError(f"{self.path}: no snapshot before iteration {iteration}")
 
     def read_snapshot(self, snap: Snap):
         """The snapshot's state as a :class:`tui_nn.checkpoint.Checkpoint` (not yet checked)."""
@@ -352,13 +423,14 @@ class Recording:
 
         with open(self.path, "rb") as f:
             f.seek(snap.offset)
-            tag, payload = self._next(f, snap.offset, os.fstat(f.fileno()).st_size)
-        _, arrays = unpack(payload)
-        meta = json.loads(arrays.pop("state").tobytes())
-        if not isinstance(meta, dict):
-            raise RecordingError(f"{self.path}: damaged snapshot at byte {snap.offset}; record the run again")
-        for k in meta.pop("same_as_params", []):
-            arrays[k] = arrays["params"].copy()
+            got = self._next(f, snap.offset, os.fstat(f.fileno()).st_size)
+        try:
+            _, arrays = unpack(got[1])
+            meta = json.loads(arrays.pop("state").tobytes())
+            for k in meta.pop("same_as_params", []):
+                arrays[k] = arrays["params"].copy()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise RecordingError(f"{self.path}: damaged snapshot at byte {snap.offset}; record the run again") from None
         empty = Series().to_arrays()
         for name in HISTORY:
             arrays.update({f"hist_{name}_{k}": v for k, v in empty.items()})
@@ -407,7 +479,7 @@ class Recording:
             self.torn = bool(head)
             return None
         tag, length, crc = _HEAD.unpack(head)
-        if tag not in (b"CONF", b"PROG", b"EVNT", b"SNAP") or length > MAX_RECORD:
+        if tag not in (b"CONF", b"PROG", b"EVNT", b"SNAP", b"FORK") or length > MAX_RECORD:
             if start + _HEAD.size + 64 >= size:  # garbage at the very end: an interrupted write
                 self.torn = True
                 return None
@@ -431,7 +503,7 @@ class Recording:
             it = meta["iteration"]
             if not isinstance(it, int) or it < 0:
                 raise ValueError("snapshot without an iteration")
-            self.snapshots.append(Snap(it, offset))
+            self._branch(meta).snapshots.append(Snap(it, offset))
             return
         meta, arrays = unpack(payload)
         if tag == b"CONF":
@@ -440,21 +512,34 @@ class Recording:
             self.conf = meta
         elif not self.conf:
             raise ValueError("records before the configuration")
+        elif tag == b"FORK":
+            name, parent, at = meta.get("name"), meta.get("parent"), meta.get("at")
+            if (not isinstance(name, str) or name in self.branches or parent not in self.branches
+                    or not isinstance(at, int)):
+                raise ValueError(f"bad branch {name!r:.40}")
+            self.branches[name] = Branch(name, parent, at, meta)
         elif tag == b"PROG":
+            b = self._branch(meta)
             n = len(arrays["losses"])
             if any(arrays[k].shape != (n,) for k in ("accuracies", "accepted", "improved")):
                 raise ValueError("progress arrays of different lengths")
             it = meta["iteration"]
-            if self.starts and it != self.starts[-1] + len(self.losses[-1]):
+            if b.starts and it != b.starts[-1] + len(b.losses[-1]):
                 raise ValueError(f"progress at iteration {it} does not follow the one before")
-            self.starts.append(int(it))
-            self.losses.append(arrays["losses"])
-            self.accuracies.append(arrays["accuracies"])
-            self.accepted.append(arrays["accepted"])
-            self.improved.append(arrays["improved"])
+            b.starts.append(int(it))
+            b.losses.append(arrays["losses"])
+            b.accuracies.append(arrays["accuracies"])
+            b.accepted.append(arrays["accepted"])
+            b.improved.append(arrays["improved"])
         elif tag == b"EVNT":
+            b = self._branch(meta)
             if meta.get("event") == "reset":  # the run started over: the recording is its new run
-                self.starts, self.losses, self.accuracies, self.accepted, self.improved = [], [], [], [], []
-                self.events = []
-                self.snapshots = []
-            self.events.append(meta)
+                b.starts, b.losses, b.accuracies, b.accepted, b.improved = [], [], [], [], []
+                b.events, b.snapshots = [], []
+            b.events.append(meta)
+
+    def _branch(self, meta: dict) -> Branch:
+        name = meta.get("branch", "main")
+        if name not in self.branches:
+            raise ValueError(f"a record of an unknown branch {name!r:.40}")
+        return self.branches[name]

@@ -10,10 +10,14 @@ forward from where it stands it only runs the difference.
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import threading
 import time
 from dataclasses import dataclass
 from typing import ClassVar
+
+import numpy as np
 
 from . import events as ev
 from .history import Series
@@ -189,3 +193,65 @@ class ReplaySession:
                                       switches=switches)
         metrics = (*t.metrics(t.X_train, t.y_train), *t.metrics(t.X_val, t.y_val))
         self.on_events([CursorMoved(iteration, started, t.snapshot(), metrics, rec.first, rec.end, live)])
+
+
+# --- fork: continue from the state at the cursor as a branch of the recording ------------------
+
+BRANCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+
+
+def fork(recording: Recording, at: int, name: str, *, optimizer: str | None = None,
+         hyperparams: dict | None = None, iterations: int | None = None, snapshot_every: int | None = None):
+    """Continue the run from its exact state at ``at`` (along the recording's current branch)
+    with ``optimizer`` and/or other ``hyperparams`` for ``iterations`` (default: as many as the
+    branch had left), appended to the recording as branch ``name``; returns the trainer at the
+    branch's end. The state is handed over as a checkpoint of it would be, and the changes are
+    made as ``tui-nn train --resume`` makes them (:func:`continue_as`), so the branch is that
+    resumed run, bit for bit (``tests/test_fork.py``)."""
+    from .checkpoint import Checkpoint, capture
+    from .recording import Recorder, _plain
+
+    hyperparams = dict(hyperparams or {})
+    if not BRANCH_NAME.fullmatch(name) or name in recording.branches:
+        taken = f"; taken: {', '.join(recording.branches)}" if name in recording.branches else ""
+        raise RecordingError(f"branch name {name!r}: give a new name of letters, digits, '_', '.' or '-' "
+                             f"(at most 40){taken}")
+    if recording.torn:
+        raise RecordingError(f"{recording.path} ends in a torn record (its writer was killed); a fork cannot be "
+                             "appended to it")
+    replayer = Replayer(recording)
+    t = replayer.state_at(at)
+    meta, arrays = capture(t)  # as a checkpoint holds it: what --resume starts from
+    t.restore(Checkpoint(recording.path, json.loads(json.dumps(meta, default=_plain)),
+                         {k: np.array(v) for k, v in arrays.items()}))
+    left = recording.end - at
+    events = continue_as(t, iterations or max(left, 1), optimizer, hyperparams)
+    recorder = Recorder(recording.path, t, snapshot_every=snapshot_every, fork={
+        "name": name, "parent": recording.branch, "at": at, "optimizer": t.optimizer.name,
+        "hyperparams": dict(t.optimizer.hp), "iterations": t.limit - at})
+    try:
+        recorder.record(events, t)
+        while not t.done:
+            n = max(1, min(1 << 14, recorder.next_snapshot - t.iteration))
+            c0 = time.perf_counter()
+            out = t.advance(n)
+            recorder.record(out, t, seconds=time.perf_counter() - c0)
+    finally:
+        recorder.close(t)
+    recording.refresh()
+    return t
+
+
+def continue_as(t, iterations: int, optimizer: str | None, hyperparams: dict) -> list[ev.Event]:
+    """What ``tui-nn train --resume`` does to the checkpointed run before it goes on: run
+    ``iterations`` more, recover a diverged run, then switch to ``optimizer`` (with
+    ``hyperparams``) or set the current optimizer's ``hyperparams``."""
+    out = t.run_for(iterations)
+    if t.state == "diverged":
+        t.recover()
+    if optimizer is not None and optimizer != t.optimizer.name:
+        out += t.switch_optimizer(optimizer, **hyperparams)
+    else:
+        for k, v in hyperparams.items():
+            out += t.set_hyperparam(k, v)
+    return out

@@ -13,17 +13,31 @@ import os
 import click
 
 from ..plain import fmt
-from . import InputError, _is_terminal, _lock_checkpoint, refuse_empty_paths
+from . import HYPER_OPTIONS, InputError, _check_hyperparams, _is_terminal, _lock_checkpoint, option, refuse_empty_paths
+
+
+def _fork_options(f):
+    for opt, name, text in reversed(HYPER_OPTIONS):
+        f = click.option(opt, name, type=float, metavar="X", help=f"Fork: {text[0].lower()}{text[1:]}")(f)
+    return f
 
 
 @click.command()
 @click.argument("run", type=click.Path(dir_okay=False), metavar="RUN")
+@click.option("--branch", metavar="NAME", default="main", show_default=True,
+              help="The branch of the recording to open (a fork of the run).")
+@click.option("--fork", "fork_name", metavar="NAME",
+              help="Fork at --at N: continue from exactly that state with --optimizer and/or new hyperparameters, "
+                   "kept in RUN as branch NAME.")
+@option("optimizer", default=None, show_default=False, help="Fork: the optimizer to continue with [default: the run's].")
+@_fork_options
+@option("iterations", help="Fork: how many iterations to run [default: as many as the run had left].")
 @click.option("--at", "at", type=click.IntRange(min=0), metavar="N",
               help="The iteration to stand at [default: the recording's end].")
 @click.option("--checkpoint", type=click.Path(dir_okay=False), metavar="FILE",
               help="Save the exact state at --at N as a checkpoint (continue it with tui-nn train --resume FILE).")
 @click.option("--headless", is_flag=True, help="No dashboard: print the recording's contents and the state at --at.")
-def replay(run, at, checkpoint, headless) -> None:
+def replay(run, branch, fork_name, optimizer, iterations, at, checkpoint, headless, **hyper) -> None:
     """Travel through a recorded run: its exact state at any iteration.
 
     RUN is a file written by `tui-nn train --record RUN`; the state at an iteration is the
@@ -50,10 +64,28 @@ def replay(run, at, checkpoint, headless) -> None:
     from ..recording import Recording  # NumPy: ~0.1 s
     from ..replay import Replayer  # the trainer; scikit-learn (~0.7 s) only for the sets that need it
 
-    recording = Recording.open(run)
+    hyperparams = {k: v for k, v in hyper.items() if v is not None}
+    if fork_name is None and (optimizer or hyperparams or iterations):
+        raise InputError("--optimizer, --iterations and hyperparameters say how to fork: add --fork NAME and --at N")
+    if fork_name is not None and at is None:
+        raise InputError("--fork needs --at N: the iteration to fork at")
+    recording = Recording.open(run, branch)
     replayer = Replayer(recording)
     if at is not None:
         replayer.check_cursor(at)
+    if fork_name is not None:
+        from ..optimizers import OPTIMIZERS
+        from ..replay import fork
+
+        _check_hyperparams(OPTIMIZERS[optimizer or replayer.state_at(at).optimizer.name], hyperparams)
+        if is_live(recording.path):
+            raise InputError(f"{run} is still being recorded; fork it once its run has ended")
+        _lock_checkpoint("RUN", run)  # one writer at a time
+        t = fork(recording, at, fork_name, optimizer=optimizer, hyperparams=hyperparams, iterations=iterations)
+        click.echo(f"{run}: branch {fork_name} forked at iteration {at:,} with {t.optimizer.name}, "
+                   f"iterations {at:,} to {t.iteration:,}")
+        click.echo(state_line(t))
+        return
     if not headless and _is_terminal():
         from ..tui.replay_app import create_replay_app  # Textual: ~0.3 s
 
@@ -77,8 +109,11 @@ def describe(recording) -> str:
     src = os.path.basename(c["data"]) if c.get("data") else c["dataset"]
     live = " (still being recorded)" if is_live(recording.path) else ""
     torn = " (its last record was cut short and is left out)" if recording.torn and not live else ""
-    return (f"{recording.path}: {c['optimizer']} on {src}, seed {c['seed']}, iterations "
-            f"{recording.first:,} to {recording.end:,}, {len(recording.snapshots):,} snapshots{live}{torn}")
+    branch = "" if recording.branch == "main" else f" branch {recording.branch} (forked at {recording.current.at:,}),"
+    others = [n for n in recording.branches if n != recording.branch]
+    others = f"; branches: {', '.join(others)}" if others else ""
+    return (f"{recording.path}:{branch} {c['optimizer']} on {src}, seed {c['seed']}, iterations "
+            f"{recording.first:,} to {recording.end:,}, {len(recording.snapshots):,} snapshots{live}{torn}{others}")
 
 
 def state_line(t) -> str:
