@@ -19,7 +19,11 @@ same reason. Files written:
 - ``paused-weight-selected.svg``: the default run paused after 2,000 iterations with a weight
   selected in the Weights panel and nudged;
 - ``narrow.svg``: the default run at 80x24 (panels become tabs);
-- ``help.svg``: the ``?`` screen.
+- ``help.svg``: the ``?`` screen;
+- ``replay.svg``: ``tui-nn replay`` of the default run recorded for 10,000 iterations, the cursor
+  at 4,321;
+- ``replay-fork.svg``: the same recording forked at 3,000 with Adam (lr 0.05), the fork shown
+  and the original beside it on the loss chart.
 """
 
 from __future__ import annotations
@@ -79,6 +83,45 @@ async def select_weight(app, pilot) -> None:
         await pilot.pause()
 
 
+async def shoot_replay(name: str, path: Path, cursor: int, branch: str = "main") -> None:
+    from tui_nn.recording import Recording
+    from tui_nn.replay import Replayer
+    from tui_nn.tui.replay_app import create_replay_app
+
+    app = create_replay_app(Replayer(Recording.open(path, branch)), cursor=cursor)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(1000):  # the state at the cursor has come (bounded, no sleeping)
+            if app.view.iteration == cursor and app.branch == branch:
+                break
+            await pilot.pause()
+        await app.workers.wait_for_complete()
+        app.flush()
+        await pilot.pause()
+        out = app.save_screenshot(filename=f"{name}.svg", path=str(HERE))
+    print(f"wrote {Path(out).relative_to(ROOT)}")
+
+
+async def replays() -> None:
+    import queue
+    import tempfile
+
+    from tui_nn import events as ev
+    from tui_nn.recording import Recording
+    from tui_nn.replay import fork
+    from tui_nn.runner import Session
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "run.rec"
+        q: queue.SimpleQueue = queue.SimpleQueue()
+        session = Session(Trainer(TrainConfig()), q.put, record=str(path), snapshot_every=500).start()
+        while not any(isinstance(e, ev.Finished) for e in q.get()):
+            pass
+        session.stop()
+        await shoot_replay("replay", path, 4_321)
+        fork(Recording.open(path), 3_000, "adam-3000", optimizer="adam", hyperparams={"lr": 0.05}, snapshot_every=500)
+        await shoot_replay("replay-fork", path, 6_000, branch="adam-3000")
+
+
 async def main() -> None:
     await shoot("default", TrainConfig(), 10_000)
     await shoot("spiral-adam", TrainConfig(dataset="spiral", layers=(64,), optimizer="adam",
@@ -91,6 +134,7 @@ async def main() -> None:
     await shoot("paused-weight-selected", TrainConfig(), 2_000, before=select_weight)
     await shoot("narrow", TrainConfig(), 10_000, size=(80, 24))
     await shoot("help", TrainConfig(), 10_000, keys=("question_mark",))
+    await replays()
 
 
 if __name__ == "__main__":

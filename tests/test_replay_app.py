@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tui_nn.recording import Recorder, Recording
-from tui_nn.replay import Replayer
+from tui_nn.replay import Replayer, fork
 from tui_nn.trainer import Trainer, TrainConfig
 from tui_nn.tui.replay_app import create_replay_app
 
@@ -89,3 +89,44 @@ def test_replay_screen_small_terminal(snap_compare, recording):
         pilot.app.flush()
 
     assert snap_compare(replay_app(recording, cursor=1234), terminal_size=(80, 24), run_before=at_cursor)
+
+
+@scenario
+async def test_f_forks_at_the_cursor_and_b_switches_the_branch_shown(tmp_path):
+    record(tmp_path / "run.rec", CONFIG)
+    app = create_replay_app(Replayer(Recording.open(tmp_path / "run.rec")), cursor=1500)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.iteration == 1500)
+        await pilot.press(*"o" * 6)  # from adam, round the list: random-search, hill-climb, ..., rmsprop
+        assert app.fork_optimizer == "rmsprop"
+        await pilot.press("minus")  # its learning rate halved
+        await pilot.press("f")
+        for _ in range(600):  # the fork runs 500 iterations in the session's thread
+            if app.branch != "main":
+                break
+            await pilot.pause(0.05)
+        assert (app.branch, app.branches) == ("rmsprop-1500", ["main", "rmsprop-1500"])
+        assert app.view.optimizer == "rmsprop" and app.view.hyperparams["lr"] == 0.0005
+        assert [name for name, _, _ in app.view.overlays] == ["main"]  # the original drawn beside it
+        await pilot.press("end")
+        await wait_for(pilot, lambda: app.view.iteration == 2000)
+        forked = fork(Recording.open(tmp_path / "run.rec"), 1500, "again", optimizer="rmsprop",
+                      hyperparams={"lr": 0.0005})
+        np.testing.assert_array_equal(app.view.params, forked.net.params)  # the same branch, computed again
+        await pilot.press("b")
+        await wait_for(pilot, lambda: app.branch == "main")
+        assert app.view.optimizer == "hill-climb" and [n for n, _, _ in app.view.overlays] == ["rmsprop-1500"]
+        await pilot.press("q")
+
+
+def test_replay_screen_with_a_fork(snap_compare, tmp_path):
+    record(tmp_path / "run.rec", CONFIG)
+    fork(Recording.open(tmp_path / "run.rec"), 600, "adam-600", optimizer="adam", hyperparams={"lr": 0.05},
+         snapshot_every=97)
+
+    async def at_cursor(pilot):
+        await wait_for(pilot, lambda: pilot.app.view.iteration == 1000)
+        pilot.app.flush()
+
+    rec = Recording.open(tmp_path / "run.rec", "adam-600")
+    assert snap_compare(create_replay_app(Replayer(rec), cursor=1000), terminal_size=(120, 36), run_before=at_cursor)

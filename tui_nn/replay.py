@@ -44,6 +44,10 @@ class Replayer:
     def iteration(self) -> int:
         return self.trainer.iteration
 
+    def forget(self) -> None:
+        """The recording's branch changed: restore a snapshot at the next ``state_at``."""
+        self._at = None
+
     def check_cursor(self, iteration: int) -> None:
         rec = self.recording
         if not rec.first <= iteration <= rec.end:
@@ -94,6 +98,9 @@ class CursorMoved(ev.Event):
     first: int
     end: int
     live: bool = False
+    branch: str = "main"  # the branch the state is on
+    branches: list = dataclasses.field(default_factory=list)  # every branch's name
+    overlays: list = dataclasses.field(default_factory=list)  # the others' curves: (name, iterations, losses)
 
 
 class ReplaySession:
@@ -118,7 +125,8 @@ class ReplaySession:
         self._cursor: int | None = None
         self._wake = threading.Condition()
         self._stopping = False
-        self._series, self._chunks = Series(), 0
+        self._series, self._overlays, self._key = Series(), [], None
+        self._ops: list = []  # forks and branch changes asked for, run in order before the next seek
         self._thread = threading.Thread(target=self._main, name="tui-nn-replay", daemon=True)
 
     def start(self) -> "ReplaySession":
@@ -129,6 +137,31 @@ class ReplaySession:
         with self._wake:
             self._target = int(iteration)
             self._wake.notify()
+
+    def choose(self, branch: str) -> None:
+        """Show ``branch`` (the cursor stays, within the branch's iterations)."""
+        self._queue(lambda: self._choose(branch))
+
+    def fork(self, name: str, optimizer: str, hyperparams: dict) -> None:
+        """Fork at the cursor (see :func:`fork`) and show the new branch."""
+        self._queue(lambda: self._fork(name, optimizer, hyperparams))
+
+    def _queue(self, op) -> None:
+        with self._wake:
+            self._ops.append(op)
+            if self._target is None:
+                self._target = self._cursor
+            self._wake.notify()
+
+    def _choose(self, branch: str) -> None:
+        self.recording.choose(branch)
+        self.replayer.forget()
+
+    def _fork(self, name: str, optimizer: str, hyperparams: dict) -> None:
+        if self.live():
+            raise RecordingError("the run is still being recorded; fork it once it has ended")
+        fork(self.recording, self._cursor, name, optimizer=optimizer, hyperparams=hyperparams)
+        self._choose(name)
 
     def send(self, command) -> None:
         if isinstance(command, ev.Stop):
@@ -160,6 +193,14 @@ class ReplaySession:
                 if self._stopping:
                     return
                 target, self._target = self._target, None
+                ops, self._ops = self._ops, []
+            for op in ops:
+                try:
+                    op()
+                except (RecordingError, ValueError) as e:  # a refused fork: said, the replay goes on
+                    self.on_events([ev.Failed(self._cursor or 0, str(e), "")])
+            if target is not None:
+                target = min(max(target, self.recording.first), self.recording.end)
             live = self.live()
             if live or target is None:
                 live_at = time.monotonic()
@@ -182,9 +223,15 @@ class ReplaySession:
         rec = self.recording
         t = self.replayer.state_at(iteration)
         self._cursor = iteration
-        for start, losses in zip(rec.starts[self._chunks:], rec.losses[self._chunks:]):
-            self._series.extend(start, losses)
-        self._chunks = len(rec.starts)
+        key = (rec.branch, rec.offset)
+        if key != self._key:  # another branch, or new records: the curves again
+            self._key = key
+            its, losses, _, _ = rec.series()
+            self._series = Series()
+            if len(its):
+                self._series.extend(int(its[0]), losses)
+            self._overlays = [(name, *self._curve(b)) for name, b in rec.branches.items()
+                              if name != rec.branch and b.snapshots]
         switches = [(rec.first, rec.config["optimizer"])] + [
             (e["iteration"], e["new"]) for e in rec.events if e.get("event") == "optimizer_switched"]
         evaluations = [{k: e.get(k) for k in ("iteration", "train_loss", "train_accuracy", "val_loss",
@@ -192,7 +239,23 @@ class ReplaySession:
         started = dataclasses.replace(t.started(), losses=self._series.to_arrays(), evaluations=evaluations,
                                       switches=switches)
         metrics = (*t.metrics(t.X_train, t.y_train), *t.metrics(t.X_val, t.y_val))
-        self.on_events([CursorMoved(iteration, started, t.snapshot(), metrics, rec.first, rec.end, live)])
+        self.on_events([CursorMoved(iteration, started, t.snapshot(), metrics, rec.first, rec.end, live, rec.branch,
+                                    [n for n, b in rec.branches.items() if b.snapshots], self._overlays)])
+
+    def _curve(self, b) -> tuple[np.ndarray, np.ndarray]:
+        """A branch's own stretch for drawing beside another: its best loss so far (a search) or
+        its loss, the lowest of each of at most 2,048 buckets."""
+        from .optimizers import OPTIMIZERS
+
+        if not b.starts:
+            return np.zeros(0), np.zeros(0)
+        its = np.concatenate([np.arange(s, s + len(l)) for s, l in zip(b.starts, b.losses)])
+        losses = np.concatenate(b.losses).astype(np.float64)
+        kind = OPTIMIZERS[b.fork.get("optimizer") or self.recording.config["optimizer"]].kind
+        if kind == "search":
+            losses = np.fmin.accumulate(np.where(np.concatenate(b.accepted), losses, np.inf))
+        cut = np.arange(0, len(its), -(-len(its) // 2048))
+        return its[cut].astype(float), np.fmin.reduceat(losses, cut)
 
 
 # --- fork: continue from the state at the cursor as a branch of the recording ------------------

@@ -30,6 +30,9 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         self.first, self.end = self.recording.first, self.recording.end
         self.typed = ""  # digits of an iteration number being typed
         self._live = live
+        self.branch, self.branches = self.recording.branch, [self.recording.branch]
+        self.fork_with: dict[str, dict] = {}  # the fork's hyperparameters, per optimizer
+        self.fork_optimizer = "adam"
         super().__init__(replayer.state_at(self.cursor), paused=True, separate_process=False)
 
     def on_mount(self, event) -> None:
@@ -57,6 +60,8 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         view.train_loss, view.train_accuracy, view.val_loss, view.val_accuracy = e.metrics
         view.span = e.end
         view.marks = [(e.iteration, f"▼{e.iteration:,}")]
+        view.overlays = e.overlays
+        self.branch, self.branches = e.branch, e.branches
         view.take_log()
         self.view = view
         self.cursor, self.first, self.end = e.iteration, e.first, e.end
@@ -65,8 +70,10 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
 
     def _caption(self) -> None:
         typed = f" · go to {self.typed}▏ (Enter)" if self.typed else ""
+        hp = " ".join(f"{k} {v:g}" for k, v in self._fork_hyperparams().items())
         self.query_one(LossChart).border_subtitle = (
-            f"replay · iteration {self.cursor:,} of {self.first:,}–{self.end:,}{typed}")
+            f"{self.branch} · iteration {self.cursor:,} of {self.first:,}–{self.end:,}{typed}"
+            f" · f: fork {self.fork_optimizer} {hp}")
 
     # -- the cursor ------------------------------------------------------------------------------
     def seek(self, iteration: int) -> None:
@@ -105,6 +112,45 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         self._caption()
         if typed:
             self.seek(int(typed))
+
+    # -- forks and branches -----------------------------------------------------------------------
+    def _fork_hyperparams(self) -> dict:
+        from ..optimizers import OPTIMIZERS
+
+        cls = OPTIMIZERS[self.fork_optimizer]
+        return self.fork_with.setdefault(self.fork_optimizer, {cls.primary: cls.spec(cls.primary).default})
+
+    def action_fork_optimizer(self) -> None:
+        from ..optimizers import OPTIMIZERS
+
+        names = list(OPTIMIZERS)
+        self.fork_optimizer = names[(names.index(self.fork_optimizer) + 1) % len(names)]
+        self._caption()
+
+    def action_fork_scale(self, factor: float) -> None:
+        from ..optimizers import OPTIMIZERS
+
+        hp = self._fork_hyperparams()
+        name = OPTIMIZERS[self.fork_optimizer].primary
+        try:
+            hp[name] = OPTIMIZERS[self.fork_optimizer].spec(name).validate(hp[name] * factor)
+        except ValueError as e:
+            self.notify(str(e), severity="warning")
+        self._caption()
+
+    def action_fork(self) -> None:
+        name, k = f"{self.fork_optimizer}-{self.cursor}", 1
+        while name in self.branches:
+            k += 1
+            name = f"{self.fork_optimizer}-{self.cursor}-{k}"
+        self.notify(f"Forking at iteration {self.cursor:,} with {self.fork_optimizer}: branch {name}", title="Fork")
+        self.session.fork(name, self.fork_optimizer, dict(self._fork_hyperparams()))
+
+    def action_next_branch(self) -> None:
+        if len(self.branches) < 2:
+            self.notify("This run has one branch: f forks one at the cursor.")
+            return
+        self.session.choose(self.branches[(self.branches.index(self.branch) + 1) % len(self.branches)])
 
     # -- leaving: nothing to save ----------------------------------------------------------------
     async def action_quit(self) -> None:

@@ -12,6 +12,9 @@ from ..state import RunView
 from .chart import POINTS, RULE, SOLID, SPARSE, Chart, Line, Plot
 
 
+OVERLAY_COLORS = ("error", "secondary", "accent", "warning")  # other branches of a replayed run, in turn
+
+
 class LossChart(Chart):
     """Training loss per iteration, decimated so spikes stay visible: for each column of dots
     the lowest loss (the solid line) and the highest (the faint line above it).
@@ -63,6 +66,10 @@ class LossChart(Chart):
                 ys.append(hy)
             lines.append(Line(lx, ly, primary, "batch loss" if batched else "train loss", SOLID))
             ys.append(ly)
+        for k, (name, bx, by) in enumerate(view.overlays):  # replay: the run's other branches, labelled
+            ox, oy = keep(bx, by)
+            lines.append(Line(ox, oy, theme_color(app, OVERLAY_COLORS[k % len(OVERLAY_COLORS)]), name, SOLID))
+            ys.append(oy)
         ev_it = np.array([e.iteration for e in view.evaluations], float)
         val = np.array([np.nan if e.val_loss is None else e.val_loss for e in view.evaluations], float)
         vx, vy = keep(ev_it, val)
