@@ -12,6 +12,7 @@ import os
 
 import click
 
+from .. import exit_codes
 from ..plain import fmt
 from . import HYPER_OPTIONS, InputError, _check_hyperparams, _is_terminal, _lock_checkpoint, option, refuse_empty_paths
 
@@ -91,7 +92,7 @@ def replay(run, branch, fork_name, optimizer, iterations, at, checkpoint, headle
 
         app = create_replay_app(replayer, cursor=at, live=lambda: is_live(recording.path))
         app.run()
-        raise SystemExit(app.return_code or 0)
+        raise SystemExit(app.return_code or exit_codes.OK)
     cursor = recording.end if at is None else at
     t = replayer.state_at(cursor)
     click.echo(describe(recording))

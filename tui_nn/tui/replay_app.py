@@ -11,6 +11,7 @@ alone, as the live dashboard does from its session's. Keys: ``REPLAY_KEYS`` in :
 from __future__ import annotations
 
 from .. import events as ev
+from .. import exit_codes
 from ..replay import CursorMoved, ReplaySession
 from .app import TuiNNApp
 from .keys import REPLAY_KEYS, bindings
@@ -155,7 +156,7 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
     # -- leaving: nothing to save ----------------------------------------------------------------
     async def action_quit(self) -> None:
         self._stop_session()
-        self.exit(return_code=0)
+        self.exit(return_code=exit_codes.OK)
 
     def get_system_commands(self, screen):
         yield from super(TuiNNApp, self).get_system_commands(screen)
