@@ -443,7 +443,7 @@ class Recording:
         try:
             f = open_regular(self.path)
         except OSError as e:
-            raise RecordingError(f"{self.path}: {e.strerror or e}; give a file written by tui-nn train --record") from None
+            raise RecordingError(f"{self.path}: {e.strerror or e}; give a recording of a run (tui-nn train can record one)") from None
         with f:
             size = os.fstat(f.fileno()).st_size
             if self.offset == 0:
@@ -452,8 +452,8 @@ class Recording:
                     if MAGIC.startswith(head) and size < len(MAGIC):
                         self.torn = True
                         return False
-                    raise RecordingError(f"{self.path} is not a tui-nn recording; give a file written by "
-                                         "tui-nn train --record")
+                    raise RecordingError(f"{self.path} is not a tui-nn recording; give a recording of a run "
+                                         "(tui-nn train can record one)")
                 self.offset = len(MAGIC)
             f.seek(self.offset)
             grew = False
