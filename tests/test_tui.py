@@ -359,6 +359,22 @@ async def test_editing_a_hyperparameter_applies_a_good_value():
 
 
 @scenario
+async def test_an_l2_penalty_is_edited_live_and_the_panel_shows_the_regularisation_loss():
+    app = make_app(optimizer="adam")
+    async with running(app) as pilot:
+        await settle(pilot)
+        assert "reg loss" not in str(app.query_one("#optimizer-stats").render())
+        await pilot.click("#hp-l2")
+        field = app.query_one("#hp-l2")
+        field.value = ""
+        await pilot.press(*"0.01", "enter")
+        await until(pilot, lambda: app.trainer.optimizer.hp["l2"] == 0.01)
+        assert app.trainer.net.dense[0].weight_regularizer_l2 == 0.01
+        await until(pilot, lambda: app.view.reg_loss > 0)  # the change's evaluation carries the penalty
+        await until(pilot, lambda: "reg loss" in str(app.query_one("#optimizer-stats").render()))
+
+
+@scenario
 async def test_the_status_shows_the_data_seed_where_it_differs_from_the_seed():
     app = make_app(seed=3, data_seed=0)
     async with running(app) as pilot:

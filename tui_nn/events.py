@@ -143,6 +143,7 @@ class Evaluation(Event):
     lr: float | None
     hyperparams: dict
     stats: dict
+    reg_loss: float = 0.0  # the L1/L2 penalties of these weights (the book's chapter 14); the losses above are data losses
 
 
 @dataclass

@@ -418,7 +418,9 @@ class _Stream:
             if fmt == "text" and out.every is None and not self.search and not self.book and show:
                 self.next_print = (e.iteration // self.print_every + 1) * self.print_every
                 val = "" if e.val_loss is None else f", val_loss: {e.val_loss:.4f}, val_{metric}: {e.val_accuracy:.4f}"
-                w.write(f"epoch: {e.epoch:g}, iteration: {e.iteration}, loss: {e.train_loss:.4f}, "
+                loss = f"{e.train_loss:.4f}" if not e.reg_loss else \
+                    f"{e.train_loss + e.reg_loss:.4f} (data_loss: {e.train_loss:.4f}, reg_loss: {e.reg_loss:.4f})"
+                w.write(f"epoch: {e.epoch:g}, iteration: {e.iteration}, loss: {loss}, "
                         f"{metric}: {e.train_accuracy:.4f}{val}, lr: {e.lr:.6g}\n")
             elif fmt == "jsonl":
                 w.write(json.dumps(e.to_dict(timing=out.timing)) + "\n")
@@ -473,6 +475,9 @@ def _print_summary(s: dict, out: Outputs, stdout, stderr, status, ckpt, ckpt_pro
         f"  improvements     {s['improvements']:,} (steps accepted: {s['accepted']:,})",
         f"  train loss       {number(s['train_loss'], 7, fixed=True)}   train {metric} {_acc_str(s['train_accuracy'])}",
     ]
+    if s.get("reg_loss"):
+        lines.append(f"  reg loss         {number(s['reg_loss'], 7, fixed=True)}   (L1/L2 penalties; the losses "
+                     "above are data losses)")
     if s["val_loss"] is not None:
         lines.append(f"  val loss         {number(s['val_loss'], 7, fixed=True)}   "
                      f"val {metric} {_acc_str(s['val_accuracy'])}")

@@ -9,6 +9,9 @@ therefore work on a single array.
 
 Randomness always comes from an explicit ``np.random.RandomState`` passed in; nothing here
 touches NumPy's global state.
+
+The module is over 600 lines so that the whole plain path (layers with the book's chapter-14
+regularisers, activations, losses, the model) reads in one sitting, in the book's order.
 """
 
 from __future__ import annotations
@@ -37,13 +40,19 @@ PRODUCTS = {"book": book_dot, "fast": np.dot}
 
 
 class Dense:
-    """A fully connected layer: ``output = inputs @ weights + biases``."""
+    """A fully connected layer: ``output = inputs @ weights + biases``, with the book's
+    chapter-14 L1/L2 regularisers of its weights and biases (0: off)."""
 
-    def __init__(self, n_inputs: int, n_neurons: int, init: str = "nnfs"):
+    def __init__(self, n_inputs: int, n_neurons: int, init: str = "nnfs", weight_regularizer_l1: float = 0,
+                 weight_regularizer_l2: float = 0, bias_regularizer_l1: float = 0, bias_regularizer_l2: float = 0):
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
         self.n_inputs, self.n_neurons, self.init = n_inputs, n_neurons, init
         self.weights = self.biases = self.dweights = self.dbiases = None  # views, see bind()
+        self.weight_regularizer_l1 = weight_regularizer_l1
+        self.weight_regularizer_l2 = weight_regularizer_l2
+        self.bias_regularizer_l1 = bias_regularizer_l1
+        self.bias_regularizer_l2 = bias_regularizer_l2
 
     @property
     def n_params(self) -> int:
@@ -80,8 +89,26 @@ class Dense:
     def backward(self, dvalues: np.ndarray, dot=np.dot) -> np.ndarray:
         self.dweights[...] = dot(self.inputs.T, dvalues)
         self.dbiases[...] = np.sum(dvalues, axis=0, keepdims=True)
+        # The regularisers' gradients (the book's chapter 14; the sign of 0 counts as +1 there)
+        if self.weight_regularizer_l1 > 0:
+            dL1 = np.ones_like(self.weights)
+            dL1[self.weights < 0] = -1
+            self.dweights += self.weight_regularizer_l1 * dL1
+        if self.weight_regularizer_l2 > 0:
+            self.dweights += 2 * self.weight_regularizer_l2 * self.weights
+        if self.bias_regularizer_l1 > 0:
+            dL1 = np.ones_like(self.biases)
+            dL1[self.biases < 0] = -1
+            self.dbiases += self.bias_regularizer_l1 * dL1
+        if self.bias_regularizer_l2 > 0:
+            self.dbiases += 2 * self.bias_regularizer_l2 * self.biases
         self.dinputs = dot(dvalues, self.weights.T)
         return self.dinputs
+
+    @property
+    def regularized(self) -> bool:
+        return any(r > 0 for r in (self.weight_regularizer_l1, self.weight_regularizer_l2,
+                                   self.bias_regularizer_l1, self.bias_regularizer_l2))
 
     def __repr__(self) -> str:
         return f"Dense({self.n_inputs}, {self.n_neurons})"
@@ -191,6 +218,19 @@ class Dropout:
 class Loss:
     def calculate(self, y_pred, y_true) -> float:
         return float(np.mean(self.forward(y_pred, y_true)))
+
+    def regularization_loss(self, layer: Dense):
+        """The book's chapter 14: the layer's L1 and L2 penalties, added to the data loss."""
+        regularization_loss = 0
+        if layer.weight_regularizer_l1 > 0:
+            regularization_loss += layer.weight_regularizer_l1 * np.sum(np.abs(layer.weights))
+        if layer.weight_regularizer_l2 > 0:
+            regularization_loss += layer.weight_regularizer_l2 * np.sum(layer.weights * layer.weights)
+        if layer.bias_regularizer_l1 > 0:
+            regularization_loss += layer.bias_regularizer_l1 * np.sum(np.abs(layer.biases))
+        if layer.bias_regularizer_l2 > 0:
+            regularization_loss += layer.bias_regularizer_l2 * np.sum(layer.biases * layer.biases)
+        return regularization_loss
 
 
 class CategoricalCrossentropy(Loss):
@@ -445,6 +485,26 @@ class Network:
     @property
     def task(self) -> str:
         return "regression" if self.loss_function.name == "mean_squared_error" else "classification"
+
+    # -- regularisation (the book's chapter 14) ---------------------------------------------
+    def regularize(self, l1: float = 0.0, l2: float = 0.0, bias_l1: float = 0.0, bias_l2: float = 0.0) -> None:
+        """Set the L1/L2 penalties of every hidden layer (every dense layer but the output, as the
+        book's chapter 14 regularises its hidden layer); 0 turns one off."""
+        for layer in self.dense[:-1]:
+            # Python floats, as the book's: a NumPy float64 would make the float32 gradients float64
+            layer.weight_regularizer_l1, layer.weight_regularizer_l2 = float(l1), float(l2)
+            layer.bias_regularizer_l1, layer.bias_regularizer_l2 = float(bias_l1), float(bias_l2)
+
+    @property
+    def regularized(self) -> bool:
+        return any(layer.regularized for layer in self.dense)
+
+    def regularization_loss(self) -> float:
+        """The sum of every layer's penalties (0.0 without regularisation)."""
+        total = 0
+        for layer in self.dense:
+            total += self.loss_function.regularization_loss(layer)
+        return float(total)
 
     # -- forward / backward ----------------------------------------------------------------
     def forward(self, X, training: bool = False, precision: str | None = None) -> np.ndarray:

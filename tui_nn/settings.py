@@ -221,6 +221,16 @@ _LR = dict(low=0.0, high=1e6, help="learning rate", low_open=True)
 _DECAY = _hyper("decay", 0.0, 0.0, 1e6, "learning-rate decay: lr / (1 + decay * t)")
 _EPSILON = _hyper("epsilon", 1e-7, 0.0, 1.0, "added to the denominator", low_open=True)
 
+# The book's chapter-14 regularisers, on every hidden layer (weight_regularizer_l1, ... of its
+# Layer_Dense); gradient optimizers take them, so they are set, swept and edited live as the rest.
+_REGULARIZERS = (
+    _hyper("l1", 0.0, 0.0, 1e6, "L1 penalty on the hidden layers' weights (the book's weight_regularizer_l1)"),
+    _hyper("l2", 0.0, 0.0, 1e6, "L2 penalty on the hidden layers' weights (the book's weight_regularizer_l2)"),
+    _hyper("bias_l1", 0.0, 0.0, 1e6, "L1 penalty on the hidden layers' biases (the book's bias_regularizer_l1)"),
+    _hyper("bias_l2", 0.0, 0.0, 1e6, "L2 penalty on the hidden layers' biases (the book's bias_regularizer_l2)"),
+)
+REGULARIZERS = tuple(h.name for h in _REGULARIZERS)
+
 OPTIMIZERS: dict[str, OptimizerSettings] = {
     "random-search": OptimizerSettings("search", (
         _hyper("scale", 0.05, 0.0, 1e3, "standard deviation of the fresh draw", low_open=True),)),
@@ -233,17 +243,18 @@ OPTIMIZERS: dict[str, OptimizerSettings] = {
     )),
     "sgd": OptimizerSettings("gradient", (
         _hyper("lr", 1.0, **_LR), _DECAY,
-        _hyper("momentum", 0.0, 0.0, 1.0, "fraction of the previous update kept"),
+        _hyper("momentum", 0.0, 0.0, 1.0, "fraction of the previous update kept"), *_REGULARIZERS,
     )),
-    "adagrad": OptimizerSettings("gradient", (_hyper("lr", 1.0, **_LR), _DECAY, _EPSILON)),
+    "adagrad": OptimizerSettings("gradient", (_hyper("lr", 1.0, **_LR), _DECAY, _EPSILON, *_REGULARIZERS)),
     "rmsprop": OptimizerSettings("gradient", (
         _hyper("lr", 0.001, **_LR), _DECAY, _EPSILON,
         _hyper("rho", 0.9, 0.0, 1.0, "cache decay rate", high_open=True),  # 1 never updates the cache
+        *_REGULARIZERS,
     )),
     "adam": OptimizerSettings("gradient", (
         _hyper("lr", 0.001, **_LR), _DECAY, _EPSILON,
         _hyper("beta1", 0.9, 0.0, 1.0, "momentum decay", high_open=True),  # 1 divides by 0
-        _hyper("beta2", 0.999, 0.0, 1.0, "cache decay", high_open=True),
+        _hyper("beta2", 0.999, 0.0, 1.0, "cache decay", high_open=True), *_REGULARIZERS,
     )),
 }
 assert tuple(OPTIMIZERS) == OPTIMIZER_NAMES
@@ -252,7 +263,7 @@ assert tuple(OPTIMIZERS) == OPTIMIZER_NAMES
 # The order of the hyperparameter options in --help and of the sweep's list options (which sets the
 # sweep's expansion order, so the order of its results columns).
 HYPERPARAMETERS: tuple[str, ...] = ("lr", "scale", "momentum", "decay", "epsilon", "rho", "beta1", "beta2",
-                                    "temperature", "cooling", "min_temperature")
+                                    "temperature", "cooling", "min_temperature", *REGULARIZERS)
 assert set(HYPERPARAMETERS) == {h.name for s in OPTIMIZERS.values() for h in s.hyper}
 
 

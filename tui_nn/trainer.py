@@ -32,6 +32,7 @@ from .events import TrainerState
 from .history import Series
 from .network import ModelSpec, Network, score
 from .config import ConfigError, TrainConfig  # noqa: F401  (part of this module's API)
+from .settings import REGULARIZERS
 from .fast import faster
 from .optimizers import (GradientOptimizer, SearchOptimizer, make_optimizer, rng_state_to_array,
                          set_rng_state)
@@ -115,6 +116,7 @@ class Trainer:
             self.optimizer = make_optimizer(c.optimizer, **c.hyperparams)
         else:
             self.optimizer.reset_state()
+        self._regularize()
         self.iteration = 0
         self.epoch = 0  # completed passes over the training data (gradient optimizers)
         self.batch_pos = 0
@@ -141,6 +143,11 @@ class Trainer:
         self.switches: list[tuple[int, str]] = [(0, self.optimizer.name)]
         self.last_eval_iteration = -1
         self.has_grads = False
+
+    def _regularize(self) -> None:
+        """Give the network the optimizer's L1/L2 penalties (gradient optimizers take them; a
+        search optimizer trains without)."""
+        self.net.regularize(**{k: self.optimizer.hp.get(k, 0.0) for k in REGULARIZERS})
 
     def _limit(self) -> int:
         c = self.config
@@ -437,7 +444,7 @@ class Trainer:
                 self.best_params = self.net.params.copy()
                 self.improvements += 1
         e = ev.Evaluation(self.iteration, tl, ta, vl, va, self.best_loss, self.epoch_float, opt.name,
-                          opt.lr, dict(opt.hp), opt.stats())
+                          opt.lr, dict(opt.hp), opt.stats(), self.net.regularization_loss())
         self.evaluations.append({"iteration": self.iteration, "train_loss": tl, "train_accuracy": ta,
                                  "val_loss": vl, "val_accuracy": va})
         if len(self.evaluations) > 4096:  # keep memory flat on very long runs
@@ -459,6 +466,7 @@ class Trainer:
             "best_iteration": self.best_iteration, "improvements": self.improvements,
             "accepted": self.accepted_total, "train_loss": tl, "train_accuracy": ta,
             "val_loss": vl, "val_accuracy": va, "test_accuracy": test_acc,
+            "reg_loss": self.net.regularization_loss(),
             "metric": "r2" if self.net.task == "regression" else "accuracy",
             "optimizer": self.optimizer.name, "elapsed": self.elapsed, "its_per_sec": its,
         }
@@ -468,7 +476,12 @@ class Trainer:
         """Continue the same weights with another optimizer (fresh optimizer state)."""
         old = self.optimizer.name
         new = make_optimizer(name, **hyperparams)
+        if new.kind == "gradient":  # the penalties stay with the model from one gradient optimizer to the next
+            for k in REGULARIZERS:
+                if k not in hyperparams and k in self.optimizer.hp:
+                    new.set(k, self.optimizer.hp[k])
         self.optimizer = new
+        self._regularize()
         if new.kind == "search":
             loss, _ = self.metrics(self.X_train, self.y_train)
             new.current_loss = loss  # never accept a step that makes the weights worse
@@ -482,8 +495,11 @@ class Trainer:
     def set_hyperparam(self, name: str, value) -> list[ev.Event]:
         old = self.optimizer.hp.get(name)
         new = self.optimizer.set(name, value)  # raises ValueError with a clear message
+        self._regularize()
         opt = self.optimizer
-        return [ev.HyperparamChanged(self.iteration, opt.name, name, old, new, opt.lr, opt.stats())]
+        changed = ev.HyperparamChanged(self.iteration, opt.name, name, old, new, opt.lr, opt.stats())
+        # a new penalty changes the loss at once: an evaluation says by how much
+        return [changed, self.evaluate()] if name in REGULARIZERS else [changed]
 
     def set_weight(self, index: int, value: float) -> list[ev.Event]:
         try:
@@ -606,6 +622,7 @@ class Trainer:
         meta, z = ck.meta, ck.arrays
         self.optimizer = make_optimizer(meta["optimizer"], **meta["hyperparams"])
         self.optimizer.load_state_dict(ck.optimizer_state())
+        self._regularize()
         self.net.params[...] = z["params"]
         self.net.grads[...] = z["grads"]
         set_rng_state(self.rng, z["rng"])

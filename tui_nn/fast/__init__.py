@@ -20,7 +20,8 @@ step        ``Network.forward``/``backward`` of one batch   ``step.LeanStep``: s
                                                             Adam in place
 ==========  ==============================================  =====================================
 
-A fast implementation applies only where it is proven equal: its own conditions (model shape,
+A fast implementation applies only where it is proven equal (never to a step with L1/L2
+regularisation): its own conditions (model shape,
 activations, dtypes) and, where the order of a BLAS sum matters, a probe of this machine's
 BLAS. ``tests/test_fast.py`` checks every job bit for bit against the plain code.
 
@@ -57,6 +58,8 @@ def faster(job: str, net, X, y):
     if plain_only() or len(X) == 0:
         return None
     if job == "step":
+        if net.regularized:  # the book's L1/L2 gradients: the plain path only (Dense.backward)
+            return None
         from .step import LeanStep
 
         return _cached(net, ("step", id(y)), None, y, lambda: LeanStep.build(net, y))

@@ -85,6 +85,7 @@ class RunView:
         self.hyperparams = dict(start.hyperparams)
         self.stats = dict(start.stats)
         self.lr = start.lr
+        self.reg_loss = 0.0  # the L1/L2 penalties at the last evaluation (its losses are data losses)
         self.hp_memory: dict[str, dict] = {start.optimizer: dict(start.hyperparams)}
         self.losses = Series.from_arrays(start.losses) if start.losses else Series()
         self.evaluations: list[EvalPoint] = [
@@ -277,6 +278,7 @@ class RunView:
         self.iteration = max(self.iteration, e.iteration)
         self.stats, self.lr = dict(e.stats), e.lr
         self.hyperparams = dict(e.hyperparams)
+        self.reg_loss = e.reg_loss
         topics = {"status", "series", "optimizer"}
         if self.optimizer_kind == "gradient" and e.best_loss < self._logged_best:
             # The best loss with the accuracy of the same weights: a step's (full batch), or this

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...optimizers import OPTIMIZERS
+from ...settings import REGULARIZERS
 from ..state import RunView
 
 
@@ -78,11 +79,16 @@ class OptimizerPanel(Horizontal):
         form = self.query_one("#hyperparams", Vertical)
         form.remove_children()
         rows = []
+        penalties = []  # the L1/L2 regularisers, two to a row
         for h in cls.hyper:
             field = Input(f"{view.hyperparams.get(h.name, h.default):g}", id=f"hp-{h.name}",
                           classes="hp-input", compact=True, select_on_focus=True)
             field.tooltip = f"{h.help}; {h.range_text()}. Enter applies."
-            rows.append(Horizontal(Label(h.name, classes="hp-name"), field, classes="hp-row"))
+            if h.name in REGULARIZERS:
+                penalties += [Label(h.name, classes="hp-name hp-penalty"), field.add_class("hp-penalty")]
+            else:
+                rows.append(Horizontal(Label(h.name, classes="hp-name"), field, classes="hp-row"))
+        rows += [Horizontal(*penalties[i:i + 4], classes="hp-row") for i in range(0, len(penalties), 4)]
         form.mount_all(rows)
         self.query_one("#hyperparam-error", Static).update("")
 
@@ -112,6 +118,9 @@ class OptimizerPanel(Horizontal):
         else:
             out.append("lr now ", "dim")
             out.append("—" if view.lr is None else f"{view.lr:.4g}", "bold")
+            if view.reg_loss:  # the losses elsewhere are data losses; this is what L1/L2 add
+                out.append("  reg loss ", "dim")
+                out.append(f"{view.reg_loss:.4g}", "bold")
         return out
 
     # -- user input --------------------------------------------------------------------------------
