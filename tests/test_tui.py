@@ -549,6 +549,18 @@ async def test_finished_keeps_the_panels_and_space_extends_the_run():
 
 
 @scenario
+async def test_an_early_stop_says_why_in_the_status_and_the_log():
+    # the training loss must fall by 0.5 at every evaluation (every 2 iterations): the second cannot
+    app = make_app(paused=False, speed=None, iterations=200, patience=1, monitor="loss", min_delta=0.5)
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.state == "finished")
+        assert app.trainer.iteration == 4
+        assert "FINISHED" in status(app) and "early stop" in status(app)
+        assert ("Finished at iteration 4 (early stopping: loss did not improve by more than 0.5 for 1 evaluation"
+                in " ".join(log_text(app).split()))
+
+
+@scenario
 async def test_divergence_pauses_and_says_so():
     app = make_app(paused=False, speed=None, dataset="sine", samples=60, optimizer="sgd",
                    hyperparams={"lr": 1e4}, iterations=1000)

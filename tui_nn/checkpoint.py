@@ -29,10 +29,11 @@ FORMAT = "tui-nn/checkpoint/1"
 # as saved. (Everything else in ``meta`` is named in ``write`` and read back by the trainer.)
 RUN_STATE = ("iteration", "limit", "epoch", "batch_pos", "state", "best_loss", "best_iteration",
              "reference_loss", "reference_eval", "last_train_loss", "improvements", "accepted_total",
-             "elapsed", "evaluations", "switches", "has_grads", "exploded_for")
+             "elapsed", "evaluations", "switches", "has_grads", "exploded_for", "es_best", "es_best_iteration",
+             "es_wait", "stop_reason")
 # The trainer's arrays, saved under these names: always present, and present only when set.
 ARRAYS = ("best_params", "prev_params", "last_good")
-OPTIONAL_ARRAYS = ("order", "eval_good", "spike_good")
+OPTIONAL_ARRAYS = ("order", "eval_good", "spike_good", "es_best_params")
 OPTIMIZER_PREFIX = "opt_"  # an optimizer's array state, e.g. opt_velocity
 HISTORY = ("losses", "accuracies")  # history.Series, saved as hist_<name>_<array>
 
@@ -165,6 +166,11 @@ def _one_of(*choices):
     return check
 
 
+def _text_or_none(v):
+    if v is not None and not (isinstance(v, str) and len(v) < 1000):
+        raise _Bad("", f"expected text or null, got {v!r:.40}")
+
+
 def _bool(v):
     if not isinstance(v, bool):
         raise _Bad("", f"expected true or false, got {v!r:.40}")
@@ -222,9 +228,13 @@ RUN_STATE_CHECKS = {
     "switches": (_switches, True),
     "has_grads": (_bool, True),
     "exploded_for": (_int(0), False),
+    "es_best": (_number(inf=True), False),
+    "es_best_iteration": (_int(-1), False),
+    "es_wait": (_int(0), False),
+    "stop_reason": (_text_or_none, False),
 }
-_PARAMETER_ARRAYS = ("params", "grads", *ARRAYS, "eval_good", "spike_good")
-_FINITE = ("params", *ARRAYS, "eval_good", "spike_good")  # weights a run continues from
+_PARAMETER_ARRAYS = ("params", "grads", *ARRAYS, "eval_good", "spike_good", "es_best_params")
+_FINITE = ("params", *ARRAYS, "eval_good", "spike_good", "es_best_params")  # weights a run continues from
 _SERIES = {"start": ("i", None), "lo": ("f", None), "hi": ("f", None), "last": ("f", None),
            "meta": ("i", (6,)), "pending": ("f", (3,))}
 MAX_SERIES_CAPACITY = 1 << 20

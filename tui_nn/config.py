@@ -54,6 +54,10 @@ class TrainConfig:
     data_seed: int | None = _default("data_seed")  # seeds the data and split instead of `seed`
     target_loss: float | None = _default("target_loss")  # finish at the first eval with best <= this
     eval_every: int | None = _default("eval_every")  # None: every epoch (mini-batch) or every 1% of the run
+    patience: int | None = _default("patience")  # early stopping after this many evaluations without improvement
+    min_delta: float = _default("min_delta")
+    monitor: str = _default("monitor")
+    restore_best: bool = _default("restore_best")
     stop_on_explosion: bool = _default("stop_on_explosion")  # False: only a non-finite loss stops (EXPLODED)
     precision: str | None = _default("precision")  # None: "book" on the book's datasets, else "fast"
 

@@ -471,6 +471,7 @@ def _print_summary(s: dict, out: Outputs, stdout, stderr, status, ckpt, ckpt_pro
     timing = f" in {s['elapsed']:.2f} s ({s['its_per_sec']:,.0f} it/s)" if out.timing else ""
     lines = [
         f"{head}: {s['iterations']:,} iterations{timing}, optimizer {s['optimizer']}",
+        *([f"  stopped by {s['stop_reason']}"] if s.get("stop_reason") else []),
         f"  best loss        {number(s['best_loss'], 7, fixed=True)}{best_it}",
         f"  improvements     {s['improvements']:,} (steps accepted: {s['accepted']:,})",
         f"  train loss       {number(s['train_loss'], 7, fixed=True)}   train {metric} {_acc_str(s['train_accuracy'])}",

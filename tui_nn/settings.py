@@ -182,6 +182,17 @@ _TRAINING = (
     Setting("eval_every", int, None,
             "Evaluate on the full data every N iterations [default: every epoch or 1% of the run].",
             low=1, metavar="N"),
+    Setting("patience", int, None,
+            "Early stopping (Keras's EarlyStopping): stop after N evaluations in a row (every epoch by default; "
+            "see --eval-every) in which --monitor did not improve by more than --min-delta [default: off].",
+            low=1, metavar="N"),
+    Setting("min_delta", float, 0.0, "Early stopping: the least change of --monitor that counts as improving.",
+            low=0.0, metavar="X"),
+    Setting("monitor", str, "val_loss", "Early stopping and --restore-best: the evaluation's figure to watch "
+            "(val_loss and val_accuracy need validation data: --val-split).", choices=("val_loss", "loss", "val_accuracy")),
+    Setting("restore_best", bool, False,
+            "End with the weights of the best evaluation by --monitor (Keras's restore_best_weights; the "
+            "course keeps the model with the best validation loss), whether the run stopped early or not."),
     Setting("stop_on_explosion", bool, True,
             "Stop a gradient run whose loss stays over 5x its first for 100 steps (3 evaluations with "
             "mini-batches); a non-finite loss always stops it."),

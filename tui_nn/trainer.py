@@ -9,7 +9,7 @@ thread, a child process for the dashboard, the worker's own thread); scripts ite
 :meth:`Trainer.events`. Front ends learn everything from the
 events (:meth:`Trainer.started` gives the run's full state) and steer it with methods; only the
 trainer writes its own fields (``tests/test_trainer_ownership.py``). That is why this module is
-over 600 lines: the run's state and every rule that changes it (steps, bests, evaluations, the
+over 600 lines: the run's state and every rule that changes it (steps, bests, evaluations, early stopping, the
 divergence rule, commands, restoring a checkpoint) stay in the one class that owns them; the
 file format is in :mod:`tui_nn.checkpoint`, the chunking rule in :mod:`tui_nn.chunks`.
 
@@ -98,6 +98,9 @@ class Trainer:
         if c.data_seed is not None:
             self.rng = np.random.RandomState(c.seed)
         self.y_train, self.y_val, self.y_test = (self._targets(y) for y in (s.y_train, s.y_val, s.y_test))
+        if (c.patience or c.restore_best) and c.monitor.startswith("val_") and len(self.X_val) == 0:
+            raise ConfigError(f"monitor {c.monitor} needs validation data: give val_split (e.g. 0.2) or monitor "
+                              "loss", "monitor")
         self._rng_after_data = rng_state_to_array(self.rng)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
@@ -143,6 +146,13 @@ class Trainer:
         self.switches: list[tuple[int, str]] = [(0, self.optimizer.name)]
         self.last_eval_iteration = -1
         self.has_grads = False
+        # Early stopping (Keras's EarlyStopping): the best monitored value, the evaluations since it
+        # (and its weights with restore_best); stop_reason says why a run ended early.
+        self.es_best = -math.inf if c.monitor == "val_accuracy" else math.inf
+        self.es_best_iteration = -1
+        self.es_wait = 0
+        self.es_best_params: np.ndarray | None = None
+        self.stop_reason: str | None = None
 
     def _regularize(self) -> None:
         """Give the network the optimizer's L1/L2 penalties (gradient optimizers take them; a
@@ -243,17 +253,20 @@ class Trainer:
             if self.iteration % every == 0 or self.iteration >= self.limit:
                 pending_eval = self.evaluate()
                 out.append(pending_eval)
-                if self._exploded_at(pending_eval):
+                if self._exploded_at(pending_eval) or self._stops_early(pending_eval):
                     break
             if self._target_reached():
                 break
         self.elapsed += time.perf_counter() - t0
         if self.state is TrainerState.DIVERGED:
             out.append(self._diverged_event)
-        elif self.iteration >= self.limit or self._target_reached():
+        elif self.iteration >= self.limit or self._target_reached() or self.stop_reason:
             if self.state is not TrainerState.FINISHED:
                 self.state = TrainerState.FINISHED
-                if self.last_eval_iteration != self.iteration:
+                if self.config.restore_best and self.es_best_params is not None:
+                    self.net.params[...] = self.es_best_params  # the best evaluation's weights, evaluated again
+                    out.append(self.evaluate())
+                elif self.last_eval_iteration != self.iteration:
                     out.append(self.evaluate())
                 out.append(ev.Finished(self.iteration, self.summary()))
         elif self.state is TrainerState.READY:
@@ -272,6 +285,31 @@ class Trainer:
             return self.best_loss <= t
         return (self.last_eval_iteration == self.iteration and self.last_train_loss is not None
                 and self.last_train_loss <= t)
+
+    def _stops_early(self, e: ev.Evaluation) -> bool:
+        """Early stopping as Keras's EarlyStopping: an evaluation improves on the best so far when
+        the monitored figure is better by more than min_delta; ``patience`` evaluations in a row that
+        do not end the run. Tracks the best weights for restore_best (with or without patience)."""
+        c = self.config
+        if c.patience is None and not c.restore_best:
+            return False
+        value = {"loss": e.train_loss, "val_loss": e.val_loss, "val_accuracy": e.val_accuracy}[c.monitor]
+        if value is not None and math.isfinite(value) and (
+                value - c.min_delta > self.es_best if c.monitor == "val_accuracy"
+                else value + c.min_delta < self.es_best):
+            self.es_best, self.es_best_iteration, self.es_wait = float(value), self.iteration, 0
+            if c.restore_best:
+                self.es_best_params = self.net.params.copy()
+            return False
+        self.es_wait += 1
+        if c.patience is None or self.es_wait < c.patience:
+            return False
+        by = f" by more than {c.min_delta:g}" if c.min_delta else ""
+        n = f"{self.es_wait} evaluation" + "s" * (self.es_wait > 1)
+        self.stop_reason = (f"early stopping: {c.monitor} did not improve{by} for {n} (best {self.es_best:.7g} "
+                            f"at iteration {self.es_best_iteration}"
+                            + (", its weights restored)" if c.restore_best else ")"))
+        return True
 
     def _exploded_at(self, e: ev.Evaluation) -> bool:
         """The explosion test of mini-batch runs, on the full-data training loss: on divergence
@@ -466,7 +504,7 @@ class Trainer:
             "best_iteration": self.best_iteration, "improvements": self.improvements,
             "accepted": self.accepted_total, "train_loss": tl, "train_accuracy": ta,
             "val_loss": vl, "val_accuracy": va, "test_accuracy": test_acc,
-            "reg_loss": self.net.regularization_loss(),
+            "reg_loss": self.net.regularization_loss(), "stop_reason": self.stop_reason,
             "metric": "r2" if self.net.task == "regression" else "accuracy",
             "optimizer": self.optimizer.name, "elapsed": self.elapsed, "its_per_sec": its,
         }
@@ -531,6 +569,7 @@ class Trainer:
         self.limit = self.iteration + iterations if self.iteration >= self.limit else self.limit + iterations
         if self.state is TrainerState.FINISHED:
             self.state = TrainerState.RUNNING
+            self.stop_reason, self.es_wait = None, 0  # going on past an early stop: patience starts afresh
         return [ev.LimitChanged(self.iteration, self.limit)]
 
     def run_for(self, iterations: int | None = None, *, epochs: int | None = None) -> list[ev.Event]:
@@ -542,6 +581,7 @@ class Trainer:
         self.limit = self.iteration + int(n)
         if self.state is TrainerState.FINISHED:
             self.state = TrainerState.RUNNING
+            self.stop_reason, self.es_wait = None, 0
         return [ev.LimitChanged(self.iteration, self.limit)]
 
     def set_target_loss(self, value: float | None) -> None:
@@ -637,7 +677,7 @@ class Trainer:
         for key in RUN_STATE:
             if key in meta:  # older files lack newer keys: those keep their fresh values
                 setattr(self, key, meta[key])
-        self.best_loss = float(self.best_loss)
+        self.best_loss, self.es_best = float(self.best_loss), float(self.es_best)
         self.state = TrainerState(self.state)  # saved as its word
         self.switches = [tuple(s) for s in self.switches]
         self.last_eval_iteration = self.iteration

@@ -86,6 +86,7 @@ class RunView:
         self.stats = dict(start.stats)
         self.lr = start.lr
         self.reg_loss = 0.0  # the L1/L2 penalties at the last evaluation (its losses are data losses)
+        self.stop_reason: str | None = None  # why the run finished early (early stopping)
         self.hp_memory: dict[str, dict] = {start.optimizer: dict(start.hyperparams)}
         self.losses = Series.from_arrays(start.losses) if start.losses else Series()
         self.evaluations: list[EvalPoint] = [
@@ -379,8 +380,10 @@ class RunView:
         s = e.summary
         acc = s.get("train_accuracy")
         acc = "—" if acc is None else f"{acc:.4g}"
+        self.stop_reason = s.get("stop_reason")
+        why = f" ({self.stop_reason})" if self.stop_reason else ""
         return {"status", "layout"} | self._say(
-            "finished", f"Finished at iteration {s['iterations']}: best loss {s['best_loss']:.7f} "
+            "finished", f"Finished at iteration {s['iterations']}{why}: best loss {s['best_loss']:.7f} "
                         f"at iteration {s['best_iteration']}, {self.metric} {acc}; space runs further")
 
     def _on_failed(self, e: ev.Failed):
