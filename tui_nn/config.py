@@ -35,6 +35,7 @@ class TrainConfig:
     task: str | None = _default("task")  # force "classification" or "regression" for files
     samples: int | None = _default("samples")  # per class, for generated sets
     classes: int | None = _default("classes")
+    noise: float | None = _default("noise")  # None: the generated set's own
     val_split: float | None = _default("val_split")  # None: the dataset's default (0 for the book's sets)
     test_split: float = _default("test_split")
     val_of_train: bool = _default("val_of_train")  # val_split of the part left after test_split (Keras)

@@ -172,25 +172,25 @@ def _randn32(rng: np.random.RandomState, n: int) -> np.ndarray:
     return rng.randn(n).astype(np.float32)
 
 
-def _vertical(samples, classes, rng):
-    # nnfs.datasets.vertical_data, float32 as under nnfs.init()
+def _vertical(samples, classes, rng, noise=0.1):
+    # nnfs.datasets.vertical_data, float32 as under nnfs.init(); noise: the stripes' spread (the book's 0.1)
     X = np.zeros((samples * classes, 2), dtype=np.float32)
     y = np.zeros(samples * classes, dtype=np.int64)
     for c in range(classes):
         ix = slice(samples * c, samples * (c + 1))
-        X[ix] = np.c_[_randn32(rng, samples) * 0.1 + c / 3, _randn32(rng, samples) * 0.1 + 0.5]
+        X[ix] = np.c_[_randn32(rng, samples) * noise + c / 3, _randn32(rng, samples) * noise + 0.5]
         y[ix] = c
     return X, y
 
 
-def _spiral(samples, classes, rng):
-    # nnfs.datasets.spiral_data: float64 arithmetic with float32 noise, stored as float32
+def _spiral(samples, classes, rng, noise=0.2):
+    # nnfs.datasets.spiral_data: float64 arithmetic with float32 noise (the book's 0.2), stored as float32
     X = np.zeros((samples * classes, 2), dtype=np.float32)
     y = np.zeros(samples * classes, dtype=np.int64)
     for c in range(classes):
         ix = slice(samples * c, samples * (c + 1))
         r = np.linspace(0.0, 1, samples)
-        t = np.linspace(c * 4, (c + 1) * 4, samples) + _randn32(rng, samples) * 0.2
+        t = np.linspace(c * 4, (c + 1) * 4, samples) + _randn32(rng, samples) * noise
         X[ix] = np.c_[r * np.sin(t * 2.5), r * np.cos(t * 2.5)]
         y[ix] = c
     return X, y
@@ -203,29 +203,37 @@ def _sine(samples):
     return X.astype(np.float32), y.astype(np.float32)
 
 
-def _xor(samples, rng):
-    # class 0 in the quadrants where the signs differ, class 1 where they agree: uniform in each
+def _xor(samples, rng, noise=0.0):
+    # class 0 in the quadrants where the signs differ, class 1 where they agree: uniform in each;
+    # noise > 0 then moves every point by normal jitter of that deviation (across the axes, too)
     n = 2 * samples
     X = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = np.repeat(np.arange(2, dtype=np.int64), samples)
     sign_x = np.where(X[:, 0] >= 0, 1.0, -1.0)
     X[:, 1] = np.abs(X[:, 1]) * sign_x * np.where(y == 1, 1.0, -1.0)
+    if noise:
+        X += noise * rng.randn(n, 2)
     return X.astype(np.float32), y
 
 
-def _sklearn_generated(name, samples, classes, rng):
+def _sklearn_generated(name, samples, classes, rng, noise=None):
     from sklearn import datasets  # deferred: ~0.7 s import
 
     seed = rng.randint(2**31 - 1)
     if name == "moons":
-        X, y = datasets.make_moons(n_samples=(samples, samples), noise=0.1, random_state=seed)
+        X, y = datasets.make_moons(n_samples=(samples, samples), noise=_or(noise, 0.1), random_state=seed)
     elif name == "circles":
         X, y = datasets.make_circles(
-            n_samples=(samples, samples), noise=0.1, factor=0.5, random_state=seed
+            n_samples=(samples, samples), noise=_or(noise, 0.1), factor=0.5, random_state=seed
         )
     else:
-        X, y = datasets.make_blobs(n_samples=[samples] * classes, n_features=2, random_state=seed)
+        X, y = datasets.make_blobs(n_samples=[samples] * classes, n_features=2, cluster_std=_or(noise, 1.0),
+                                   random_state=seed)
     return X.astype(np.float32), y.astype(np.int64)
+
+
+def _or(value, default):
+    return default if value is None else value
 
 
 def _real(name):
@@ -276,9 +284,11 @@ def load_dataset(
     *,
     samples: int | None = None,
     classes: int | None = None,
+    noise: float | None = None,
     rng: np.random.RandomState,
 ) -> Dataset:
-    """Build registry set `name`; `samples` is per class (total for sine), as in nnfs."""
+    """Build registry set `name`; `samples` is per class (total for sine), as in nnfs; `noise`
+    (None: the set's own) for the generated sets and the book's vertical and spiral."""
     key = dataset_key(name)
     info = DATASETS.get(key)
     if info is None:
@@ -299,13 +309,18 @@ def load_dataset(
             "give fewer samples"
         )
 
+    if noise is not None and (info.kind == "real" or key == "sine"):
+        raise DataError(f"{key} has no noise to set; noise applies to moons, circles, blobs, xor, spiral and "
+                        "vertical")
+    if noise is not None and (isinstance(noise, bool) or not np.isfinite(noise) or noise < 0):
+        raise DataError(f"noise must be a number >= 0, got {noise!r}")
     two_d = ["x1", "x2"]
     if key == "vertical":
-        X, y = _vertical(samples, classes, rng)
+        X, y = _vertical(samples, classes, rng, _or(noise, 0.1))
         names, features = [str(c) for c in range(classes)], two_d
         source = f"nnfs vertical_data(samples={samples}, classes={classes}) as under nnfs.init()"
     elif key == "spiral":
-        X, y = _spiral(samples, classes, rng)
+        X, y = _spiral(samples, classes, rng, _or(noise, 0.2))
         names, features = [str(c) for c in range(classes)], two_d
         source = f"nnfs spiral_data(samples={samples}, classes={classes}) as under nnfs.init()"
     elif key == "sine":
@@ -313,14 +328,16 @@ def load_dataset(
         names, features = None, ["x"]
         source = f"nnfs sine_data(samples={samples})"
     elif key == "xor":
-        X, y = _xor(samples, rng)
+        X, y = _xor(samples, rng, _or(noise, 0.0))
         names, features = ["0", "1"], two_d
         source = f"xor: {samples} uniform points per class, class 1 where sign(x) == sign(y)"
     elif info.kind == "generated":
-        X, y = _sklearn_generated(key, samples, classes, rng)
+        X, y = _sklearn_generated(key, samples, classes, rng, noise)
         names, features = [str(c) for c in range(classes)], two_d
         source = f"{info.source}, {samples} samples per class"
-    else:
+    if noise is not None:
+        source += f"; noise {noise:g}"
+    if info.kind == "real":
         X, y, names, features = _real(key)
         if classes is not None and classes != len(names):
             raise DataError(

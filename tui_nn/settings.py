@@ -150,6 +150,10 @@ _TRAINING = (
     Setting("task", str, None, "Classification or regression [default: from the data].", choices=TASKS),
     Setting("samples", int, None, "Samples per class for a built-in dataset.", low=1, metavar="N"),
     Setting("classes", int, None, "Number of classes for vertical, spiral or blobs.", low=2, metavar="N"),
+    Setting("noise", float, None,
+            "Noise of a generated dataset, the Playground's slider: the standard deviation of moons' and "
+            "circles' jitter [default 0.1], blobs' cluster_std [1], xor's jitter [0], the book's spiral angle "
+            "noise [0.2] and vertical spread [0.1]; not for sine or real sets.", low=0.0, metavar="X"),
     Setting("val_split", float, None,
             "Fraction of the whole data set held out for validation [default: 0 for the book's sets, 0.2 "
             "otherwise]. Keras's validation_split (the course's) is a fraction of the training part instead: "
@@ -205,7 +209,7 @@ TRAINING: dict[str, Setting] = {s.name: s for s in _TRAINING}
 """TrainConfig's fields (but ``hyperparams``, whose keys are in :data:`OPTIMIZERS`). A ``label``
 is a column name or index (type ``object``); ``layers`` are checked with the model by ModelSpec."""
 DATA = ("dataset", "data", "label", "task", "samples", "classes", "val_split", "test_split", "val_of_train",
-        "standardize", "data_seed")
+        "standardize", "data_seed", "noise")
 """The settings that decide the data and its split (one load serves every run that shares them)."""
 SOURCE = DATA[:6]
 """Where the data come from (the command line's data options)."""

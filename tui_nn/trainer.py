@@ -74,10 +74,12 @@ class Trainer:
             label = c.label
             if isinstance(label, str) and label.lstrip("-").isdigit():
                 label = int(label)
+            if c.noise is not None:
+                raise ConfigError("noise applies to built-in datasets, not to data files; drop noise", "noise")
             ds = data.load_file(c.data, label=label, task=c.task)
             info = None
         else:
-            ds = data.load_dataset(c.dataset, samples=c.samples, classes=c.classes, rng=self.rng)
+            ds = data.load_dataset(c.dataset, samples=c.samples, classes=c.classes, noise=c.noise, rng=self.rng)
             info = data.DATASETS.get(c.dataset)  # TrainConfig keeps registry names in their own spelling
             if c.task is not None and c.task != ds.task:
                 raise ConfigError(f"task {c.task}: dataset {ds.name} is a {ds.task} dataset; drop task {c.task}", "task")
