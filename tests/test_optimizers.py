@@ -93,10 +93,12 @@ def test_decay_lowers_the_learning_rate_as_lr_over_one_plus_decay_t():
 
 
 def test_defaults_are_the_books():
-    assert make_optimizer("adam").hp == {"lr": 0.001, "decay": 0.0, "epsilon": 1e-7, "beta1": 0.9, "beta2": 0.999}
-    assert make_optimizer("sgd").hp == {"lr": 1.0, "decay": 0.0, "momentum": 0.0}
-    assert make_optimizer("adagrad").hp == {"lr": 1.0, "decay": 0.0, "epsilon": 1e-7}
-    assert make_optimizer("rmsprop").hp == {"lr": 0.001, "decay": 0.0, "epsilon": 1e-7, "rho": 0.9}
+    off = {"l1": 0.0, "l2": 0.0, "bias_l1": 0.0, "bias_l2": 0.0}  # chapter 14's regularisers, off
+    assert make_optimizer("adam").hp == {"lr": 0.001, "decay": 0.0, "epsilon": 1e-7, "beta1": 0.9, "beta2": 0.999,
+                                         **off}
+    assert make_optimizer("sgd").hp == {"lr": 1.0, "decay": 0.0, "momentum": 0.0, **off}
+    assert make_optimizer("adagrad").hp == {"lr": 1.0, "decay": 0.0, "epsilon": 1e-7, **off}
+    assert make_optimizer("rmsprop").hp == {"lr": 0.001, "decay": 0.0, "epsilon": 1e-7, "rho": 0.9, **off}
     for name in SEARCH:
         assert make_optimizer(name).hp["scale"] == 0.05
     assert Adam().lr == 0.001
@@ -252,7 +254,7 @@ def test_search_optimizers_never_accept_a_worse_point_except_anneal():
     ("sgd", "lr", "fast", "lr must be a number, got 'fast'"),
     ("sgd", "lr", float("nan"), "lr must be finite, got nan"),
     ("sgd", "lr", float("inf"), "lr must be finite, got inf"),
-    ("sgd", "scale", 0.1, "sgd has no hyperparameter 'scale'; it has lr, decay, momentum"),
+    ("sgd", "scale", 0.1, "sgd has no hyperparameter 'scale'; it has lr, decay, momentum, l1, l2, bias_l1, bias_l2"),
 ])
 def test_bad_hyperparameters_are_refused_with_a_clear_message(name, key, value, message):
     with pytest.raises(ValueError) as e:
