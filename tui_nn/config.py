@@ -42,6 +42,7 @@ class TrainConfig:
     standardize: bool | None = _default("standardize")  # None: the dataset's default
     # model
     layers: tuple[int, ...] = _default("layers")
+    features: str | None = _default("features")  # 2-D data: the inputs the network sees (tui_nn.features)
     activation: str = _default("activation")
     dropout: float = _default("dropout")
     init: str = _default("init")
@@ -84,6 +85,13 @@ class TrainConfig:
                 cls.spec(k).validate(v)
             except ValueError as e:
                 raise ConfigError(str(e), k) from None
+        if self.features is not None:
+            from .features import parse
+
+            try:
+                parse(self.features)
+            except ValueError as e:
+                raise ConfigError(str(e), "features") from None
         if not self.val_of_train and (self.val_split or 0) + self.test_split >= 1:
             raise ConfigError("val_split plus test_split must leave some training data", "val_split")
         try:

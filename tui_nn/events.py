@@ -66,6 +66,15 @@ class RunData:
     y_val: np.ndarray
     class_names: list
     feature_names: list
+    features: list = field(default_factory=list)  # --features: the network sees these of the 2-D points
+
+    def inputs(self, X: np.ndarray) -> np.ndarray:
+        """What the network takes for points ``X`` of this data (their features, with --features)."""
+        if not self.features:
+            return X
+        from .features import expand
+
+        return expand(X, self.features)
 
 
 @dataclass

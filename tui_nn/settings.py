@@ -167,7 +167,11 @@ _TRAINING = (
             "validation, 20% test), not of the whole data set."),
     Setting("standardize", bool, None, "Standardise features on the training part [default: per dataset]."),
     # model
-    Setting("layers", tuple, (3,), "Hidden layer widths, comma-separated, e.g. 64,64.", metavar="WIDTHS"),
+    Setting("layers", tuple, (3,), "Hidden layer widths, comma-separated, e.g. 64,64; 0 for no hidden layer.",
+            metavar="WIDTHS"),
+    Setting("features", str, None,
+            "Input features of 2-D data, the Playground's: any of x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2), "
+            "comma-separated [default: x1,x2].", metavar="LIST"),
     Setting("activation", str, "relu", "Activation of the hidden layers.", choices=HIDDEN_ACTIVATIONS),
     Setting("dropout", float, 0.0, "Dropout rate after each hidden layer, in [0, 1).", low=0.0, high=1.0,
             high_open=True, metavar="RATE"),
@@ -213,7 +217,7 @@ DATA = ("dataset", "data", "label", "task", "samples", "classes", "val_split", "
 """The settings that decide the data and its split (one load serves every run that shares them)."""
 SOURCE = DATA[:6]
 """Where the data come from (the command line's data options)."""
-MODEL = ("layers", "activation", "dropout", "init")
+MODEL = ("layers", "activation", "dropout", "init")  # (features: a run setting, as the data's own options)
 CHANGEABLE_ON_RESUME = ("optimizer", "iterations", "epochs", "target_loss")
 """A checkpoint fixes every other setting: changing it would not continue the same run."""
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import events as ev
+from . import features
 from .events import TrainerState
 from .history import Series
 from .network import ModelSpec, Network, score
@@ -89,14 +90,20 @@ class Trainer:
         self.split = data.prepare(ds, val_split=val, test_split=c.test_split, standardize=std, rng=self.rng,
                                   val_of_train=c.val_of_train)
         s = self.split
-        self.X_train = np.ascontiguousarray(s.X_train, np.float32)
-        self.X_val = np.ascontiguousarray(s.X_val, np.float32)
-        self.X_test = np.ascontiguousarray(s.X_test, np.float32)
+        # the network's inputs: the points, or the features of the 2-D points that --features names
+        self.features = features.parse(c.features) if c.features is not None else None
+        if self.features is not None and s.n_features != 2:
+            raise ConfigError(f"features apply to 2-D data; {ds.name} has {s.n_features} inputs; drop features",
+                              "features")
+        inputs = (lambda X: features.expand(X, self.features)) if self.features else (lambda X: X)
+        self.X_train = np.ascontiguousarray(inputs(s.X_train), np.float32)
+        self.X_val = np.ascontiguousarray(inputs(s.X_val), np.float32)
+        self.X_test = np.ascontiguousarray(inputs(s.X_test), np.float32)
         spec = ModelSpec(c.layers, c.activation, c.dropout, c.init)
         # The book's datasets train with the book's arithmetic, so its chapters' numbers come out to
         # the bit; anything else multiplies in float32 (faster: BLAS sgemm, the fast step).
         precision = c.precision or ("book" if info is not None and info.kind == "book" else "fast")
-        self.net = Network.from_spec(spec, s.n_features, s.n_outputs, s.task, precision=precision)
+        self.net = Network.from_spec(spec, self.X_train.shape[1], s.n_outputs, s.task, precision=precision)
         if c.data_seed is not None:
             self.rng = np.random.RandomState(c.seed)
         self.y_train, self.y_val, self.y_test = (self._targets(y) for y in (s.y_train, s.y_val, s.y_test))
@@ -211,8 +218,10 @@ class Trainer:
         model = dict(n_inputs=net.widths[0], hidden=tuple(net.widths[1:-1]), n_outputs=net.widths[-1],
                      activations=list(net.activation_names), loss=net.loss_function.name, dropout=net.dropout_rate,
                      init=net.init, dtype=net.dtype.name, biases=net.has_biases, precision=net.precision)
-        data = ev.RunData(net.task, self.X_train, np.asarray(s.y_train), self.X_val, np.asarray(s.y_val),
-                          list(s.class_names or []), list(s.feature_names))
+        plane = self.features is not None  # views draw the 2-D points; the network sees their features
+        data = ev.RunData(net.task, s.X_train if plane else self.X_train, np.asarray(s.y_train),
+                          s.X_val if plane else self.X_val, np.asarray(s.y_val), list(s.class_names or []),
+                          list(s.feature_names), list(self.features or []))
         return ev.Started(self.iteration, c.to_dict(), opt.name, net.n_params, self.dataset.name, self.n_train,
                           len(self.X_val), opt.kind, dict(opt.hp), opt.lr, opt.stats(), self.limit, self.state,
                           self.epoch_float, self.best_loss, self.best_iteration, self.improvements,

@@ -208,13 +208,16 @@ def parse_layers(ctx, param, value: str | None) -> tuple[int, ...] | None:
     """click callback: ``"64,64"`` -> ``(64, 64)``; anything but positive integers is an error."""
     if value is None:
         return None
+    if value.strip() == "0":
+        return ()  # no hidden layer: logistic or softmax regression on the inputs
     try:
         widths = tuple(int(part) for part in value.split(","))
     except ValueError:
         widths = ()
     if not widths or any(w <= 0 for w in widths):
         raise click.BadParameter(
-            f"{value!r}: give hidden layer widths as comma-separated positive integers, e.g. 64,64"
+            f"{value!r}: give hidden layer widths as comma-separated positive integers, e.g. 64,64, "
+            "or 0 for no hidden layer"
         )
     return widths
 

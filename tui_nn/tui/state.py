@@ -67,6 +67,7 @@ class RunView:
         self.y_train, self.y_val = d.y_train, d.y_val
         self.class_names = list(d.class_names)
         self.feature_names = list(d.feature_names)
+        self.inputs = d.inputs  # points of the data -> the network's inputs (their --features)
         # A network of our own for drawing (decision regions, curves): the trainer's belongs to
         # the session thread.
         model = dict(start.model)

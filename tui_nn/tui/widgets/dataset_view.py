@@ -209,7 +209,8 @@ class DatasetView(Widget):
         xs = lo[0] + (np.arange(w) + 0.5) / w * (hi[0] - lo[0])
         ys = hi[1] - (np.arange(H) + 0.5) / H * (hi[1] - lo[1])
         gx, gy = np.meshgrid(xs, ys)
-        out = np.asarray(v.net.forward(np.c_[gx.ravel(), gy.ravel()].astype(np.float32)), np.float64)
+        grid = v.inputs(np.c_[gx.ravel(), gy.ravel()].astype(np.float32))  # through --features, as the data
+        out = np.asarray(v.net.forward(grid), np.float64)
         out = out.reshape(H * w, -1)
         if out.shape[1] == 1:  # one sigmoid output: class 1 when above 0.5
             p = out[:, 0]
