@@ -203,12 +203,17 @@ def test_unknown_dataset_names_the_known_ones():
         assert name in line
 
 
-@pytest.mark.parametrize("layers", ["", "0", "64,0", "64,-1", "abc", "64,,64", "1.5", "64;64"])
+@pytest.mark.parametrize("layers", ["", "64,0", "0,64", "64,-1", "abc", "64,,64", "1.5", "64;64"])
 def test_bad_layers(layers):
     result = run("summary", "--inputs", "2", "--outputs", "1", "--layers", layers)
     assert result.exit_code == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("Error: Invalid value for '--layers'")
+
+
+def test_layers_0_is_no_hidden_layer():
+    result = run("summary", "--inputs", "2", "--outputs", "1", "--layers", "0")
+    assert result.exit_code == 0 and "Total params: 3" in result.stdout  # one unit on two inputs
 
 
 @pytest.mark.parametrize("args", [["--dropout", "1"], ["--activation", "softmax"], ["--samples", "0"]])
