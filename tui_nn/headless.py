@@ -31,6 +31,7 @@ from .checkpoint import default_path as default_checkpoint_path
 from .optimizers import decayed_rate
 from .progress import ProgressBar
 from .signals import Interrupts
+from .settings import REGULARIZERS
 from .trainer import Trainer
 
 from .exit_codes import DIVERGED as EXIT_DIVERGED, INTERRUPTED as EXIT_INTERRUPTED, OK as EXIT_OK
@@ -365,7 +366,9 @@ class _Stream:
         # precision) prints the book's chapter-10 lines instead, so a learner can diff the two.
         batch = start.config.get("batch_size") or 0
         self.book = (out.fmt == "text" and start.optimizer_kind == "gradient" and self.metric == "acc"
-                     and start.model.get("precision") == "book" and (not batch or batch >= start.n_train))
+                     and start.model.get("precision") == "book" and (not batch or batch >= start.n_train)
+                     # with L1/L2 (chapter 14) the evaluation lines show data_loss and reg_loss instead
+                     and not any(start.hyperparams.get(k) for k in REGULARIZERS))
         if self.book:
             hp = start.hyperparams
             self.rate = lambda steps: decayed_rate(hp["lr"], hp.get("decay", 0.0), steps)
