@@ -385,7 +385,7 @@ print(json.dumps({"commands": names, "modules": sorted(sys.modules), "top_level"
                           cwd=PROJECT_ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert report["commands"] == ["datasets", "replay", "summary", "sweep", "train"]
+    assert report["commands"] == ["datasets", "race", "replay", "summary", "sweep", "train"]
     loaded = {name.split(".")[0] for name in report["modules"]}
     assert "click" in loaded  # the check ran in a process that did load the CLI
     assert not loaded & {"numpy", "sklearn", "textual", "textual_plotext", "plotext"}

@@ -40,11 +40,15 @@ class Session:
     def __init__(self, trainer: Trainer, on_events: Callable[[list[ev.Event]], None], *,
                  paused: bool = False, speed: float | None = None, checkpoint_path: str | None = None,
                  checkpoint_every: int | None = None, record: str | None = None,
-                 snapshot_every: int | None = None):
+                 snapshot_every: int | None = None, cpu_budget: float | None = None):
         self.trainer = trainer
         self.record = record  # a recording (tui_nn.recording) of everything from here, or None
         self.snapshot_every = snapshot_every
         self.recorder = None
+        # CPU seconds of this process the run may use (a race's --time); then it ends where it is.
+        # Meant for a session in a process of its own (ProcessSession), whose CPU time is the run's.
+        self.cpu_budget = cpu_budget
+        self._cpu_start = 0.0
         self.checkpoint_path = checkpoint_path  # where checkpoint_every saves (iterations, exactly)
         self.checkpoint_every = checkpoint_every
         self.on_events = on_events
@@ -97,6 +101,7 @@ class Session:
             self.on_events(events)
 
     def _main(self) -> None:
+        self._cpu_start = time.process_time()
         try:
             start = self.trainer.start_events()
             if self.record:
@@ -183,6 +188,8 @@ class Session:
             done = sum(len(e) for e in out if isinstance(e, ev.Progress))
             pace_done += done
             window_iters += done
+            if self.cpu_budget is not None and time.process_time() - self._cpu_start >= self.cpu_budget:
+                out += t.end_here()
             self._tune(n, dt)
             if self.checkpoint_every and done and t.iteration % self.checkpoint_every == 0:
                 try:
@@ -283,15 +290,17 @@ class ProcessSession:
     """
 
     def __init__(self, trainer: Trainer, on_events: Callable[[list[ev.Event]], None], *,
-                 paused: bool = False, speed: float | None = None, record: str | None = None):
+                 paused: bool = False, speed: float | None = None, record: str | None = None,
+                 cpu_budget: float | None = None, blas_threads: int | None = None):
         self.on_events = on_events
+        self.blas_threads = blas_threads  # None: every core but one (child_environment)
         self.paused = paused
         self.speed = speed
         self.error: str | None = None
         self.lost = False  # the child died without being asked to stop: its trainer is gone
         self.iteration = trainer.iteration
         self._trainer_state = trainer.state if trainer.state in (TrainerState.FINISHED, TrainerState.DIVERGED) else None
-        self._payload = pickle.dumps((trainer, paused, speed, record), protocol=pickle.HIGHEST_PROTOCOL)
+        self._payload = pickle.dumps((trainer, paused, speed, record, cpu_budget), protocol=pickle.HIGHEST_PROTOCOL)
         self._process: subprocess.Popen | None = None
         self._command_writer: Connection | None = None
         self._send_lock = threading.Lock()
@@ -314,7 +323,8 @@ class ProcessSession:
             self._process = subprocess.Popen(
                 [sys.executable, "-P", "-c", code],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
-                pass_fds=(command_r, event_w), close_fds=True, env=child_environment())
+                pass_fds=(command_r, event_w), close_fds=True,
+                env=child_environment(threads=self.blas_threads))
         finally:
             os.close(command_r)  # the child has its copies; closing ours lets each side see EOF
             os.close(event_w)  # when the other goes away
@@ -435,15 +445,20 @@ class ProcessSession:
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def child_environment(environ: dict[str, str] | None = None, cores: int | None = None) -> dict[str, str]:
+def child_environment(environ: dict[str, str] | None = None, cores: int | None = None,
+                      threads: int | None = None) -> dict[str, str]:
     """The trainer process's environment: its BLAS uses every core but one, which stays the
     dashboard's (unless the user set the thread counts). OpenBLAS threads spin while they wait
     for work, so a trainer with as many threads as cores starves the dashboard (keys answered
-    in seconds) and runs slower itself (digits 64,64 on 2 cores: ~40 instead of ~300 it/s)."""
+    in seconds) and runs slower itself (digits 64,64 on 2 cores: ~40 instead of ~300 it/s).
+    ``threads`` sets the count outright (a race: one thread per contender, so each one's CPU
+    time is its own and contenders share the cores evenly)."""
     env = dict(os.environ if environ is None else environ)
-    if not any(name in env for name in BLAS_THREAD_VARIABLES):
-        threads = str(max(1, (cores or os.cpu_count() or 1) - 1))
-        env.update(dict.fromkeys(BLAS_THREAD_VARIABLES, threads))
+    if threads is not None:
+        env.update(dict.fromkeys(BLAS_THREAD_VARIABLES, str(threads)))
+    elif not any(name in env for name in BLAS_THREAD_VARIABLES):
+        count = str(max(1, (cores or os.cpu_count() or 1) - 1))
+        env.update(dict.fromkeys(BLAS_THREAD_VARIABLES, count))
     return env
 
 
@@ -454,7 +469,7 @@ def _child_main(command_fd: int, event_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGHUP"):  # a dropped terminal: the front end saves the run through us
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    trainer, paused, speed, record = pickle.load(sys.stdin.buffer)
+    trainer, paused, speed, record, cpu_budget = pickle.load(sys.stdin.buffer)
     commands = Connection(command_fd, writable=False)
     events = Connection(event_fd, readable=False)
 
@@ -464,7 +479,7 @@ def _child_main(command_fd: int, event_fd: int) -> None:
         except OSError:
             session.send(ev.Stop())  # nobody is listening any more
 
-    session = Session(trainer, forward, paused=paused, speed=speed, record=record)
+    session = Session(trainer, forward, paused=paused, speed=speed, record=record, cpu_budget=cpu_budget)
     session.start()
     try:
         while True:

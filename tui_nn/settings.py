@@ -222,6 +222,28 @@ CHANGEABLE_ON_RESUME = ("optimizer", "iterations", "epochs", "target_loss")
 """A checkpoint fixes every other setting: changing it would not continue the same run."""
 
 
+# --- race settings (``tui-nn race``; every training setting above applies to each contender) --------
+
+RACE: dict[str, Setting] = {s.name: s for s in (
+    Setting("optimizers", str, "hill-climb,sgd,adam,rmsprop",
+            "The contenders, comma-separated: optimizer names, each with its own hyperparameters after "
+            "colons if wanted (adam:lr=0.05:beta1=0.8). The same optimizer twice needs different "
+            "hyperparameters.", metavar="LIST"),
+    Setting("time", float, None,
+            "Race for a CPU-time budget instead of an iteration budget: each contender trains until its "
+            "own process has used this much CPU time (30s, 2m, 1.5h; a plain number is seconds), so a "
+            "contender that shares a core with another is not cut short. Not deterministic: the iterations "
+            "reached depend on the machine and its load; the iteration budget (the default) is.",
+            low=0.0, high=1e6, low_open=True, metavar="DURATION"),
+)}
+"""The settings of a race beyond the training settings (``--optimizers`` replaces ``--optimizer``)."""
+
+
+def lookup(name: str) -> Setting:
+    """The setting called ``name``: a training setting or a race setting."""
+    return TRAINING[name] if name in TRAINING else RACE[name]
+
+
 # --- optimizer hyperparameters -------------------------------------------------------------------
 
 

@@ -595,6 +595,14 @@ class Trainer:
             self.stop_reason, self.es_wait = None, 0
         return [ev.LimitChanged(self.iteration, self.limit)]
 
+    def end_here(self) -> list[ev.Event]:
+        """End the run at this iteration, as if its limit were here (a race's time budget): it
+        finishes as a run of ``--iterations`` this many would, evaluated and summarised."""
+        if self.done:
+            return []
+        self.limit = self.iteration
+        return self.advance(0)
+
     def set_target_loss(self, value: float | None) -> None:
         """Finish at the first evaluation whose best loss is at or below ``value`` (None: never)."""
         if value is not None and not math.isfinite(value):

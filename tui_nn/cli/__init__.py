@@ -54,7 +54,8 @@ class Group(click.Group):
     # Commands defined in modules of their own, loaded only when used (or shown in full), so
     # ``tui-nn --help`` does not build their options: name -> (module, short help).
     LAZY = {"sweep": ("tui_nn.cli.sweep", "Train the same network over a grid of hyperparameters and keep the best."),
-            "replay": ("tui_nn.cli.replay", "Travel through a recorded run: its exact state at any iteration.")}
+            "replay": ("tui_nn.cli.replay", "Travel through a recorded run: its exact state at any iteration."),
+            "race": ("tui_nn.cli.race", "Race optimizers from the same start: the same data, the same initial weights.")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
@@ -140,7 +141,7 @@ class DataSource:
 def option(name: str, *decls: str, **overrides):
     """The click option of a setting of :mod:`tui_nn.settings`: its flag, type and range,
     default and help come from the table; ``overrides`` adjust them for one command."""
-    s = settings.TRAINING[name]
+    s = settings.lookup(name)
     kwargs: dict = {"help": s.help, "metavar": s.metavar or None}
     if s.default is not None and "[default:" not in s.help:
         kwargs.update(default=s.default, show_default=True)
@@ -329,12 +330,20 @@ class SpeedType(click.ParamType):
         return speed
 
 
-def train_options(f):
-    """The optimisation and run options of ``train``; passes ``run: dict``."""
+def run_options(exclude: tuple[str, ...] = ()):
+    """The optimisation and run options of ``train`` but ``exclude``; the decorated command
+    gets ``run: dict`` (``race`` leaves out ``optimizer``, its ``--optimizers`` names them)."""
+    names = tuple(n for n in RUN_SETTINGS if n not in exclude)
 
+    def decorate(f):
+        return _run_options(f, names)
+    return decorate
+
+
+def _run_options(f, names: tuple[str, ...]):
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        run = {n: kwargs.pop(n) for n in RUN_SETTINGS}
+        run = {n: kwargs.pop(n) for n in names}
         run["hyperparams"] = {name: kwargs.pop(name) for _, name, _ in HYPER_OPTIONS
                               if kwargs.get(name) is not None}
         for _, name, _ in HYPER_OPTIONS:
@@ -342,13 +351,16 @@ def train_options(f):
         return f(*args, run=run, **kwargs)
 
     options = [
-        option("optimizer"),
+        *[option("optimizer") for _ in ("optimizer",) if "optimizer" in names],
         *[click.option(opt, name, type=float, metavar="X", help=text) for opt, name, text in HYPER_OPTIONS],
-        *[option(name) for name in RUN_SETTINGS if name != "optimizer"],
+        *[option(name) for name in names if name != "optimizer"],
     ]
     for add in reversed(options):
         wrapper = add(wrapper)
     return wrapper
+
+
+train_options = run_options()
 
 
 @main.command()
@@ -424,16 +436,7 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     # One interrupt path from here to the last output written (tui_nn.signals): while the trainer
     # is built (a large file or a scikit-learn set takes a while) a signal ends the command;
     # once training runs it stops the run, which saves a checkpoint.
-    interrupts = Interrupts().install()
-    try:
-        trainer = _make_trainer(source, spec, run, resume)
-    except KeyboardInterrupt:
-        interrupts.restore()
-        click.echo("tui-nn: interrupted before training started; nothing to save", err=True)
-        raise SystemExit(exit_codes.INTERRUPTED) from None
-    except BaseException:
-        interrupts.restore()
-        raise
+    trainer, interrupts = build_interruptibly(lambda: _make_trainer(source, spec, run, resume))
     if interactive:
         interrupts.restore()  # the dashboard reads Ctrl-C as a key
     else:
@@ -468,6 +471,22 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     finally:
         interrupts.restore()  # only now: every output has been written
     raise SystemExit(status)
+
+
+def build_interruptibly(make):
+    """``make()`` with the one interrupt path installed (returned with what it made, to be
+    deferred or restored by the caller): a signal while it builds (a large file or a
+    scikit-learn set takes a while) ends the command at once, exit 130, nothing to save."""
+    interrupts = Interrupts().install()
+    try:
+        return make(), interrupts
+    except KeyboardInterrupt:
+        interrupts.restore()
+        click.echo("tui-nn: interrupted before training started; nothing to save", err=True)
+        raise SystemExit(exit_codes.INTERRUPTED) from None
+    except BaseException:
+        interrupts.restore()
+        raise
 
 
 def _make_trainer(source: DataSource, spec, run: dict, resume: str | None):
