@@ -25,9 +25,10 @@ MOUSE_OFF = b"\x1b[?1000l"
 
 
 class Terminal:
-    """``tui-nn train ...`` on a 120x40 pseudo-terminal; everything it writes is collected."""
+    """``tui-nn train ...`` (or ``command``) on a 120x40 pseudo-terminal; everything it writes
+    is collected."""
 
-    def __init__(self, cwd: Path, *args: str):
+    def __init__(self, cwd: Path, *args: str, command: str = "train"):
         if not TUI_NN.exists():
             pytest.skip("the tui-nn script is not installed next to this Python")
         self.master, slave = pty.openpty()
@@ -36,7 +37,7 @@ class Terminal:
         for name in ("NO_COLOR", "COLUMNS", "LINES", "FORCE_COLOR"):  # the pseudo-terminal decides
             env.pop(name, None)
         env = {k: v for k, v in env.items() if not k.startswith(("TEXTUAL", "PYTEST_XDIST"))}
-        self.proc = subprocess.Popen([str(TUI_NN), "train", *args], stdin=slave, stdout=slave, stderr=slave,
+        self.proc = subprocess.Popen([str(TUI_NN), command, *args], stdin=slave, stdout=slave, stderr=slave,
                                      cwd=cwd, env=env, start_new_session=True)
         os.close(slave)
         self.output = bytearray()

@@ -166,7 +166,9 @@ class Standing:
     val_loss: float | None = None
     val_accuracy: float | None = None
     its_per_sec: float = 0.0
-    state: str = "ready"  # ready, running, paused, finished, diverged, dropped, failed, interrupted
+    # ready, running, paused, finished, diverged, dropped, failed; opened (handed to the training
+    # dashboard) and interrupted (saved on Ctrl-C) are the front ends' to set
+    state: str = "ready"
     summary: dict | None = None  # the Finished event's
     params: object = None  # the last weights seen (the final ones once finished)
     error: str | None = None
@@ -176,7 +178,7 @@ class Standing:
 
     @property
     def done(self) -> bool:
-        return self.state in ("finished", "diverged", "dropped", "failed")
+        return self.state in ("finished", "diverged", "dropped", "failed", "opened")
 
     def apply(self, events: list[ev.Event]) -> None:
         for e in events:
@@ -184,6 +186,10 @@ class Standing:
                 self.start = e
                 self.iteration, self.limit, self.best_loss = e.iteration, e.limit, e.best_loss
                 self.best_iteration, self.params = e.best_iteration, e.params
+                if e.evaluations:  # a run that had trained before it joined: where it stood
+                    last = e.evaluations[-1]
+                    self.train_loss, self.train_accuracy = last["train_loss"], last["train_accuracy"]
+                    self.val_loss, self.val_accuracy = last["val_loss"], last["val_accuracy"]
             elif isinstance(e, ev.Progress):
                 self.iteration = e.iteration + len(e)
                 improved = np.flatnonzero(e.improved)

@@ -93,7 +93,7 @@ def _run(race: Race, fmt, every, timing, stdout, stderr, interrupts) -> int:
             except queue.Empty:
                 break
             _records(i, batch, streams[i], lines[i], tags[i], merge)
-        saved = _save_unfinished(race, stderr) if interrupted else {}
+        saved = save_unfinished(race, stderr) if interrupted else {}
         summaries = _summaries(race)
     finally:
         race.stop()
@@ -159,8 +159,9 @@ def _summaries(race: Race) -> dict[int, tuple[int, dict | None]]:
     return out
 
 
-def _save_unfinished(race: Race, stderr) -> dict[int, str]:
-    """Checkpoint every unfinished contender in the working folder (nothing is lost)."""
+def save_unfinished(race: Race, stderr, state: str = "interrupted") -> dict[int, str]:
+    """Checkpoint every unfinished contender in the working folder (nothing is lost); their
+    state becomes ``state``."""
     from .checkpoint import default_path
 
     race.send_all(ev.Pause())
@@ -172,8 +173,8 @@ def _save_unfinished(race: Race, stderr) -> dict[int, str]:
         if race.save(s.index, path) is not None:
             saved[s.index] = str(path)
         else:
-            stderr.write(f"Interrupted: could not save {s.contender.label}\n")
-        s.state = "interrupted"
+            stderr.write(f"Could not save {s.contender.label}\n")
+        s.state = state
     return saved
 
 

@@ -101,7 +101,8 @@ class Session:
             self.on_events(events)
 
     def _main(self) -> None:
-        self._cpu_start = time.process_time()
+        if self.cpu_budget is not None:
+            self._cpu_start = time.process_time()
         try:
             start = self.trainer.start_events()
             if self.record:

@@ -102,7 +102,10 @@ def race(source: DataSource, spec, optimizers, run: dict, time, headless, fmt, e
                          **run)
     the_race, interrupts = build_interruptibly(
         lambda: Race(config, contenders, cpu_seconds=time, paused=paused and interactive))
-    if not headless and not interactive:
+    if interactive:
+        interrupts.restore()  # the dashboard reads Ctrl-C as a key
+        raise SystemExit(_dashboard(the_race, paused))
+    if not headless:
         click.echo("tui-nn: not a terminal, racing headless (use --headless to silence this note)", err=True)
     from ..race_headless import run_race_headless
 
@@ -111,3 +114,46 @@ def race(source: DataSource, spec, optimizers, run: dict, time, headless, fmt, e
     finally:
         interrupts.restore()
     raise SystemExit(status)
+
+
+def _dashboard(the_race, paused: bool) -> int:
+    """The race dashboard; ``o`` hands a contender over to the training dashboard (exactly,
+    through a checkpoint in the working folder, which the training dashboard then saves to)
+    and comes back to the race, paused, when it closes. The final table goes to the terminal."""
+    from .. import exit_codes
+    from ..checkpoint import default_path
+    from ..race_headless import final_table, save_unfinished
+    from ..tui.app import create_app  # deferred: Textual, ~0.3 s
+    from ..tui.race_app import RaceApp, RaceBoard
+
+    board = RaceBoard(the_race, paused=paused)
+    interrupted = False
+    try:
+        while True:
+            app = RaceApp(board)
+            action = app.run()
+            interrupted = app.interrupted
+            if action is None:
+                break
+            index = action[1]
+            path = default_path(the_race.trainers[index])
+            trainer = the_race.trainer(index, path)  # the contender's state, exactly
+            the_race.drop(index)
+            board.opened.add(index)
+            the_race.standings[index].state = "opened"
+            full = create_app(trainer, paused=True)
+            full.run()
+            if full.outcome is not None:
+                click.echo(full.outcome.summary())
+            if full.return_code == exit_codes.INTERRUPTED:  # Ctrl+C or a signal there ends the race too
+                interrupted = True
+                break
+        # q as Ctrl-C: every unfinished contender is saved (train's dashboard does the same)
+        saved = save_unfinished(the_race, click.get_text_stream("stderr"), "interrupted" if interrupted else "stopped")
+    finally:
+        the_race.stop()
+    click.echo(final_table(the_race))
+    for i, path in saved.items():
+        click.echo(f"{the_race.contenders[i].label} saved to {path}; continue it with tui-nn train --resume {path}",
+                   err=True)
+    return exit_codes.INTERRUPTED if interrupted else exit_codes.OK
