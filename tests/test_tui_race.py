@@ -143,8 +143,11 @@ def test_race_dashboard_small_terminal(snap_compare):
     assert snap_compare(race_app(), terminal_size=(80, 24), run_before=ready)
 
 
-@pytest.mark.parametrize("how", ["sigterm", "ctrl+c", "q"])
+@pytest.mark.parametrize("how", ["sigterm", "ctrl+c", "q", "hang-up"])
 def test_leaving_the_race_dashboard_restores_the_terminal_ends_every_contender_and_saves_them(tmp_path, how):
+    """q, Ctrl+C, SIGTERM, or the terminal going away (SSH dropped): every contender's process
+    ends, every unfinished contender is saved, and (but for the dead terminal) the terminal
+    is restored and shows the final table."""
     import psutil
 
     from test_tui_terminal import LEAVE_ALTERNATE_SCREEN, Terminal, after_the_dashboard
@@ -154,19 +157,24 @@ def test_leaving_the_race_dashboard_restores_the_terminal_ends_every_contender_a
     term.wait_for(b"RUNNING")  # the status line: the contenders train
     children = psutil.Process(term.proc.pid).children(recursive=True)
     assert len(children) == 2
-    if how == "sigterm":
+    if how == "hang-up":
+        code, out = term.hang_up(), ""
+    elif how == "sigterm":
         term.proc.send_signal(signal.SIGTERM)
     else:
         term.write(b"\x03" if how == "ctrl+c" else b"q")
-    code, out = term.finish()
+    if how != "hang-up":
+        code, out = term.finish()
     _, alive = psutil.wait_procs(children, timeout=10)
     for p in alive:
         p.kill()
     assert alive == []  # no contender outlives the race
     assert code == (0 if how == "q" else 130), out[-2000:]
+    saved = sorted(p.name for p in tmp_path.glob("*.ckpt.npz"))
+    assert saved == ["tui-nn-spiral-adam-seed0.ckpt.npz", "tui-nn-spiral-hill-climb-seed0.ckpt.npz"]
+    if how == "hang-up":
+        return
     assert LEAVE_ALTERNATE_SCREEN.decode() in out
     shown = after_the_dashboard(out)
     assert "#  contender" in shown and ("interrupted" if how != "q" else "stopped") in shown
-    saved = sorted(p.name for p in tmp_path.glob("*.ckpt.npz"))
-    assert saved == ["tui-nn-spiral-adam-seed0.ckpt.npz", "tui-nn-spiral-hill-climb-seed0.ckpt.npz"]
     assert f"continue it with tui-nn train --resume {saved[0]}" in shown

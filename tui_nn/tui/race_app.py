@@ -207,6 +207,29 @@ class RaceApp(App):
         self.interrupted = True
         self.exit(None)
 
+    def run(self, *args, **kwargs):
+        import sys
+
+        from ..signals import TerminalWatch
+
+        with TerminalWatch(sys.__stdin__.fileno() if sys.__stdin__ else -1, self._hung_up):
+            return super().run(*args, **kwargs)
+
+    def _hung_up(self) -> None:
+        """The terminal is gone (the SSH connection dropped): Textual can neither draw nor exit
+        (its writer blocks on the dead terminal), so this thread saves every unfinished
+        contender, ends their processes and the command (exit 130): nothing lost, nothing left
+        running."""
+        import io
+        import os
+
+        from .. import exit_codes
+        from ..race_headless import save_unfinished
+
+        save_unfinished(self.race, io.StringIO())
+        self.race.stop()
+        os._exit(exit_codes.INTERRUPTED)
+
 
 def create_race_app(race: Race, paused: bool = False) -> RaceApp:
     """The race dashboard over ``race`` (started when the app mounts)."""
