@@ -23,7 +23,9 @@ same reason. Files written:
 - ``replay.svg``: ``tui-nn replay`` of the default run recorded for 10,000 iterations, the cursor
   at 4,321;
 - ``replay-fork.svg``: the same recording forked at 3,000 with Adam (lr 0.05), the fork shown
-  and the original beside it on the loss chart.
+  and the original beside it on the loss chart;
+- ``race.svg``: ``tui-nn race`` of hill-climb, sgd, adam and rmsprop on spiral with a 64-unit
+  hidden layer, every contender 2,000 iterations from the same start, at 120x40.
 """
 
 from __future__ import annotations
@@ -69,6 +71,31 @@ async def shoot(name: str, config: TrainConfig, iterations: int, *, size=(120, 3
         app.clear_notifications()
         await pilot.pause()
         path = app.save_screenshot(filename=f"{name}.svg", path=str(HERE))
+    print(f"wrote {Path(path).relative_to(ROOT)}")
+
+
+async def shoot_race(name: str = "race", size=(120, 40)) -> None:
+    """The race dashboard: every contender run the same iterations before the app starts, in
+    its own process, started paused (the same picture on every machine)."""
+    from tui_nn.race import Race, parse_contenders
+    from tui_nn.tui.race_app import create_race_app
+
+    race = Race(TrainConfig(dataset="spiral", layers=(64,), iterations=10_000),
+                parse_contenders("hill-climb,sgd,adam,rmsprop"), paused=True)
+    for trainer in race.trainers:
+        trainer.advance(2_000)
+    app = create_race_app(race, paused=True)
+    try:
+        async with app.run_test(size=size) as pilot:
+            for _ in range(100_000):  # every contender's first events (bounded)
+                if all(s.state == "paused" for s in race.standings):
+                    break
+                await pilot.pause(0.01)
+            app.flush()
+            await pilot.pause()
+            path = app.save_screenshot(filename=f"{name}.svg", path=str(HERE))
+    finally:
+        race.stop()
     print(f"wrote {Path(path).relative_to(ROOT)}")
 
 
@@ -135,6 +162,7 @@ async def main() -> None:
     await shoot("narrow", TrainConfig(), 10_000, size=(80, 24))
     await shoot("help", TrainConfig(), 10_000, keys=("question_mark",))
     await replays()
+    await shoot_race()
 
 
 if __name__ == "__main__":

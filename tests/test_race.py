@@ -259,3 +259,22 @@ def test_a_dropped_contender_stops_and_the_others_race_on():
         assert race.standings[1].iteration == 300 and race.standings[0].iteration == 0
     finally:
         race.stop()
+
+
+def test_a_closed_standard_output_stops_the_race_and_saves_its_contenders(tmp_path):
+    """`tui-nn race --headless --format jsonl | head -1`: one Error line, exit 4, every
+    unfinished contender saved, no traceback."""
+    proc = subprocess.Popen([*TUI_NN, "race", "--headless", "--format", "jsonl", "--optimizers", "hill-climb,adam",
+                             "--dataset", "spiral", "--samples", "40", "--layers", "8", "--iterations", "100000000"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().startswith(b'{"contender": ')
+        proc.stdout.close()  # what head does once it has its line
+        code = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read().decode()
+    assert code == 4, err
+    assert err.count("\n") == 1 and err.startswith("Error: cannot write the standard output") and "Traceback" not in err
+    assert len(list(tmp_path.glob("*.ckpt.npz"))) == 2

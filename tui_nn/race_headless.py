@@ -6,8 +6,9 @@ them for its options, each tagged with ``"contender"`` first, merged by iteratio
 contender (:class:`~tui_nn.race.Merge`), so the same command prints the same bytes however the
 processes were scheduled (with an iteration budget; a ``--time`` budget is not deterministic).
 SIGINT/SIGTERM stop every contender; each unfinished one saves a checkpoint first (continue it
-with ``tui-nn train --resume FILE``). Exit status: 0 done (a contender that diverged is a
-result of the race), 1 a contender failed, 130 interrupted.
+with ``tui-nn train --resume FILE``); so does a standard output that cannot be written any more
+(``| head``). Exit status: 0 done (a contender that diverged is a result of the race), 1 a
+contender failed, 4 the output could not be written, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -59,8 +60,32 @@ def run_race_headless(race: Race, *, fmt: str = "text", every: int | None = None
             interrupts.restore()
 
 
+class _Out:
+    """Standard output that records why it cannot be written (``| head``, a full disk) instead
+    of raising: the race then stops as on Ctrl-C, its contenders saved."""
+
+    def __init__(self, stream: TextIO):
+        self.stream, self.problem = stream, None
+
+    def write(self, text: str) -> None:
+        if self.problem is None:
+            try:
+                self.stream.write(text)
+            except (OSError, ValueError) as err:
+                self.problem = getattr(err, "strerror", None) or str(err)
+
+    def flush(self) -> None:
+        self.write("")
+        if self.problem is None:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError) as err:
+                self.problem = getattr(err, "strerror", None) or str(err)
+
+
 def _run(race: Race, fmt, every, timing, stdout, stderr, interrupts) -> int:
     n = len(race.contenders)
+    stdout = _Out(stdout)
     tags = [f'{{"contender": {json.dumps(c.label)}, ' for c in race.contenders]
     merge = Merge(n, stdout.write)
     lines = [_Lines() for _ in range(n)]
@@ -75,7 +100,7 @@ def _run(race: Race, fmt, every, timing, stdout, stderr, interrupts) -> int:
     race.start()
     try:
         while not race.done:
-            if interrupts.signum is not None:
+            if interrupts.signum is not None or stdout.problem:
                 interrupted = True
                 break
             try:
@@ -109,6 +134,11 @@ def _run(race: Race, fmt, every, timing, stdout, stderr, interrupts) -> int:
     else:
         stdout.write(final_table(race, timing) + "\n")
     stdout.flush()
+    if stdout.problem:
+        where = "".join(f"; {race.contenders[i].label} saved to {path}" for i, path in saved.items())
+        stderr.write(f"Error: cannot write the standard output ({stdout.problem}); the race stopped{where}; "
+                     "continue one with tui-nn train --headless --resume FILE\n")
+        return exit_codes.OUTPUT_FAILED
     if interrupted:
         for i, path in saved.items():
             stderr.write(f"Interrupted: {race.contenders[i].label} saved to {path}; continue it with "
