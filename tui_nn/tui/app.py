@@ -43,6 +43,7 @@ from .help_screen import HelpScreen
 from .keys import KEYS, bindings
 from .messages import TrainerEvents
 from .state import RunView
+from .stopping import StopsOnSignals
 from .widgets.accuracy_chart import AccuracyChart
 from .widgets.dataset_view import DatasetView
 from .widgets.event_log import EventLog
@@ -88,7 +89,7 @@ def faster(speed: float | None) -> float | None:
     return speed * 2
 
 
-class TuiNNApp(App):
+class TuiNNApp(StopsOnSignals, App):
     """The tui-nn dashboard. See the module docstring."""
 
     CSS_PATH = "app.tcss"
@@ -152,49 +153,15 @@ class TuiNNApp(App):
         self.session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
                             speed=self.view.speed, record=self.record)
         self.session.start()
-        self._install_signal_handlers()
+        self.install_signal_handlers()  # SIGTERM and SIGHUP as Ctrl+C; a dead terminal: _hung_up
         self.set_interval(FLUSH_SECONDS, self.flush)
         self.flush()
 
     def on_unmount(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            import asyncio
-
-            from ..signals import SIGNALS
-
-            for sig in SIGNALS[1:]:
-                try:
-                    asyncio.get_running_loop().remove_signal_handler(sig)
-                except (NotImplementedError, RuntimeError):
-                    pass
+        self.remove_signal_handlers()
         self._stop_session()
         if self._blas_limits is not None:
             self._blas_limits.restore_original_limits()
-
-    def _install_signal_handlers(self) -> None:
-        """SIGTERM and SIGHUP stop the dashboard as Ctrl+C does (terminal restored, checkpoint,
-        summary, 130). If the terminal itself has gone, ``_hung_up`` saves the run instead."""
-        import asyncio
-
-        from ..signals import SIGNALS, ignored
-
-        if threading.current_thread() is threading.main_thread():
-            for sig in SIGNALS[1:]:
-                if ignored(sig):  # nohup
-                    continue
-                try:
-                    asyncio.get_running_loop().add_signal_handler(
-                        sig, lambda: self.call_later(self.action_interrupt))
-                except (NotImplementedError, RuntimeError):  # no signals in this loop (not POSIX)
-                    pass
-
-    def run(self, *args, **kwargs):
-        import sys
-
-        from ..signals import TerminalWatch
-
-        with TerminalWatch(sys.__stdin__.fileno() if sys.__stdin__ else -1, self._hung_up):
-            return super().run(*args, **kwargs)
 
     def _hung_up(self) -> None:
         """The terminal is gone (the SSH connection dropped). Textual can neither draw nor exit

@@ -24,6 +24,7 @@ from textual.widgets import Footer, Static
 from .. import events as ev
 from ..race import Race
 from .state import RunView
+from .stopping import StopsOnSignals
 from .widgets.race_chart import RaceChart
 from .widgets.race_regions import RaceRegions
 from .widgets.race_table import RaceTable
@@ -66,7 +67,7 @@ class RaceBoard:
         return changed, urgent
 
 
-class RaceApp(App):
+class RaceApp(StopsOnSignals, App):
     """The race dashboard. See the module docstring. ``run()`` returns ``("open", index)``
     when the user opens a contender, else None; ``interrupted`` says Ctrl+C or a signal ended it."""
 
@@ -102,38 +103,14 @@ class RaceApp(App):
         self.board.listener = lambda: self.post_message(self.Arrived())
         if not self.race.sessions:
             self.race.start()
-        self._install_signal_handlers()
+        self.install_signal_handlers()  # SIGTERM and SIGHUP as Ctrl+C; a dead terminal: _hung_up
         self.set_interval(FLUSH_SECONDS, self.flush)
         self.query_one(RaceTable).focus()
         self.flush()
 
     def on_unmount(self) -> None:
         self.board.listener = None
-        if threading.current_thread() is threading.main_thread():
-            import asyncio
-
-            from ..signals import SIGNALS
-
-            for sig in SIGNALS[1:]:
-                try:
-                    asyncio.get_running_loop().remove_signal_handler(sig)
-                except (NotImplementedError, RuntimeError):
-                    pass
-
-    def _install_signal_handlers(self) -> None:
-        """SIGTERM (and SIGHUP) end the race as Ctrl+C does: the terminal is restored first."""
-        import asyncio
-
-        from ..signals import SIGNALS, ignored
-
-        if threading.current_thread() is threading.main_thread():
-            for sig in SIGNALS[1:]:
-                if ignored(sig):
-                    continue
-                try:
-                    asyncio.get_running_loop().add_signal_handler(sig, lambda: self.call_later(self.action_interrupt))
-                except (NotImplementedError, RuntimeError):
-                    pass
+        self.remove_signal_handlers()
 
     def on_race_app_arrived(self, message: Arrived) -> None:
         changed, urgent = self.board.fold()
@@ -206,14 +183,6 @@ class RaceApp(App):
     def action_interrupt(self) -> None:
         self.interrupted = True
         self.exit(None)
-
-    def run(self, *args, **kwargs):
-        import sys
-
-        from ..signals import TerminalWatch
-
-        with TerminalWatch(sys.__stdin__.fileno() if sys.__stdin__ else -1, self._hung_up):
-            return super().run(*args, **kwargs)
 
     def _hung_up(self) -> None:
         """The terminal is gone (the SSH connection dropped): Textual can neither draw nor exit
