@@ -24,7 +24,7 @@ from typing import TextIO
 
 from . import events as ev
 from . import exit_codes
-from .headless import SESSION_ONLY, Outputs, _Stream
+from .headless import SESSION_ONLY, Outputs, _confusions, _Stream
 from .plain import fmt as number, json_safe
 from .race import DONE, SUMMARY_KEY, Merge, Race, ranking
 from .signals import Interrupts
@@ -170,12 +170,15 @@ def _records(i: int, batch: list[ev.Event], stream: _Stream, lines: _Lines, tag:
 
 def _summaries(race: Race) -> dict[int, tuple[int, dict | None]]:
     """Each contender's summary as ``train`` prints it, with train's exit status: the Finished
-    event's; a diverged run's from its trainer, handed over through a checkpoint."""
+    event's; a diverged run's from its trainer, handed over through a checkpoint; a
+    classifier's confusion matrices (train's summary has them) from its final weights."""
     out: dict[int, tuple[int, dict | None]] = {}
     with tempfile.TemporaryDirectory(prefix="tui-nn-race-") as folder:
         for s in race.standings:
             if s.state == "finished":
-                out[s.index] = (exit_codes.OK, s.summary)
+                t = race.trainers[s.index]  # this process's copy: the data, and the final weights given
+                t.set_weights(s.params)
+                out[s.index] = (exit_codes.OK, _with_confusion(s.summary, t))
             elif s.state == "diverged":
                 try:
                     t = race.trainer(s.index, Path(folder) / f"{s.index}.ckpt.npz")
@@ -183,10 +186,16 @@ def _summaries(race: Race) -> dict[int, tuple[int, dict | None]]:
                     out[s.index] = (exit_codes.DIVERGED, None)
                     continue
                 s.summary = t.summary()
-                out[s.index] = (exit_codes.DIVERGED, s.summary)
+                out[s.index] = (exit_codes.DIVERGED, _with_confusion(s.summary, t))
             else:
                 out[s.index] = (exit_codes.INTERRUPTED, None)
     return out
+
+
+def _with_confusion(summary: dict, t) -> dict:
+    if t.net.task != "classification":
+        return summary
+    return {**summary, "confusion": _confusions(t)}
 
 
 def save_unfinished(race: Race, stderr, state: str = "interrupted") -> dict[int, str]:
