@@ -333,11 +333,7 @@ class SpeedType(click.ParamType):
 def run_options(exclude: tuple[str, ...] = ()):
     """The optimisation and run options of ``train`` but ``exclude``; the decorated command
     gets ``run: dict`` (``race`` leaves out ``optimizer``, its ``--optimizers`` names them)."""
-    names = tuple(n for n in RUN_SETTINGS if n not in exclude)
-
-    def decorate(f):
-        return _run_options(f, names)
-    return decorate
+    return functools.partial(_run_options, names=tuple(n for n in RUN_SETTINGS if n not in exclude))
 
 
 def _run_options(f, names: tuple[str, ...]):
@@ -350,11 +346,9 @@ def _run_options(f, names: tuple[str, ...]):
             kwargs.pop(name, None)
         return f(*args, run=run, **kwargs)
 
-    options = [
-        *[option("optimizer") for _ in ("optimizer",) if "optimizer" in names],
-        *[click.option(opt, name, type=float, metavar="X", help=text) for opt, name, text in HYPER_OPTIONS],
-        *[option(name) for name in names if name != "optimizer"],
-    ]
+    options = [*[option("optimizer") for _ in ("optimizer",) if "optimizer" in names],
+               *[click.option(opt, name, type=float, metavar="X", help=text) for opt, name, text in HYPER_OPTIONS],
+               *[option(name) for name in names if name != "optimizer"]]
     for add in reversed(options):
         wrapper = add(wrapper)
     return wrapper
