@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 from tui_nn.cli import main
 from tui_nn.sweep import InlineBackend, Sweep, SweepError, over_seeds, plan_sweep, run_configuration
 from tui_nn.trainer import TrainConfig
+from tui_nn.tui.numbers import num
 from tui_nn.tui.sweep_app import SweepApp
 
 GRID = {"dataset": "vertical", "samples": 60, "nodes": 8, "optimizer": "adam", "lr": [0.05, 0.01], "epochs": 20}
@@ -93,4 +94,4 @@ async def leaderboard(swept):
             row = [str(cell) for cell in table.get_row_at(i)]
             s = summaries[float(row[2])]
             assert row[-2] == str(plan.configuration(int(row[1])).seed)
-            assert row[-1] == f"{s.mean['val_loss']:.4g} ± {s.spread['val_loss']:.2g} (3/3)"
+            assert row[-1] == f"{num(s.mean['val_loss'], 4)} ± {num(s.spread['val_loss'], 2)} (3/3)"  # the dashboard's one format

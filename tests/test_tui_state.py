@@ -6,6 +6,7 @@ import numpy as np
 
 from tui_nn import events as ev
 from tui_nn.trainer import TrainConfig, Trainer
+from tui_nn.tui.numbers import num
 from tui_nn.tui.state import MAX_LOG_LINES_PER_FLUSH, RunView
 
 
@@ -32,8 +33,8 @@ def test_book_run_log_ends_with_the_books_last_new_best_line():
     best = [line for line in lines if line.startswith("New set of weights found")]
     assert len(best) == MAX_LOG_LINES_PER_FLUSH  # the rest summarised, not flooding the log
     assert f"… {243 - MAX_LOG_LINES_PER_FLUSH} more new bests, not listed" in lines
-    assert best[-1] == "New set of weights found, iteration: 9397 loss: 0.1727971 acc: 0.93"
-    assert lines[-1].startswith("Finished at iteration 10000: best loss 0.1727971 at iteration 9397")
+    assert best[-1] == "New set of weights found, iteration: 9,397 loss: 0.1727971 acc: 0.9300"  # the one format
+    assert lines[-1].startswith("Finished at iteration 10,000: best loss 0.1727971 at iteration 9,397")
     assert view.state == "finished" and view.take_log() == []
 
 
@@ -141,8 +142,8 @@ def test_a_new_best_line_pairs_the_best_loss_with_the_accuracy_of_the_same_weigh
     best_lines = [line.text for line in view.take_log() if line.kind == "best"]
     assert best_lines
     for text in best_lines:
-        it = int(text.split("iteration: ")[1].split()[0])
-        assert text.endswith(f"loss: {losses[it]:.7f} acc: {accs[it]:.4g}"), text
+        it = int(text.split("iteration: ")[1].split()[0].replace(",", ""))
+        assert text.endswith(f"loss: {num(losses[it], 7)} acc: {num(accs[it])}"), text
 
 
 def test_the_view_takes_limits_and_rates_from_events_not_from_formulas():

@@ -42,6 +42,7 @@ from ..runner import ProcessSession, Session
 from .help_screen import HelpScreen
 from .keys import KEYS, bindings
 from .messages import TrainerEvents
+from .numbers import speed as format_speed
 from .state import RunView
 from .stopping import StopsOnSignals
 from .widgets.accuracy_chart import AccuracyChart
@@ -50,7 +51,7 @@ from .widgets.event_log import EventLog
 from .widgets.footer import KeysFooter
 from .widgets.loss_chart import LossChart
 from .widgets.optimizer_panel import OptimizerPanel
-from .widgets.status_bar import StatusBar, format_speed
+from .widgets.status_bar import StatusBar
 from .widgets.weights_view import WeightsView
 
 DEFAULT_SPEED = 640.0  # iterations per second: the book's 10,000 iterations in about 16 s

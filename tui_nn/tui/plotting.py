@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .numbers import exact
+
 
 def rebucket(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, k: int):
     """At most ``k`` points: each keeps its group's first x, lowest ``lo`` and highest ``hi``
@@ -34,10 +36,10 @@ def nice_ticks(right: float, n: int = 5) -> tuple[list[float], list[str]]:
     ten), labelled in one unit: 0 2500 5000, or 0 250k 500k, or 0 10M 20M."""
     if right < n:
         ticks = [float(t) for t in range(int(right) + 1)]
-        return ticks, [f"{t:g}" for t in ticks]
+        return ticks, [exact(t) for t in ticks]
     raw = right / max(1, n - 1)
     power = 10 ** np.floor(np.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     ticks = [float(t) for t in np.arange(0, right + step * 0.001, step)]
     size, suffix = next(((s, x) for s, x in ((1e9, "G"), (1e6, "M"), (1e3, "k")) if right >= 10 * s), (1, ""))
-    return ticks, [f"{t / size:g}{suffix}" if t else "0" for t in ticks]
+    return ticks, [exact(t / size) + suffix if t else "0" for t in ticks]

@@ -26,6 +26,7 @@ from .. import events as ev
 from ..history import Series
 from ..network import Network
 from ..runner import PROCESS_LOST
+from .numbers import LOSS_DIGITS, count, exact, num
 
 MAX_LOG_LINES_PER_FLUSH = 12  # new-best (or candidate) lines written per redraw; older ones are summarised
 SLOW_SPEED = 20.0  # iterations per second: at this speed or slower every candidate is logged
@@ -67,7 +68,6 @@ class RunView:
         self.y_train, self.y_val = d.y_train, d.y_val
         self.class_names = list(d.class_names)
         self.feature_names = list(d.feature_names)
-        self.inputs = d.inputs  # points of the data -> the network's inputs (their --features)
         # A network of our own for drawing (decision regions, curves): the trainer's belongs to
         # the session thread.
         model = dict(start.model)
@@ -86,8 +86,6 @@ class RunView:
         self.hyperparams = dict(start.hyperparams)
         self.stats = dict(start.stats)
         self.lr = start.lr
-        self.reg_loss = 0.0  # the L1/L2 penalties at the last evaluation (its losses are data losses)
-        self.stop_reason: str | None = None  # why the run finished early (early stopping)
         self.hp_memory: dict[str, dict] = {start.optimizer: dict(start.hyperparams)}
         self.losses = Series.from_arrays(start.losses) if start.losses else Series()
         self.evaluations: list[EvalPoint] = [
@@ -122,8 +120,8 @@ class RunView:
         self.elapsed = 0.0
         self._running_since: float | None = None
         self._set_state(self.state)
-        self._history = (f"Continuing at iteration {start.iteration:,}: best loss {start.best_loss:.7f} (iteration "
-                         f"{start.best_iteration}), {start.improvements} improvements so far") if start.iteration else None
+        self._history = (f"Continuing at iteration {count(start.iteration)}: best loss {loss(start.best_loss)} (iteration "
+                         f"{count(start.best_iteration)}), {count(start.improvements)} improvements so far") if start.iteration else None
 
     # -- derived values ----------------------------------------------------------------------------
     @property
@@ -205,11 +203,11 @@ class RunView:
             return {"status"}
         self.started = True
         shape = "→".join(map(str, self.widths))
-        hp = ", ".join(f"{k}={v:g}" for k, v in self.hyperparams.items())
-        val = f", {e.n_val} validation" if e.n_val else ""
+        hp = ", ".join(f"{k}={exact(v)}" for k, v in self.hyperparams.items())
+        val = f", {count(e.n_val)} validation" if e.n_val else ""
         topics = {"status"} | self._say(
-            "start", f"Training on {e.dataset} ({e.n_train} samples{val}): a {shape} network "
-                     f"({e.n_params} parameters), {e.optimizer} ({hp}), seed {self.seed}")
+            "start", f"Training on {e.dataset} ({count(e.n_train)} samples{val}): a {shape} network "
+                     f"({count(e.n_params)} parameters), {e.optimizer} ({hp}), seed {self.seed}")
         if self._history:
             self._say("start", self._history)
         return topics
@@ -245,8 +243,8 @@ class RunView:
             self._log_candidates(e, current)
         elif self.optimizer_kind == "search" and e.improved.any():
             for i in np.flatnonzero(e.improved):
-                self._best(f"New set of weights found, iteration: {e.iteration + int(i)} "
-                           f"loss: {e.losses[i]:.7f} {self.metric}: {e.accuracies[i]:.4g}")
+                self._best(f"New set of weights found, iteration: {count(e.iteration + int(i))} "
+                           f"loss: {loss(e.losses[i])} {self.metric}: {num(e.accuracies[i])}")
             self._logged_best = e.best_loss
         return topics | {"status", "series", "log"}
 
@@ -254,18 +252,18 @@ class RunView:
         """Slow enough to follow each step: a line for every candidate, accepted or not."""
         against = "current" if self.optimizer == "anneal" else "best"  # what a candidate must beat
         for i in range(len(e)):
-            n, loss = e.iteration + i, float(e.losses[i])
+            n, value = count(e.iteration + i), float(e.losses[i])
             if e.improved[i]:
-                self._best(f"New set of weights found, iteration: {n} loss: {loss:.7f} "
-                           f"{self.metric}: {e.accuracies[i]:.4g}")
-                self._logged_best = loss
+                self._best(f"New set of weights found, iteration: {n} loss: {loss(value)} "
+                           f"{self.metric}: {num(e.accuracies[i])}")
+                self._logged_best = value
             elif e.accepted[i]:
-                self._best(f"iteration {n}: worse candidate accepted, loss {loss:.7f}", "candidate")
+                self._best(f"iteration {n}: worse candidate accepted, loss {loss(value)}", "candidate")
             else:
-                shown = "—" if current is None or not math.isfinite(current) else f"{current:.7f}"
-                self._best(f"iteration {n}: candidate rejected, loss {loss:.7f} ≥ {against} {shown}", "candidate")
+                shown = "—" if current is None or not math.isfinite(current) else loss(current)
+                self._best(f"iteration {n}: candidate rejected, loss {loss(value)} ≥ {against} {shown}", "candidate")
             if e.accepted[i]:
-                current = loss
+                current = value
 
     def _on_evaluation(self, e: ev.Evaluation):
         self.evaluations.append(EvalPoint(e.iteration, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy))
@@ -280,15 +278,14 @@ class RunView:
         self.iteration = max(self.iteration, e.iteration)
         self.stats, self.lr = dict(e.stats), e.lr
         self.hyperparams = dict(e.hyperparams)
-        self.reg_loss = e.reg_loss
         topics = {"status", "series", "optimizer"}
         if self.optimizer_kind == "gradient" and e.best_loss < self._logged_best:
             # The best loss with the accuracy of the same weights: a step's (full batch), or this
             # evaluation's (mini-batches and dropout: bests are taken at evaluations).
-            it, loss, acc = self._pending_best or (e.iteration, e.best_loss, e.train_accuracy)
+            it, best, acc = self._pending_best or (e.iteration, e.best_loss, e.train_accuracy)
             self._logged_best = e.best_loss
-            acc = "—" if acc is None else f"{acc:.4g}"
-            topics |= self._say("best", f"New best loss, iteration: {it} loss: {loss:.7f} {self.metric}: {acc}")
+            topics |= self._say("best", f"New best loss, iteration: {count(it)} loss: {loss(best)} "
+                                        f"{self.metric}: {num(acc)}")
         self._pending_best = None
         return topics
 
@@ -325,7 +322,7 @@ class RunView:
         self.lr, self.stats = e.lr, dict(e.stats)
         self._logged_best = self.best_loss
         self._pending_best = None
-        hp = ", ".join(f"{k}={v:g}" for k, v in e.hyperparams.items())
+        hp = ", ".join(f"{k}={exact(v)}" for k, v in e.hyperparams.items())
         return {"optimizer", "series", "status"} | self._say(
             "optimizer", f"Optimizer switched at iteration {e.iteration}: {e.old} → {e.new} ({hp})")
 
@@ -334,13 +331,13 @@ class RunView:
         self.hp_memory.setdefault(e.optimizer, {})[e.name] = e.new
         self.lr, self.stats = e.lr, dict(e.stats)
         return {"optimizer", "status"} | self._say(
-            "hyperparam", f"{e.optimizer} {e.name}: {e.old:g} → {e.new:g}")
+            "hyperparam", f"{e.optimizer} {e.name}: {exact(e.old)} → {exact(e.new)}")
 
     def _on_weight_changed(self, e: ev.WeightChanged):
         self.params = self.params.copy()
         self.params[e.index] = e.new
         return {"weights"} | self._say(
-            "weight", f"Weight {self.weight_name(e.index)} set: {e.old:.4f} → {e.new:.4f}")
+            "weight", f"Weight {self.weight_name(e.index)} set: {num(e.old)} → {num(e.new)}")
 
     def _on_reset(self, e: ev.ResetDone):
         self.lr, self.stats = e.lr, dict(e.stats)  # the optimizer starts afresh too
@@ -373,19 +370,16 @@ class RunView:
     def _on_diverged(self, e: ev.Diverged):
         self._set_state("diverged")
         return {"status", "layout"} | self._say(
-            "diverged", f"Diverged at iteration {e.iteration}: {e.reason} (loss {e.loss:g}); paused with the "
+            "diverged", f"Diverged at iteration {e.iteration}: {e.reason} (loss {loss(e.loss)}); paused with the "
                         "last good weights — lower the learning rate and press space")
 
     def _on_finished(self, e: ev.Finished):
         self._set_state("finished")
         s = e.summary
-        acc = s.get("train_accuracy")
-        acc = "—" if acc is None else f"{acc:.4g}"
-        self.stop_reason = s.get("stop_reason")
-        why = f" ({self.stop_reason})" if self.stop_reason else ""
         return {"status", "layout"} | self._say(
-            "finished", f"Finished at iteration {s['iterations']}{why}: best loss {s['best_loss']:.7f} "
-                        f"at iteration {s['best_iteration']}, {self.metric} {acc}; space runs further")
+            "finished", f"Finished at iteration {count(s['iterations'])}: best loss {loss(s['best_loss'])} "
+                        f"at iteration {count(s['best_iteration'])}, {self.metric} {num(s.get('train_accuracy'))}; "
+                        "space runs further")
 
     def _on_failed(self, e: ev.Failed):
         if not e.traceback:  # a refused command: nothing changed
@@ -404,7 +398,12 @@ class RunView:
 
     def _on_limit_changed(self, e: ev.LimitChanged):
         self.limit = e.limit
-        return {"status"} | self._say("limit", f"Run extended to {e.limit:,} iterations")
+        return {"status"} | self._say("limit", f"Run extended to {count(e.limit)} iterations")
+
+
+def loss(x: float) -> str:
+    """A loss in the log: as many significant digits as the book's prints need."""
+    return num(x, LOSS_DIGITS)
 
 
 def neuron_label(layer: int, i: int, n_layers: int) -> str:

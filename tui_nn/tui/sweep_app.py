@@ -13,7 +13,6 @@ the sweep; ``--resume`` continues it).
 
 from __future__ import annotations
 
-import functools
 import math
 
 from rich.text import Text
@@ -26,12 +25,16 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from .. import sweep as sw
-from ..plain import fmt
 from .colors import theme_color
+from .numbers import epochs, num
 from .widgets.footer import KeysFooter
 from .widgets.sweep import CurvesChart, Leaderboard
 
-_cell = functools.partial(fmt, missing="")  # a table cell: blank, not a dash, until a value comes
+
+def _cell(x: float | None, digits: int = 6) -> str:
+    """A table cell: blank, not a dash, until a value comes."""
+    return num(x, digits, missing="")
+
 
 FLUSH_SECONDS = 0.25
 
@@ -172,7 +175,7 @@ class SweepApp(App):
         best = self.best()
         if best is not None:
             metric = self.plan.metric
-            parts.append(f"best #{best.index} {metric} {getattr(best, metric):.6g}")
+            parts.append(f"best #{best.index} {metric} {num(getattr(best, metric), 6)}")
         if self.finished:
             parts.append("finished")
         elif self.paused:
@@ -202,14 +205,14 @@ class SweepApp(App):
                 points = self.live.get(index, [])
                 last = points[-1] if points else {}
                 cells = ["▶", str(index), *(sw.show_value(params[k]) for k in self.plan.varying), "running",
-                         _cell(last.get("epoch"), 4), _cell(last.get("val_loss")), _cell(last.get("val_accuracy"), 4),
+                         epochs(last.get("epoch"), missing=""), _cell(last.get("val_loss")), _cell(last.get("val_accuracy"), 4),
                          _cell(last.get("train_loss")), _cell(last.get("train_accuracy"), 4), ""]
             else:
                 r = self.results[index]
                 cells = ["★" if best is not None and best.index == index else "", str(index),
-                         *(sw.show_value(params[k]) for k in self.plan.varying), r.status, _cell(r.epochs, 4),
+                         *(sw.show_value(params[k]) for k in self.plan.varying), r.status, epochs(r.epochs, missing=""),
                          _cell(r.val_loss), _cell(r.val_accuracy, 4), _cell(r.train_loss), _cell(r.train_accuracy, 4),
-                         f"{r.seconds:.1f}"]
+                         num(r.seconds, 2)]
             if self.plan.seeds:
                 c = self.plan.configuration(index)
                 cells += [str(c.seed), _over_seeds(over[c.group], self.plan.metric)]

@@ -12,6 +12,7 @@ from textual.widget import Widget
 
 from ..canvas import BRAILLE_BITS
 from ..colors import class_palette, marker, theme_color
+from ..numbers import count
 from ..state import RunView
 
 # NO_COLOR: each predicted class gets its own texture where the model is sure, none near the
@@ -81,8 +82,8 @@ class DatasetView(Widget):
 
     def _subtitle(self, view: RunView) -> str:
         """The longest of a few wordings that fits the panel's border (never cut mid-word)."""
-        n = f"{view.n_train:,} train" + (f" · {view.n_val:,} val (hollow)" if view.n_val else "")
-        short = f"{view.n_train:,}" + (f"+{view.n_val:,} val" if view.n_val else "")
+        n = f"{count(view.n_train)} train" + (f" · {count(view.n_val)} val (hollow)" if view.n_val else "")
+        short = count(view.n_train) + (f"+{count(view.n_val)} val" if view.n_val else "")
         if self.mode == "projection":
             options = [f"{n} · colour: predicted · shape: true class", f"{short} · colour: predicted · shape: true",
                        "colour: predicted · shape: true", "colour: predicted"]
@@ -113,7 +114,7 @@ class DatasetView(Widget):
         lo, hi = self._view_bounds
         self.outliers = int(np.count_nonzero(((P < lo) | (P > hi)).any(axis=1)))
         self.border_title = "Data · PCA (features clipped at 0.5–99.5%)" + (
-            f" · {self.outliers:,} outliers on the edge" if self.outliers else "")
+            f" · {count(self.outliers)} outliers on the edge" if self.outliers else "")
         self.redraw()
 
     @staticmethod
@@ -267,7 +268,7 @@ class DatasetView(Widget):
 
     def _projection_plot(self, v: RunView, w: int, h: int) -> list[Strip]:
         if self._projection is None:
-            text = f"projecting {v.n_train + v.n_val:,} points on their first two principal components…"
+            text = f"projecting {count(v.n_train + v.n_val)} points on their first two principal components…"
             style = self.rich_style + self.get_component_rich_style("dataset--muted")
             return [Strip([Segment(text[:w].ljust(w), style)], w)] + [Strip.blank(w, self.rich_style)] * (h - 1)
         P = self._projection

@@ -13,7 +13,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...optimizers import OPTIMIZERS
-from ...settings import REGULARIZERS
+from ..numbers import count, exact, num, percent
 from ..state import RunView
 
 
@@ -79,16 +79,11 @@ class OptimizerPanel(Horizontal):
         form = self.query_one("#hyperparams", Vertical)
         form.remove_children()
         rows = []
-        penalties = []  # the L1/L2 regularisers, two to a row
         for h in cls.hyper:
-            field = Input(f"{view.hyperparams.get(h.name, h.default):g}", id=f"hp-{h.name}",
+            field = Input(exact(view.hyperparams.get(h.name, h.default)), id=f"hp-{h.name}",
                           classes="hp-input", compact=True, select_on_focus=True)
             field.tooltip = f"{h.help}; {h.range_text()}. Enter applies."
-            if h.name in REGULARIZERS:
-                penalties += [Label(h.name, classes="hp-name hp-penalty"), field.add_class("hp-penalty")]
-            else:
-                rows.append(Horizontal(Label(h.name, classes="hp-name"), field, classes="hp-row"))
-        rows += [Horizontal(*penalties[i:i + 4], classes="hp-row") for i in range(0, len(penalties), 4)]
+            rows.append(Horizontal(Label(h.name, classes="hp-name"), field, classes="hp-row"))
         form.mount_all(rows)
         self.query_one("#hyperparam-error", Static).update("")
 
@@ -98,7 +93,7 @@ class OptimizerPanel(Horizontal):
                 field = self.query_one(f"#hp-{h.name}", Input)
             except Exception:  # noqa: BLE001 - the form is being rebuilt
                 continue
-            text = f"{view.hyperparams.get(h.name, h.default):g}"
+            text = exact(view.hyperparams.get(h.name, h.default))
             if not field.has_focus and field.value != text:
                 field.value = text
 
@@ -110,17 +105,14 @@ class OptimizerPanel(Horizontal):
             tried = s.get("tried", 0)
             rate = s.get("acceptance_rate", 0.0)
             out.append("accepted ", "dim")
-            out.append(f"{s.get('accepted', 0):,}/{tried:,}")
-            out.append(f" ({rate:.1%})", "bold")
+            out.append(f"{count(s.get('accepted', 0))}/{count(tried)}")
+            out.append(f" ({percent(rate)})", "bold")
             if "temperature" in s:
                 out.append("  T ", "dim")
-                out.append(f"{s['temperature']:.3g}", "bold")
+                out.append(num(s["temperature"]), "bold")
         else:
             out.append("lr now ", "dim")
-            out.append("—" if view.lr is None else f"{view.lr:.4g}", "bold")
-            if view.reg_loss:  # the losses elsewhere are data losses; this is what L1/L2 add
-                out.append("  reg loss ", "dim")
-                out.append(f"{view.reg_loss:.4g}", "bold")
+            out.append(num(view.lr), "bold")
         return out
 
     # -- user input --------------------------------------------------------------------------------
@@ -159,7 +151,7 @@ class OptimizerPanel(Horizontal):
         if self.view is not None:
             try:
                 field = self.query_one(f"#hp-{name}", Input)
-                field.value = f"{self.view.hyperparams.get(name, 0):g}"
+                field.value = exact(self.view.hyperparams.get(name, 0))
             except Exception:  # noqa: BLE001 - the form is being rebuilt
                 pass
 

@@ -7,7 +7,7 @@ import math
 from rich.text import Text
 from textual.widgets import Static
 
-from ..numbers import count, num
+from ..numbers import clock, count, epochs, num, speed
 from ..state import RunView
 
 # Dropped first (then the next) when the bar would not fit on one line of a wide terminal.
@@ -16,18 +16,6 @@ TWO_LINES_BELOW = 100  # columns: narrower terminals get two lines rather than f
 
 STATE_LABELS = {"running": " RUNNING ", "paused": " PAUSED ", "finished": " FINISHED ",
                 "diverged": " DIVERGED ", "failed": " FAILED ", "ready": " READY "}
-
-
-def format_speed(speed: float | None) -> str:
-    if speed is None:
-        return "max"
-    return f"{count(speed)}/s" if speed >= 10 else f"{speed:g}/s"
-
-
-def format_elapsed(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class StatusBar(Static):
@@ -47,7 +35,7 @@ class StatusBar(Static):
         fields = [
             ("why", "", "early stop" if stopped else None),  # the log says why
             ("it", "it", f"{count(view.iteration)}/{count(view.limit)}"),
-            ("epoch", "epoch", num(view.epoch) if gradient else None),
+            ("epoch", "epoch", epochs(view.epoch) if gradient else None),
             # A mini-batch's loss can be below the best full-data loss: the labels say which is which.
             ("loss", "batch loss" if batched else "loss", num(view.train_loss)),
             ("best", "best (full)" if batched else "best",
@@ -56,8 +44,8 @@ class StatusBar(Static):
             ("acc", view.metric, num(view.train_accuracy)),
             ("val", "val", num(view.val_accuracy) if view.n_val else None),
             ("it/s", "it/s", count(view.its_per_sec) if view.state == "running" and view.its_per_sec else "—"),
-            ("clock", "", format_elapsed(view.elapsed_now())),
-            ("speed", "speed", format_speed(view.speed)),
+            ("clock", "", clock(view.elapsed_now())),
+            ("speed", "speed", speed(view.speed)),
             ("data", "", view.dataset_name),
             ("precision", "", f"{view.precision} precision"),
             ("seed", "seed", str(view.seed) if view.data_seed in (None, view.seed)

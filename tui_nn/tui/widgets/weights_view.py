@@ -17,6 +17,8 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ..numbers import cell, num
+from ..numbers import scale as scale_label
 from ..state import RunView, neuron_label
 
 NUMBER_CELL = 7  # "▴-0.12 ": change marker, five characters of number, a space
@@ -115,20 +117,6 @@ class Frame:
     label: Style
     title: Style
     cursor: Style
-
-
-def format_value(v: float) -> str:
-    """Five characters: ' 0.12', '-0.12', '-12.3', ' 1234', '-1e+5'."""
-    a = abs(v)
-    if a < 9.995:
-        s = f"{v:5.2f}"
-    elif a < 99.95:
-        s = f"{v:5.1f}"
-    elif a < 99999.5:
-        s = f"{v:5.0f}"
-    else:
-        s = f"{v:.0e}".replace("e+0", "e").replace("e-0", "e-")
-    return s if s.strip() != "-0.00" else " 0.00"
 
 
 class WeightsView(Widget, can_focus=True):
@@ -236,8 +224,7 @@ class WeightsView(Widget, can_focus=True):
         name = v.weight_name(self.cursor)
         value = float(self.values()[self.cursor])
         hint = "[ ] nudge, { } ×10" if self.editable else "pause (space) to edit"
-        shown = f"{value:.4f}" if value == 0 or abs(value) >= 1e-3 else f"{value:.3e}"
-        target.border_subtitle = f"{name} = {shown} · {hint}"
+        target.border_subtitle = f"{name} = {num(value)} · {hint}"
 
     # -- actions -----------------------------------------------------------------------------
     def action_move(self, d_row: int, d_col: int) -> None:
@@ -433,7 +420,7 @@ class WeightsView(Widget, can_focus=True):
             if r == -2:
                 activation = self.view.net.activation_names[b.layer]
                 exponent = frame.exponents.get(b.layer) if b.cell == NUMBER_CELL else None
-                scale = "" if exponent is None else f" ×1e{exponent}"
+                scale = "" if exponent is None else " " + scale_label(exponent)
                 title = f"dense{b.layer + 1}{scale} {b.n_in}→{b.n_out} {activation}"
                 segments.append(Segment(title[:b.width].ljust(b.width), frame.title))
             elif r == -1:
@@ -461,7 +448,7 @@ class WeightsView(Widget, can_focus=True):
             if delta is not None and delta[index] != 0:
                 mark = "▴" if delta[index] > 0 else "▾"
             if cw == NUMBER_CELL:
-                text = mark + format_value(float(values[index]) * scale) + " "
+                text = mark + cell(float(values[index]) * scale) + " "
             else:
                 text = (mark + " ")[:cw]
             style = table[level[index]]

@@ -7,6 +7,7 @@ import math
 from textual_plotext import PlotextPlot
 
 from ...colors import rgb, theme_color
+from ...numbers import num
 from ...plotting import finite
 
 
@@ -41,7 +42,7 @@ class CurvesChart(PlotextPlot):
             x, y = finite(epochs, values)
             if len(y):
                 plt.plot(x.tolist(), y.tolist(), marker=mark, color=rgb(theme_color(self.app, color)), label=name)
-                last.append(f"{name} {y[-1]:.4g}")
+                last.append(f"{name} {num(y[-1])}")
         if self.unit_range:
             plt.ylim(0.0, 1.0)
         plt.xlabel("epoch")
