@@ -91,7 +91,7 @@ async def test_starts_paused_and_space_resumes_then_pauses():
         await pilot.press("space")
         await until(pilot, lambda: app.view.state == "paused")
         stopped_at = app.view.iteration
-        assert "PAUSED" in status(app) and f"Paused at iteration {stopped_at}" in log_text(app)
+        assert "PAUSED" in status(app) and f"Paused after iteration {stopped_at - 1:,}" in log_text(app)
         assert app.session.paused
 
 
@@ -104,8 +104,33 @@ async def test_n_runs_exactly_one_iteration():
             await pilot.press("n")
             await until(pilot, lambda: app.view.iteration == expected)
         assert app.trainer.iteration == 3 and app.view.state == "paused"
-        assert "it 3/300" in status(app)
+        assert "done 3/300" in status(app)
         assert app.view.losses.count == 3  # every iteration reached the chart's series
+
+
+@scenario
+async def test_the_log_and_the_status_number_iterations_the_same_way():
+    """The book's numbering everywhere (defect 12: 'Paused at iteration 741', then 'iteration
+    741: candidate rejected' while the status said 'it 742'): a step is named by its number
+    from 0; the status counts the steps done, so after 'done N' comes iteration N."""
+    import re
+
+    app = make_app(optimizer="anneal", speed=100, iterations=10_000)
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.state == "running" and app.view.iteration > 20)
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.state == "paused")
+        done = app.view.iteration
+        assert f"Paused after iteration {done - 1:,}" in log_text(app) and f"done {done:,}/" in status(app)
+        await pilot.press("n")
+        await until(pilot, lambda: app.view.iteration == done + 1)
+        last = log_text(app).splitlines()[-1]
+        assert re.search(rf"\biteration:? {done:,}\b", last), last  # the step just run
+        assert f"done {done + 1:,}/" in status(app)
+        await pilot.press("space")
+        await until(pilot, lambda: f"Resumed at iteration {done + 1:,}" in log_text(app))
 
 
 @scenario
@@ -158,7 +183,7 @@ async def test_r_resets_to_the_same_start():
         await until(pilot, lambda: app.view.iteration == 0 and "Reset" in log_text(app))
         assert np.array_equal(app.trainer.net.params, start)
         assert np.array_equal(app.view.params, start)
-        assert app.view.losses.count == 0 and "it 0/300" in status(app)
+        assert app.view.losses.count == 0 and "done 0/300" in status(app)
 
 
 @scenario
@@ -539,7 +564,7 @@ async def test_finished_keeps_the_panels_and_space_extends_the_run():
     app = make_app(paused=False, speed=None, iterations=200)
     async with running(app) as pilot:
         await until(pilot, lambda: app.view.state == "finished")
-        assert "FINISHED" in status(app) and "Finished at iteration 200" in log_text(app)
+        assert "FINISHED" in status(app) and "Finished after iteration 199" in log_text(app)
         assert app.view.losses.count == 200  # no loss value lost at full speed
         it, lo, hi, last = app.view.losses.arrays()
         t_it, t_lo, t_hi, _ = app.trainer.losses.arrays()
@@ -642,7 +667,7 @@ async def test_a_run_advanced_before_the_app_shows_its_history_even_without_colo
     async with running(app) as pilot:
         await settle(pilot)
         assert app.no_color
-        assert app.view.losses.count == 300 and "it 300/300" in status(app)  # the run's history
+        assert app.view.losses.count == 300 and "done 300/300" in status(app)  # the run's history
         drawn = app.query_one(DatasetView).text()
         assert "·" in drawn and ":" in drawn  # each predicted class has its own texture
 

@@ -53,7 +53,7 @@ async def test_keys_steer_a_trainer_in_a_child_process(tmp_path):
         stopped_at = app.view.iteration
         await pilot.press("n")
         await until(pilot, lambda: app.view.iteration == stopped_at + 1)
-        assert "PAUSED" in status(app) and f"it {stopped_at + 1:,}/" in status(app)
+        assert "PAUSED" in status(app) and f"done {stopped_at + 1:,}/" in status(app)
         await pilot.press("o")  # hill-climb -> anneal, weights kept
         await until(pilot, lambda: app.view.optimizer == "anneal")
         await pilot.press("s")

@@ -34,7 +34,7 @@ def test_book_run_log_ends_with_the_books_last_new_best_line():
     assert len(best) == MAX_LOG_LINES_PER_FLUSH  # the rest summarised, not flooding the log
     assert f"… {243 - MAX_LOG_LINES_PER_FLUSH} more new bests, not listed" in lines
     assert best[-1] == "New set of weights found, iteration: 9,397 loss: 0.1727971 acc: 0.9300"  # the one format
-    assert lines[-1].startswith("Finished at iteration 10,000: best loss 0.1727971 at iteration 9,397")
+    assert lines[-1].startswith("Finished after iteration 9,999: best loss 0.1727971 at iteration 9,397")
     assert view.state == "finished" and view.take_log() == []
 
 

@@ -42,6 +42,7 @@ from ..runner import ProcessSession, Session
 from .help_screen import HelpScreen
 from .keys import KEYS, bindings
 from .messages import TrainerEvents
+from .numbers import count
 from .numbers import speed as format_speed
 from .state import RunView
 from .stopping import StopsOnSignals
@@ -233,7 +234,7 @@ class TuiNNApp(StopsOnSignals, App):
                     else "Training stopped; s saves a checkpoint, q quits.")
             self.notify(f"{e.error}\n{then}", title="Trainer error", severity="error", timeout=30)
         elif isinstance(e, ev.Diverged):
-            self.notify(f"{e.reason} at iteration {e.iteration}; paused with the last good weights. "
+            self.notify(f"{e.reason} at iteration {count(e.iteration)}; paused with the last good weights. "
                         "Lower the learning rate (-) and press space.", title="Diverged", severity="error",
                         timeout=10)
         elif isinstance(e, ev.Finished):
@@ -480,7 +481,7 @@ class Outcome:
 
     def summary(self) -> str:
         """What the terminal shows after the dashboard has gone (the headless summary's wording)."""
-        from .numbers import count, num
+        from .numbers import num
 
         v = self.view
         head = {"finished": "Finished", "diverged": "Diverged", "failed": "Failed"}.get(

@@ -7,6 +7,12 @@ never reads the trainer and re-derives none of its formulas (the learning rate, 
 length, the optimizer's counters all come in events), so the UI thread and the session thread
 share nothing but events.
 
+Iterations are numbered as in the book (``for iteration in range(10000)``): the first is
+iteration 0, and a line about one step names it by that number (``iteration 741: candidate
+rejected``). A moment between steps names the step that runs next (``Resumed at iteration
+742``) or the one just done (``Paused after iteration 741``); the status bar counts the steps
+done (``done 742/10,000``: iterations 0 to 741). See the README's "Iteration numbers".
+
 ``apply`` returns the set of *topics* that changed (``"status"``, ``"series"``, ``"weights"``,
 ``"optimizer"``, ``"log"``, ``"layout"``); the app redraws only those panels, a few times a
 second. No value of the loss stream is ever dropped: every Progress chunk goes into
@@ -300,12 +306,12 @@ class RunView:
     def _on_paused(self, e: ev.Paused):
         if self.state == "running":
             self._set_state("paused")
-            return {"status", "layout"} | self._say("pause", f"Paused at iteration {e.iteration}")
+            return {"status", "layout"} | self._say("pause", "Paused " + between(e.iteration))
         return {"status", "layout"}
 
     def _on_resumed(self, e: ev.Resumed):
         self._set_state("running")
-        return {"status", "layout"} | self._say("pause", f"Resumed at iteration {e.iteration}")
+        return {"status", "layout"} | self._say("pause", f"Resumed at iteration {count(e.iteration)}")
 
     def _on_stepped(self, e: ev.Stepped):
         self.iteration = e.iteration
@@ -324,7 +330,7 @@ class RunView:
         self._pending_best = None
         hp = ", ".join(f"{k}={exact(v)}" for k, v in e.hyperparams.items())
         return {"optimizer", "series", "status"} | self._say(
-            "optimizer", f"Optimizer switched at iteration {e.iteration}: {e.old} → {e.new} ({hp})")
+            "optimizer", f"Optimizer switched from iteration {count(e.iteration)} on: {e.old} → {e.new} ({hp})")
 
     def _on_hyperparam_changed(self, e: ev.HyperparamChanged):
         self.hyperparams[e.name] = e.new
@@ -365,19 +371,19 @@ class RunView:
             "reset", "Reset: weights re-initialised (same seed, same start)")
 
     def _on_checkpoint_saved(self, e: ev.CheckpointSaved):
-        return self._say("checkpoint", f"Checkpoint saved at iteration {e.iteration}: {e.path}")
+        return self._say("checkpoint", f"Checkpoint saved {between(e.iteration)}: {e.path}")
 
     def _on_diverged(self, e: ev.Diverged):
         self._set_state("diverged")
         return {"status", "layout"} | self._say(
-            "diverged", f"Diverged at iteration {e.iteration}: {e.reason} (loss {loss(e.loss)}); paused with the "
+            "diverged", f"Diverged at iteration {count(e.iteration)}: {e.reason} (loss {loss(e.loss)}); paused with the "
                         "last good weights — lower the learning rate and press space")
 
     def _on_finished(self, e: ev.Finished):
         self._set_state("finished")
         s = e.summary
         return {"status", "layout"} | self._say(
-            "finished", f"Finished at iteration {count(s['iterations'])}: best loss {loss(s['best_loss'])} "
+            "finished", f"Finished {between(s['iterations'])}: best loss {loss(s['best_loss'])} "
                         f"at iteration {count(s['best_iteration'])}, {self.metric} {num(s.get('train_accuracy'))}; "
                         "space runs further")
 
@@ -388,7 +394,7 @@ class RunView:
         self._set_state("failed")
         lost = e.error.startswith(PROCESS_LOST)  # its process is gone: nothing left to save
         return {"status", "layout"} | self._say(
-            "error", f"The trainer stopped with an error at iteration {e.iteration}: {e.error}. "
+            "error", f"The trainer stopped with an error {between(e.iteration)}: {e.error}. "
                      + ("The weights shown are the last it sent." if lost
                         else "The last weights are kept; s saves a checkpoint."))
 
@@ -399,6 +405,12 @@ class RunView:
     def _on_limit_changed(self, e: ev.LimitChanged):
         self.limit = e.limit
         return {"status"} | self._say("limit", f"Run extended to {count(e.limit)} iterations")
+
+
+def between(done: int) -> str:
+    """A moment between steps, after ``done`` of them: ``after iteration 741`` (the book's
+    number of the last step done), ``before iteration 0`` when none has run."""
+    return f"after iteration {count(done - 1)}" if done > 0 else "before iteration 0"
 
 
 def loss(x: float) -> str:
