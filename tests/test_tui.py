@@ -285,6 +285,15 @@ async def test_g_shows_gradients_for_gradient_optimizers_only():
         assert weights.show_grads
         assert str(app.query_one("#weights-panel").border_title).startswith("Gradients")
         assert np.array_equal(weights.values(), app.view.grads)
+        # A nudge shows the gradient of the nudged weights at once, not the last step's (defect 13).
+        before = app.view.grads.copy()
+        weights.focus()
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: not np.array_equal(app.view.grads, before))
+        trainer = app.trainer
+        trainer.net.forward(trainer.X_train)
+        assert np.allclose(app.view.grads, trainer.net.backward(trainer.y_train), rtol=1e-5, atol=1e-7)
+        assert np.array_equal(weights.values(), app.view.grads)
         await pilot.press("g")
         assert not weights.show_grads
 
@@ -756,3 +765,48 @@ async def test_the_status_says_which_arithmetic_the_run_uses():
         async with running(app, size=(200, 40)) as pilot:
             await settle(pilot)
             assert expected in status(app), status(app)
+
+
+@scenario
+async def test_the_footer_says_resume_while_paused_and_pause_while_running():
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(speed=100, iterations=10_000_000)
+    async with running(app) as pilot:
+        await settle(pilot)
+
+        def space() -> str:
+            return " ".join(" ".join(str(k.render()).split()) for k in app.query(FooterKey) if k.key == "space")
+
+        async def footer_says(label: str) -> None:  # the footer is redrawn by the UI itself
+            for _ in range(100):
+                await pilot.pause()
+                if space() == f"space {label}":
+                    return
+            assert space() == f"space {label}"
+
+        await footer_says("Resume")  # started paused
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.state == "running")
+        await footer_says("Pause")
+        app.set_focus(None)  # the footer's keys are rebuilt for the new focus: the label stays
+        await pilot.press("space")
+        await until(pilot, lambda: app.view.state == "paused")
+        await footer_says("Resume")
+
+
+@scenario
+async def test_the_weight_caption_names_the_node_of_a_bias():
+    """'dense2 bias[o3]', not 'dense2 bias' (the caption was read as markup: [o3] was a tag)."""
+    import html
+    import re
+
+    app = make_app()
+    async with running(app) as pilot:
+        await settle(pilot)
+        weights = app.query_one(WeightsView)
+        weights.focus()
+        weights.cursor = 20  # the book layout's last bias (o3 of dense2)
+        await pilot.pause()
+        screen = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+        assert "dense2 bias[o3] = " in screen

@@ -500,8 +500,10 @@ class Trainer:
             self.evaluations = self.evaluations[::2]
         return e
 
-    def snapshot(self, its_per_sec: float = 0.0) -> ev.Snapshot:
-        grads = self.net.grads.copy() if self.has_grads else None
+    def snapshot(self, its_per_sec: float = 0.0, grads: np.ndarray | None = None) -> ev.Snapshot:
+        """The weights now, and ``grads`` or else the last step's gradient (gradient optimizers)."""
+        if grads is None and self.has_grads:
+            grads = self.net.grads.copy()
         return ev.Snapshot(self.iteration, self.net.params.copy(), grads,
                            self.net.params - self.prev_params, self.best_loss, its_per_sec)
 
@@ -565,8 +567,19 @@ class Trainer:
         if self.optimizer.kind == "search":
             loss, _ = self.metrics(self.X_train, self.y_train)
             self.optimizer.current_loss = loss
+        # The gradient shown is then the one of the weights as they are now, not the last step's.
+        grads = self._gradient_now() if self.has_grads else None
         return [ev.WeightChanged(self.iteration, index, old, float(self.net.params[index])),
-                self.evaluate(), self.snapshot()]
+                self.evaluate(), self.snapshot(grads=grads)]
+
+    def _gradient_now(self) -> np.ndarray:
+        """The full-data gradient of the loss at the current weights, for display; the last
+        step's (``net.grads``, part of a checkpoint) is left as it was."""
+        kept = self.net.grads.copy()
+        self.net.forward(self.X_train)
+        now = self.net.backward(self.y_train).copy()
+        self.net.grads[...] = kept
+        return now
 
     def reset(self) -> list[ev.Event]:
         """Re-initialise the weights and the run (same seed, same start); keeps the optimizer."""

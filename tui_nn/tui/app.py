@@ -258,6 +258,7 @@ class TuiNNApp(StopsOnSignals, App):
             return
         if "layout" in dirty:
             self.query_one(WeightsView).editable = view.paused
+            self.query_one(KeysFooter).relabel("toggle_pause", "Pause" if view.state == "running" else "Resume")
         if "status" in dirty:
             self.query_one(StatusBar).show(view)
         if "log" in dirty:

@@ -22,8 +22,8 @@ class Key:
 
 KEYS: list[Key] = [
     # The footer shows them in this order: the essentials first, so an 80-column footer has them.
-    # One footer entry, space toggles: a footer that swapped Pause for Resume would be rebuilt (and
-    # the whole screen laid out again, ~0.1 s) on every press; the status bar shows the state.
+    # One footer entry, space toggles; the app relabels it in place (KeysFooter.relabel): Resume
+    # while paused, without rebuilding the footer.
     Key("space", "space", "toggle_pause", "Pause",
         "Pause training, or resume it; after the end, run as many iterations again"),
     Key("n", "n", "step", "Step", "Run exactly one iteration, then stay paused"),

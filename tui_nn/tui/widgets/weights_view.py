@@ -11,6 +11,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.color import Color
+from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -224,7 +225,8 @@ class WeightsView(Widget, can_focus=True):
         name = v.weight_name(self.cursor)
         value = float(self.values()[self.cursor])
         hint = "[ ] nudge, { } ×10" if self.editable else "pause (space) to edit"
-        target.border_subtitle = f"{name} = {num(value)} · {hint}"
+        # Plain text, not markup: "bias[o3]" would otherwise be read as a tag and vanish.
+        target.border_subtitle = Content(f"{name} = {num(value)} · {hint}")
 
     # -- actions -----------------------------------------------------------------------------
     def action_move(self, d_row: int, d_col: int) -> None:
