@@ -22,7 +22,9 @@ from tui_nn.tui.widgets.accuracy_chart import AccuracyChart
 from tui_nn.tui.widgets.dataset_view import DatasetView
 from tui_nn.tui.widgets.event_log import EventLog
 from tui_nn.tui.widgets.loss_chart import LossChart
+from tui_nn.tui.widgets.optimizer_panel import OptimizerPanel
 from tui_nn.tui.numbers import cell as format_value
+from tui_nn.tui.numbers import num as format_number
 from tui_nn.tui.widgets.weights_view import WeightsView
 
 from tui_helpers import SIZE, log_text, notifications, running, scenario, settle, status, until
@@ -308,7 +310,7 @@ async def test_stepping_a_gradient_optimizer_updates_its_lr_and_the_status_at_ea
             await until(pilot, lambda: app.view.iteration == k)
             app.flush()
             lr = app.trainer.optimizer.lr  # 1 / (1 + 0.5 k)
-            assert f"lr now {lr:.4g}" in str(app.query_one("#optimizer-stats").render())
+            assert f"lr now {format_number(lr)}" in str(app.query_one("#optimizer-stats").render())
             acc = float(app.trainer.accuracies.arrays()[3][-1])  # the last step's (mini-batch) accuracy
             assert f"acc {acc:.4g}" in status(app)
 
@@ -810,3 +812,26 @@ async def test_the_weight_caption_names_the_node_of_a_bias():
         await pilot.pause()
         screen = html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
         assert "dense2 bias[o3] = " in screen
+
+
+@pytest.mark.parametrize("size", [(120, 40), (200, 60)])
+@scenario
+async def test_the_optimizer_panel_cuts_nothing(size):
+    """Anneal's statistics and its whole description can be read at 120x40 and 200x60 (they
+    stopped at 'accepted 1,166/6,180 (18.9%)  T' and '...probability exp(-delta')."""
+    import html
+    import re
+
+    def screen() -> str:
+        return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+
+    app = make_app(optimizer="anneal")
+    async with running(app, size=size) as pilot:
+        await settle(pilot)
+        app.view.stats = {"tried": 6180, "accepted": 1166, "acceptance_rate": 1166 / 6180, "temperature": 0.000012346}
+        app.query_one(OptimizerPanel).show(app.view)
+        await pilot.pause()
+        assert "accepted 1,166/6,180 (18.9%)" in screen() and "T 0.00001235" in screen()
+        app.query_one("#optimizer-details").scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert "never below" in screen() and "min_temperature." in screen()

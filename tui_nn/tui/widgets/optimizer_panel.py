@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -22,7 +22,11 @@ class OptimizerPanel(Horizontal):
     weights), the current one's hyperparameters as inputs (Enter applies; a value out of range
     is refused with a message and nothing changes), and its live statistics: acceptance rate
     for the derivative-free optimizers, temperature for ``anneal``, learning rate for the
-    gradient ones."""
+    gradient ones.
+
+    Nothing is cut: the live statistics come first (on two lines when one is too narrow), then
+    the hyperparameters, then the whole description; the column scrolls when the panel is too
+    short for all of it."""
 
     @dataclass
     class Picked(Message):
@@ -44,11 +48,11 @@ class OptimizerPanel(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield OptionList(*[Option(name, id=name) for name in OPTIMIZERS], id="optimizer-list", compact=True)
-        with Vertical(id="optimizer-details"):
-            yield Static(id="optimizer-description")
-            yield Vertical(id="hyperparams")
+        with VerticalScroll(id="optimizer-details", can_focus=False):
             yield Static(id="optimizer-stats")
+            yield Vertical(id="hyperparams")
             yield Static(id="hyperparam-error")
+            yield Static(id="optimizer-description")
 
     def on_mount(self) -> None:
         self.border_title = "Optimizer"
@@ -61,7 +65,13 @@ class OptimizerPanel(Horizontal):
             self._mark_current(view.optimizer)
             self._build_form(view)
         self._refresh_values(view)
-        self.query_one("#optimizer-stats", Static).update(self._stats_text(view), layout=False)
+        stats = self.query_one("#optimizer-stats", Static)
+        text = self._stats_text(view, stats.size.width or self.size.width)
+        if text.plain.count("\n") != getattr(self, "_stats_lines", None):  # its height changes
+            self._stats_lines = text.plain.count("\n")
+            stats.update(text)
+        else:
+            stats.update(text, layout=False)
 
     def _mark_current(self, current: str) -> None:
         options = self.query_one("#optimizer-list", OptionList)
@@ -85,7 +95,7 @@ class OptimizerPanel(Horizontal):
             field.tooltip = f"{h.help}; {h.range_text()}. Enter applies."
             rows.append(Horizontal(Label(h.name, classes="hp-name"), field, classes="hp-row"))
         form.mount_all(rows)
-        self.query_one("#hyperparam-error", Static).update("")
+        self._say_error("")
 
     def _refresh_values(self, view: RunView) -> None:
         for h in OPTIMIZERS[view.optimizer].hyper:
@@ -98,7 +108,8 @@ class OptimizerPanel(Horizontal):
                 field.value = text
 
     @staticmethod
-    def _stats_text(view: RunView) -> Text:
+    def _stats_text(view: RunView, width: int = 1000) -> Text:
+        """One line, or one line per statistic when ``width`` is too narrow for one."""
         s = view.stats
         out = Text()
         if view.optimizer_kind == "search":
@@ -108,8 +119,10 @@ class OptimizerPanel(Horizontal):
             out.append(f"{count(s.get('accepted', 0))}/{count(tried)}")
             out.append(f" ({percent(rate)})", "bold")
             if "temperature" in s:
-                out.append("  T ", "dim")
-                out.append(num(s["temperature"]), "bold")
+                temperature = num(s["temperature"])
+                one_line = out.cell_len + 4 + len(temperature) <= width
+                out.append("  T " if one_line else "\nT ", "dim")
+                out.append(temperature, "bold")
         else:
             out.append("lr now ", "dim")
             out.append(num(view.lr), "bold")
@@ -129,13 +142,12 @@ class OptimizerPanel(Horizontal):
         if view is None or event.input.id is None:
             return
         name = event.input.id.removeprefix("hp-")
-        error = self.query_one("#hyperparam-error", Static)
         try:
             value = OPTIMIZERS[view.optimizer].spec(name).validate(event.value.strip())
         except ValueError as e:
             self.refuse(name, str(e))
             return
-        error.update("")
+        self._say_error("")
         self.post_message(self.HyperparamSubmitted(name, value))
 
     @on(Input.Blurred, ".hp-input")
@@ -146,7 +158,7 @@ class OptimizerPanel(Horizontal):
 
     def refuse(self, name: str, message: str) -> None:
         """Show why a value was refused and put back the value in force."""
-        self.query_one("#hyperparam-error", Static).update(Text(f"✗ {message}", "bold"))
+        self._say_error(f"✗ {message}")
         self.app.notify(f"{message}; {name} unchanged", title="Value refused", severity="error")
         if self.view is not None:
             try:
@@ -154,6 +166,12 @@ class OptimizerPanel(Horizontal):
                 field.value = exact(self.view.hyperparams.get(name, 0))
             except Exception:  # noqa: BLE001 - the form is being rebuilt
                 pass
+
+    def _say_error(self, message: str) -> None:
+        """The last refusal under the fields; no line at all when there is none."""
+        error = self.query_one("#hyperparam-error", Static)
+        error.update(Text(message, "bold"))
+        error.display = bool(message)
 
     def key_escape(self) -> None:
         self.screen.set_focus(None)
