@@ -835,3 +835,27 @@ async def test_the_optimizer_panel_cuts_nothing(size):
         app.query_one("#optimizer-details").scroll_end(animate=False, immediate=True)
         await pilot.pause()
         assert "never below" in screen() and "min_temperature." in screen()
+
+
+@scenario
+async def test_without_colour_compact_weight_cells_keep_their_sign(monkeypatch):
+    """A 64,64 network's cells are too small for numbers; under NO_COLOR (grey shades only) each
+    says its sign (+ or -), and they match the weights. With colour they stay plain shades."""
+    for no_color in (True, False):
+        if no_color:
+            monkeypatch.setenv("NO_COLOR", "1")
+        else:
+            monkeypatch.delenv("NO_COLOR", raising=False)
+        trainer = Trainer(TrainConfig(dataset="digits", layers=(64, 64), seed=0))
+        app = create_app(trainer, paused=True)
+        async with running(app) as pilot:
+            await settle(pilot)
+            weights = app.query_one(WeightsView)
+            frame = weights._frame()
+            block = weights.blocks[0]
+            assert block.cell < 7  # compact: no room for numbers
+            row = "".join(s.text for s in weights._cells(frame, block, 0))
+            signs = "".join("+" if v > 0 else "-" for v in (block.index(0, c) for c in range(block.cols))
+                            for v in [weights.values()[v]])
+            shown = row[block.cell - 1::block.cell]
+            assert shown == (signs if no_color else " " * len(signs))

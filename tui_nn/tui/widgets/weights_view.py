@@ -23,7 +23,7 @@ from ..numbers import scale as scale_label
 from ..state import RunView, neuron_label
 
 NUMBER_CELL = 7  # "▴-0.12 ": change marker, five characters of number, a space
-SMALL_CELL = 2  # colour only (plus the change marker)
+SMALL_CELL = 2  # colour only (plus the change marker); under NO_COLOR the sign too
 LABEL = 4  # row labels ("x1", "h2", "b") and a space; wider for deep nets ("h2.10")
 GAP = 2
 NUDGE = 0.05  # [ and ]: the default hill-climb scale
@@ -103,6 +103,11 @@ class Band:
     def width(self) -> int:
         x, b = self.blocks[-1]
         return x + b.width
+
+
+def sign_glyph(v: float) -> str:
+    """A compact cell's sign under NO_COLOR: + - · (zero), ! (not a number)."""
+    return "+" if v > 0 else "-" if v < 0 else "·" if v == 0 else "!"
 
 
 @dataclass
@@ -443,6 +448,7 @@ class WeightsView(Widget, can_focus=True):
         table, level, values, delta = frame.table, frame.level, frame.values, frame.delta
         scale = 10.0 ** -frame.exponents.get(b.layer, 0)
         cursor = self.cursor if self.has_focus else -1
+        signs = self.app.no_color
         out = []
         for c in range(b.cols):
             index = b.index(r, c)
@@ -451,6 +457,8 @@ class WeightsView(Widget, can_focus=True):
                 mark = "▴" if delta[index] > 0 else "▾"
             if cw == NUMBER_CELL:
                 text = mark + cell(float(values[index]) * scale) + " "
+            elif signs:  # no colour: the shade says how large, the glyph which sign
+                text = ((mark if cw > 1 else "") + sign_glyph(values[index]))[:cw]
             else:
                 text = (mark + " ")[:cw]
             style = table[level[index]]
