@@ -10,7 +10,10 @@ from textual.widgets import DataTable, Static
 
 from tui_nn.sweep import (ConfigProgress, InlineBackend, LocalPool, SweepFinished, SweepPaused, Sweep,
                           plan_sweep)
+from tui_nn.tui.numbers import num
 from tui_nn.tui.sweep_app import CurvesChart, SweepApp
+from tui_nn.tui.widgets.event_log import EventLog
+from tui_nn.tui.widgets.status_bar import StatusBar
 
 GRID = {"dataset": "vertical", "samples": 60, "nodes": [8, 16], "optimizer": "adam", "lr": [0.05, 0.01],
         "batch_size": 32, "epochs": 40}
@@ -139,7 +142,7 @@ def test_open_best_shows_the_trained_model_in_the_training_dashboard(monkeypatch
 
     sweep = Sweep(plan_sweep(GRID, seed=5), LocalPool(2))
     sweep.run()
-    opened, real = [], training.create_app
+    opened, seen, real = [], [], training.create_app
 
     def create_app(trainer, **kwargs):
         app = real(trainer, **kwargs, separate_process=False)
@@ -150,6 +153,8 @@ def test_open_best_shows_the_trained_model_in_the_training_dashboard(monkeypatch
                 async def look():
                     async with app.run_test(size=(130, 40)) as pilot:
                         await pilot.pause()
+                        app.flush()
+                        seen.append((app.query_one(EventLog).texts, str(app.query_one(StatusBar).render())))
                 asyncio.run(look())
         return Runner()
 
@@ -158,6 +163,12 @@ def test_open_best_shows_the_trained_model_in_the_training_dashboard(monkeypatch
     trainer = opened[0].trainer
     assert trainer.done and trainer.iteration == sweep.best.history[-1]["iteration"]
     assert trainer.metrics(trainer.X_val, trainer.y_val)[0] == sweep.best.val_loss
+    # Its log and status read as a person's (they said 'best loss inf (iteration -1)').
+    log, status = seen[0]
+    best = min((p["train_loss"], p["iteration"]) for p in sweep.best.history)
+    assert any(f"best loss {num(best[0], 7)} (iteration {best[1]:,})" in line for line in log), log
+    assert "inf" not in " ".join(log) + status and "-1" not in " ".join(log)
+    assert f"best (full) {num(best[0])}" in status  # (mini-batches)
 
 
 def test_a_rebuild_keeps_the_leaderboard_scrolled_where_it_was():

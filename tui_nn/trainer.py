@@ -637,6 +637,11 @@ class Trainer:
             self.epoch = int(epoch)
         self.evaluations = [{k: p.get(k) for k in ("iteration", "train_loss", "train_accuracy", "val_loss",
                                                     "val_accuracy")} for p in evaluations]
+        # Its best full-data training loss, as far as its evaluations saw (else none yet, not -1).
+        seen = [(p["train_loss"], p["iteration"]) for p in self.evaluations
+                if p.get("train_loss") is not None and math.isfinite(p["train_loss"])]
+        if seen:
+            self.best_loss, self.best_iteration = min(seen)
         self.elapsed = elapsed
         self.state = TrainerState.DIVERGED if diverged else TrainerState.FINISHED
 

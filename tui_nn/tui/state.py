@@ -126,8 +126,10 @@ class RunView:
         self.elapsed = 0.0
         self._running_since: float | None = None
         self._set_state(self.state)
-        self._history = (f"Continuing at iteration {count(start.iteration)}: best loss {loss(start.best_loss)} (iteration "
-                         f"{count(start.best_iteration)}), {count(start.improvements)} improvements so far") if start.iteration else None
+        best = (f"best loss {loss(start.best_loss)} (iteration {count(start.best_iteration)}), "
+                f"{count(start.improvements)} improvements so far" if start.best_iteration >= 0
+                else "no best loss recorded yet")  # never 'inf (iteration -1)'
+        self._history = f"Continuing at iteration {count(start.iteration)}: {best}" if start.iteration else None
 
     # -- derived values ----------------------------------------------------------------------------
     @property
