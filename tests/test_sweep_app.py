@@ -90,7 +90,7 @@ async def cancel_the_selected_running_configuration():
     sweep = Sweep(plan, LocalPool(1), live=True)
     app = SweepApp(sweep)
     async with app.run_test(size=(130, 40)) as pilot:
-        running = when(sweep, lambda e: isinstance(e, ConfigProgress) and e.index == 0)
+        running = when(sweep, lambda e: isinstance(e, ConfigProgress) and e.index == 0 and e.point["epoch"] >= 1)
         finished = when(sweep, lambda e: isinstance(e, SweepFinished))
         thread = threading.Thread(target=sweep.run, daemon=True)
         thread.start()
@@ -103,6 +103,11 @@ async def cancel_the_selected_running_configuration():
         await settle(app, pilot)
         assert {r.index: r.status for r in sweep.results.values()} == {0: "cancelled", 1: "ok"}
         assert [row[1] for row in table_rows(app)] == ["1", "0"]
+        # It ran for epochs before it was cancelled: its row says how many and for how long (not 0.0 and blank).
+        header = [str(c.label) for c in app.query_one(DataTable).columns.values()]
+        row = dict(zip(header, table_rows(app)[1]))
+        assert row["status"] == "cancelled" and int(row["epoch"].replace(",", "")) >= 1, row
+        assert float(row["seconds"]) > 0 and row["train_loss"], row
 
 
 def test_the_selection_follows_keys_pressed_between_rebuilds():

@@ -8,6 +8,7 @@ import collections
 import math
 import queue
 import threading
+import time
 from typing import Any, Callable
 
 import numpy as np
@@ -43,6 +44,9 @@ class Sweep:
         self.running: dict[int, int] = {}  # index -> attempt
         self.attempts: dict[int, int] = {}
         self.reruns: dict[int, int] = {}  # index -> times a backend started an attempt again itself
+        # index -> (when its attempt started running, its evaluations so far): what a cancelled
+        # configuration reports (how long it ran, its epochs), as a finished one does.
+        self._progress: dict[int, tuple[float, list[dict]]] = {}
         self.paused = False
         self.interrupted = False
         self._best_weights: tuple[int, Any] | None = None
@@ -164,9 +168,18 @@ class Sweep:
             return  # from an attempt that was given up (a retried or cancelled run)
         c = self.plan.configuration(index)
         if isinstance(event, (ConfigRunning, ConfigProgress)):
+            if isinstance(event, ConfigRunning):
+                self._progress[index] = (time.monotonic(), [])
+            else:
+                self._progress.setdefault(index, (time.monotonic(), []))[1].append(event.point)
             self._emit(event)
         elif isinstance(event, ConfigCancelled):
-            self._finish(Result(index, c.params, c.seed, "cancelled", attempts=attempt + 1))
+            started, history = self._progress.get(index, (None, []))
+            last = history[-1] if history else {}
+            self._finish(Result(index, c.params, c.seed, "cancelled", last.get("val_loss"), last.get("val_accuracy"),
+                                last.get("train_loss"), last.get("train_accuracy"), last.get("epoch"),
+                                time.monotonic() - started if started is not None else 0.0, history,
+                                attempts=attempt + 1))
         elif isinstance(event, ConfigRerun):  # the backend started it again itself (Dask): a retry too
             self.reruns[index] = self.reruns.get(index, 0) + 1
             used = attempt + self.reruns[index]  # retries so far
@@ -189,7 +202,9 @@ class Sweep:
             self._finish(self._result(c, event.outcome, attempt))
 
     def _result(self, c: Configuration, raw: dict, attempt: int) -> Result:
-        s = raw.get("summary") or {}
+        # A run that stopped early (cancelled by its own check) has no summary: its last evaluation.
+        s = raw.get("summary") or {**(raw.get("history") or [{}])[-1]}
+        s.setdefault("epochs", s.get("epoch"))
         return Result(c.index, c.params, c.seed, raw["status"], s.get("val_loss"), s.get("val_accuracy"),
                       s.get("train_loss"), s.get("train_accuracy"), s.get("epochs"), raw.get("seconds", 0.0),
                       raw.get("history", []), raw.get("error"), raw.get("weights"),
@@ -201,6 +216,7 @@ class Sweep:
         metric = self.plan.metric
         with self._lock:
             self.running.pop(result.index, None)
+            self._progress.pop(result.index, None)
             self.results[result.index] = result
         best = self._best
         if math.isfinite(result.score(metric)) and (
