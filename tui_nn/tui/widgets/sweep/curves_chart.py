@@ -1,18 +1,22 @@
-"""The sweep dashboard's chart of one configuration's curves."""
+"""The sweep dashboard's chart of one configuration's curves, drawn like the training
+dashboard's (a NumPy braille canvas, :mod:`tui_nn.tui.widgets.chart`)."""
 
 from __future__ import annotations
 
 import math
 
-from textual_plotext import PlotextPlot
+import numpy as np
+from textual.content import Content
 
-from ...colors import rgb, theme_color
+from ...colors import theme_color
 from ...numbers import num
-from ...plotting import finite
+from ...plotting import finite, nice_ticks
+from ..chart import POINTS, SOLID, Chart, Line, Plot
 
 
-class CurvesChart(PlotextPlot):
-    """Training and validation values of one configuration per evaluation (by epoch)."""
+class CurvesChart(Chart):
+    """Training and validation values of one configuration per evaluation (by epoch): the
+    training curve solid, the validation values as points, so the two differ without colour."""
 
     def __init__(self, title: str, train_key: str, val_key: str, unit_range: bool = False, **kwargs):
         super().__init__(**kwargs)
@@ -23,29 +27,33 @@ class CurvesChart(PlotextPlot):
     def on_mount(self) -> None:
         super().on_mount()
         self.border_title = self.title
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
 
     def show(self, history: list[dict], label: str) -> None:
         self.history, self.label = history, label
-        self.replot()
+        super().show(history)
 
-    def replot(self) -> None:
-        plt = self.plt
-        plt.clear_figure()
-        if not self.is_mounted:
-            return
-        epochs = [p["epoch"] for p in self.history]
-        last = []
-        for key, name, color, mark in ((self.train_key, "train", "primary", "braille"),
-                                       (self.val_key, "val", "warning", "braille")):
-            values = [math.nan if p.get(key) is None else p[key] for p in self.history]
+    def plot(self, history: list[dict]) -> Plot:
+        app = self.app
+        epochs = np.array([p["epoch"] for p in history], float)
+        lines, last, ys = [], [], []
+        for key, name, color, kind in ((self.train_key, "train", "primary", SOLID),
+                                       (self.val_key, "val", "warning", POINTS)):
+            values = [math.nan if p.get(key) is None else p[key] for p in history]
             x, y = finite(epochs, values)
             if len(y):
-                plt.plot(x.tolist(), y.tolist(), marker=mark, color=rgb(theme_color(self.app, color)), label=name)
+                lines.append(Line(x, y, theme_color(app, color), name, kind, "•"))
                 last.append(f"{name} {num(y[-1])}")
-        if self.unit_range:
-            plt.ylim(0.0, 1.0)
-        plt.xlabel("epoch")
+                ys.append(y)
         self.border_title = " · ".join([self.title, *last])
-        self.border_subtitle = self.label
-        self.refresh()
+        self.border_subtitle = Content(self.label)  # plain text: a configuration may print [16, 8]
+        right = max(float(epochs[-1]) if len(epochs) else 1.0, 1.0)
+        if self.unit_range:
+            low = min([0.0] + [float(np.min(y)) for y in ys])  # R² can go below 0
+            y_range = (max(-1.0, low), 1.0)
+        elif ys:
+            top, bottom = max(float(np.max(y)) for y in ys), min(float(np.min(y)) for y in ys)
+            pad = (top - bottom) * 0.05 or abs(top) * 0.05 or 0.05
+            y_range = (max(bottom - pad, 0.0) if bottom >= 0 else bottom - pad, top + pad)  # a loss: not below 0
+        else:
+            y_range = (0.0, 1.0)
+        return Plot(lines, (0, right), y_range, nice_ticks(right), empty="no evaluation yet")
