@@ -137,3 +137,17 @@ def test_a_dropped_connection_saves_the_run(tmp_path):
     resumed = subprocess.run([str(TUI_NN), "train", "--headless", "--resume", str(ck), "--iterations", "100"],
                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
+
+
+def test_the_sweep_dashboard_says_something_before_its_first_frame(tmp_path):
+    """Planning, the data check and the workers' start come before the sweep dashboard's first
+    frame (5.7 s of blank terminal on a busy machine): a line says what is happening first."""
+    term = Terminal(tmp_path, "--nodes", "4,8", "--epochs", "1", "--samples", "60", "--jobs", "1",
+                    command="sweep")
+    term.wait_for(b"\x1b[?1049h")  # the dashboard has taken the screen
+    term.wait_for(b"Leaderboard")
+    term.write(b"q")
+    term.finish()
+    out = bytes(term.output)
+    assert b"tui-nn sweep: planning the grid" in out
+    assert out.index(b"tui-nn sweep: planning the grid") < out.index(b"\x1b[?1049h")

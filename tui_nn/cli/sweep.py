@@ -97,6 +97,11 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, da
     \b
     Exit status: 0 done, 1 no configuration succeeded, 2 bad input, 130 interrupted.
     """
+    if not headless and sys.stdout.isatty() and sys.stdin.isatty():
+        # The dashboard opens once the grid is planned, the data checked and the workers started:
+        # seconds on a busy machine. Say so at once rather than leave the terminal blank.
+        click.echo("tui-nn sweep: planning the grid, checking the data, starting the workers; "
+                   "the dashboard opens next...", err=True)
     # Deferred: the sweep core brings in NumPy and the trainer (~0.2 s; scikit-learn ~0.7 s
     # once data is split). Dask (~1 s) loads only with --scheduler, Textual only for the dashboard.
     from concurrent.futures import ThreadPoolExecutor
