@@ -133,6 +133,8 @@ async def test_the_log_and_the_status_number_iterations_the_same_way():
         assert f"done {done + 1:,}/" in status(app)
         await pilot.press("space")
         await until(pilot, lambda: f"Resumed at iteration {done + 1:,}" in log_text(app))
+        await pilot.press("space")  # leave it paused: nothing redraws while the app closes
+        await until(pilot, lambda: app.view.state == "paused")
 
 
 @scenario
