@@ -15,6 +15,7 @@ from .. import exit_codes
 from ..replay import CursorMoved, ReplaySession
 from .app import TuiNNApp
 from .keys import REPLAY_KEYS, bindings
+from .numbers import count, exact
 from .state import RunView
 from .widgets.loss_chart import LossChart
 
@@ -60,7 +61,7 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         view.apply([e.snapshot])
         view.train_loss, view.train_accuracy, view.val_loss, view.val_accuracy = e.metrics
         view.span = e.end
-        view.marks = [(e.iteration, f"▼{e.iteration:,}")]
+        view.marks = [(e.iteration, f"▼{count(e.iteration)}")]
         view.overlays = e.overlays
         self.branch, self.branches = e.branch, e.branches
         view.take_log()
@@ -71,15 +72,15 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
 
     def _caption(self) -> None:
         typed = f" · go to {self.typed}▏ (Enter)" if self.typed else ""
-        hp = " ".join(f"{k} {v:g}" for k, v in self._fork_hyperparams().items())
+        hp = " ".join(f"{k} {exact(v)}" for k, v in self._fork_hyperparams().items())
         self.query_one(LossChart).border_subtitle = (
-            f"{self.branch} · iteration {self.cursor:,} of {self.first:,}–{self.end:,}{typed}"
+            f"{self.branch} · iteration {count(self.cursor)} of {count(self.first)}–{count(self.end)}{typed}"
             f" · f: fork {self.fork_optimizer} {hp}")
 
     # -- the cursor ------------------------------------------------------------------------------
     def seek(self, iteration: int) -> None:
         if not self.first <= iteration <= self.end:
-            self.notify(f"Iteration {iteration:,} is outside the recording ({self.first:,} to {self.end:,}).",
+            self.notify(f"Iteration {count(iteration)} is outside the recording ({count(self.first)} to {count(self.end)}).",
                         severity="warning")
             return
         self.cursor = iteration
@@ -144,7 +145,7 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         while name in self.branches:
             k += 1
             name = f"{self.fork_optimizer}-{self.cursor}-{k}"
-        self.notify(f"Forking at iteration {self.cursor:,} with {self.fork_optimizer}: branch {name}", title="Fork")
+        self.notify(f"Forking at iteration {count(self.cursor)} with {self.fork_optimizer}: branch {name}", title="Fork")
         self.session.fork(name, self.fork_optimizer, dict(self._fork_hyperparams()))
 
     def action_next_branch(self) -> None:
