@@ -595,7 +595,7 @@ async def test_an_early_stop_says_why_in_the_status_and_the_log():
         await until(pilot, lambda: app.view.state == "finished")
         assert app.trainer.iteration == 4
         assert "FINISHED" in status(app) and "early stop" in status(app)
-        assert ("Finished at iteration 4 (early stopping: loss did not improve by more than 0.5 for 1 evaluation"
+        assert ("Finished after iteration 3 (early stopping: loss did not improve by more than 0.5 for 1 evaluation"
                 in " ".join(log_text(app).split()))
 
 

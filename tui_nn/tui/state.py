@@ -126,6 +126,9 @@ class RunView:
         self.elapsed = 0.0
         self._running_since: float | None = None
         self._set_state(self.state)
+        self.inputs = d.inputs  # points of the data -> the network's inputs (their --features)
+        self.reg_loss = 0.0  # the L1/L2 penalties at the last evaluation (its losses are data losses)
+        self.stop_reason: str | None = None  # why the run finished early (early stopping)
         best = (f"best loss {loss(start.best_loss)} (iteration {count(start.best_iteration)}), "
                 f"{count(start.improvements)} improvements so far" if start.best_iteration >= 0
                 else "no best loss recorded yet")  # never 'inf (iteration -1)'
@@ -286,6 +289,7 @@ class RunView:
         self.iteration = max(self.iteration, e.iteration)
         self.stats, self.lr = dict(e.stats), e.lr
         self.hyperparams = dict(e.hyperparams)
+        self.reg_loss = e.reg_loss
         topics = {"status", "series", "optimizer"}
         if self.optimizer_kind == "gradient" and e.best_loss < self._logged_best:
             # The best loss with the accuracy of the same weights: a step's (full batch), or this
@@ -384,8 +388,10 @@ class RunView:
     def _on_finished(self, e: ev.Finished):
         self._set_state("finished")
         s = e.summary
+        self.stop_reason = s.get("stop_reason")
+        why = f" ({self.stop_reason})" if self.stop_reason else ""
         return {"status", "layout"} | self._say(
-            "finished", f"Finished {between(s['iterations'])}: best loss {loss(s['best_loss'])} "
+            "finished", f"Finished {between(s['iterations'])}{why}: best loss {loss(s['best_loss'])} "
                         f"at iteration {count(s['best_iteration'])}, {self.metric} {num(s.get('train_accuracy'))}; "
                         "space runs further")
 

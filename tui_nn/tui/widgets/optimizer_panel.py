@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...optimizers import OPTIMIZERS
+from ...settings import REGULARIZERS
 from ..numbers import count, exact, num, percent
 from ..state import RunView
 
@@ -89,11 +90,16 @@ class OptimizerPanel(Horizontal):
         form = self.query_one("#hyperparams", Vertical)
         form.remove_children()
         rows = []
+        penalties = []  # the L1/L2 regularisers, two to a row
         for h in cls.hyper:
             field = Input(exact(view.hyperparams.get(h.name, h.default)), id=f"hp-{h.name}",
                           classes="hp-input", compact=True, select_on_focus=True)
             field.tooltip = f"{h.help}; {h.range_text()}. Enter applies."
-            rows.append(Horizontal(Label(h.name, classes="hp-name"), field, classes="hp-row"))
+            if h.name in REGULARIZERS:
+                penalties += [Label(h.name, classes="hp-name hp-penalty"), field.add_class("hp-penalty")]
+            else:
+                rows.append(Horizontal(Label(h.name, classes="hp-name"), field, classes="hp-row"))
+        rows += [Horizontal(*penalties[i:i + 4], classes="hp-row") for i in range(0, len(penalties), 4)]
         form.mount_all(rows)
         self._say_error("")
 
@@ -126,6 +132,9 @@ class OptimizerPanel(Horizontal):
         else:
             out.append("lr now ", "dim")
             out.append(num(view.lr), "bold")
+            if view.reg_loss:  # the losses elsewhere are data losses; this is what L1/L2 add
+                out.append("  reg loss ", "dim")
+                out.append(num(view.reg_loss), "bold")
         return out
 
     # -- user input --------------------------------------------------------------------------------

@@ -31,7 +31,9 @@ class StatusBar(Static):
         label_style = self.get_component_rich_style("status-bar--label", partial=True)
         gradient = view.optimizer_kind == "gradient"
         batched = gradient and view.config.batch_size not in (None, 0) and view.config.batch_size < view.n_train
+        stopped = view.state == "finished" and view.stop_reason
         fields = [
+            ("why", "", "early stop" if stopped else None),  # the log says why
             ("it", "done", f"{count(view.iteration)}/{count(view.limit)}"),  # steps done: the next is iteration N
             ("epoch", "epoch", epochs(view.epoch) if gradient else None),
             # A mini-batch's loss can be below the best full-data loss: the labels say which is which.
