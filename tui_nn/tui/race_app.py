@@ -23,6 +23,7 @@ from textual.widgets import Footer, Static
 
 from .. import events as ev
 from ..race import Race
+from .numbers import count, exact
 from .state import RunView
 from .stopping import StopsOnSignals
 from .widgets.race_chart import RaceChart
@@ -136,8 +137,8 @@ class RaceApp(StopsOnSignals, App):
         c = self.race.config
         states = [s.state for s in self.race.standings]
         running = sum(st == "running" for st in states)
-        budget = (f"{self.race.cpu_seconds:g} s CPU each" if self.race.cpu_seconds
-                  else f"{s0.limit:,} iterations each")
+        budget = (f"{exact(self.race.cpu_seconds)} s CPU each" if self.race.cpu_seconds
+                  else f"{count(s0.limit)} iterations each")
         where = "running" if running else ("finished" if self.race.done else "paused")
         return f" {where.upper()} · race on {c.data or c.dataset} · {len(states)} contenders from one start · {budget}"
 
