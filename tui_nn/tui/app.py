@@ -51,6 +51,8 @@ from .widgets.dataset_view import DatasetView
 from .widgets.event_log import EventLog
 from .widgets.footer import KeysFooter
 from .widgets.loss_chart import LossChart
+from .widgets.network_graph import NetworkGraph
+from .widgets.neuron_map import NeuronMapView
 from .widgets.optimizer_panel import OptimizerPanel
 from .widgets.status_bar import StatusBar
 from .widgets.weights_view import WeightsView
@@ -62,7 +64,9 @@ FLUSH_SECONDS = 0.2  # every changed panel redraws this often while training run
 TOPICS = {"status", "series", "weights", "optimizer", "log", "layout"}
 QUIET_EVENTS = (ev.Progress, ev.Evaluation, ev.Snapshot)  # everything else redraws at once
 PANEL_TABS = [("charts", "Charts c"), ("weights", "Weights w"), ("optimizer", "Optimizer p"), ("data", "Data d"),
-              ("log", "Log e")]  # the letter is the tab's key (keys.py)
+              ("log", "Log e"), ("graph", "Graph v")]  # the letter is the tab's key (keys.py)
+# Views inside the network: on wide terminals each takes the charts' place while chosen (c: back).
+INSIDE_VIEWS = ("graph",)
 
 
 class _Default:
@@ -132,9 +136,11 @@ class TuiNNApp(StopsOnSignals, App):
     def compose(self) -> ComposeResult:
         yield Tabs(*[Tab(label, id=f"tab-{name}") for name, label in PANEL_TABS], id="panel-tabs")
         with Grid(id="panels", classes="show-charts"):
-            yield LossChart(id="loss", classes="panel tab-charts")
-            yield DatasetView(id="dataset", classes="panel tab-data")
-            yield AccuracyChart(id="accuracy", classes="panel tab-charts")
+            yield LossChart(id="loss", classes="panel tab-charts charts-main")
+            yield NetworkGraph(id="graph", classes="panel tab-graph inside view-graph")
+            yield DatasetView(id="dataset", classes="panel tab-data data-panel")
+            yield NeuronMapView(id="neuron-map", classes="panel tab-data neuron-panel")
+            yield AccuracyChart(id="accuracy", classes="panel tab-charts charts-main")
             with VerticalScroll(id="weights-panel", classes="panel tab-weights"):
                 yield WeightsView(id="weights")
             yield EventLog(id="log", classes="panel tab-log")
@@ -155,6 +161,7 @@ class TuiNNApp(StopsOnSignals, App):
         self.session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
                             speed=self.view.speed, record=self.record)
         self.session.start()
+        self.watch(self.query_one(WeightsView), "cursor", self._weight_selected, init=False)
         self.install_signal_handlers()  # SIGTERM and SIGHUP as Ctrl+C; a dead terminal: _hung_up
         self.set_interval(FLUSH_SECONDS, self.flush)
         self.flush()
@@ -193,6 +200,15 @@ class TuiNNApp(StopsOnSignals, App):
         grid = self.query_one("#panels", Grid)
         for name, _ in PANEL_TABS:
             grid.set_class(event.tab.id == f"tab-{name}", f"show-{name}")
+        name = event.tab.id.removeprefix("tab-")
+        if name == "charts" or name in INSIDE_VIEWS:  # the wide layout's left column
+            for view in INSIDE_VIEWS:
+                grid.set_class(view == name, f"inside-{view}")
+        if name in INSIDE_VIEWS:
+            self._dirty.add("weights")
+            self.call_after_refresh(self.flush)
+        if name == "graph":
+            self.call_after_refresh(self.query_one(NetworkGraph).focus)
         if event.tab.id == "tab-weights":
             # The grid, not the tabs, gets the keys: arrows select a weight, [ ] nudge it.
             self.call_after_refresh(self.query_one(WeightsView).focus)
@@ -270,6 +286,8 @@ class TuiNNApp(StopsOnSignals, App):
         if "weights" in dirty:
             self.query_one(WeightsView).show(view)
             self.query_one(DatasetView).show(view)
+            self.query_one(NetworkGraph).show(view)
+            self.query_one(NeuronMapView).show(view)
         if "optimizer" in dirty:
             self.query_one(OptimizerPanel).show(view)
 
@@ -370,6 +388,8 @@ class TuiNNApp(StopsOnSignals, App):
         self.query_one("#panel-tabs", Tabs).active = f"tab-{name}"
         if name == "weights":
             self.query_one(WeightsView).focus()
+        elif name == "graph":
+            self.query_one(NetworkGraph).focus()
         elif name == "optimizer":
             self.query_one(OptimizerPanel).focus()
         else:
@@ -386,6 +406,25 @@ class TuiNNApp(StopsOnSignals, App):
                         "Switch to a gradient optimizer (sgd, adagrad, rmsprop, adam) first.")
             return
         weights.show_grads = not weights.show_grads
+
+    def action_toggle_neuron_map(self) -> None:
+        """The data panel shows the selected neuron's map instead of the data (m again: back)."""
+        grid = self.query_one("#panels", Grid)
+        grid.toggle_class("neuron-map")
+        if grid.has_class("neuron-map"):
+            self.query_one("#panel-tabs", Tabs).active = "tab-data"
+            self.call_after_refresh(self._show_neuron_map)
+
+    def _show_neuron_map(self) -> None:
+        self.query_one(NeuronMapView).show(self.view, self.query_one(NetworkGraph).selected_neuron)
+
+    def _weight_selected(self, index: int) -> None:
+        """The weights panel's selection changed: the graph and the neuron map follow."""
+        self.query_one(NetworkGraph).select(index, announce=False)
+        self._show_neuron_map()
+
+    def on_network_graph_selected(self, message: NetworkGraph.Selected) -> None:
+        self.query_one(WeightsView).select(message.index)
 
     def action_nudge_hint(self) -> None:
         panel = self.query_one("#weights-panel")

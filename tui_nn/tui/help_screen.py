@@ -27,6 +27,13 @@ PANELS = [
              "regions, two pixels per character, pale where the model is unsure and deep where it is sure "
              "(without colour: a texture where sure); more than two features: a PCA projection coloured "
              "by predicted class"),
+    ("Graph (v)", "the network as columns of neurons, inputs on the left: every weight an edge, solid when "
+                  "positive, dashed when negative, stronger colour and two dots thick the larger it is against "
+                  "its layer's largest; the selected weight (shared with the Weights panel) in reverse; each "
+                  "neuron's activation over the input plane beside its name (PCA plane for more than two "
+                  "features); a layer too tall shows its strongest neurons and edges and says how many are hidden"),
+    ("Neuron map (m)", "the selected weight's neuron's activation over the input plane, large, in the Data "
+                       "panel's place, the data over it (blue +, red −; without colour + # and - =)"),
     ("Log", "new bests in the book's words, switches, edits, pauses, saves, errors; at 20 iterations "
             "per second or slower (and on each n step) every candidate, accepted or rejected"),
 ]

@@ -43,6 +43,10 @@ KEYS: list[Key] = [
         group="speed"),
     Key("l", "l", "toggle_log_scale", "Log", "Loss chart: toggle a logarithmic scale"),
     Key("g", "g", "toggle_gradients", "Grads", "Weights panel: show the last gradient instead (gradient optimizers)"),
+    Key("v", "v", "show_tab('graph')", "Graph", "Network graph: every weight an edge (solid +, dashed −), each "
+        "neuron's activation map beside it; arrows and clicks select a weight, [ ] nudge it", group="views"),
+    Key("m", "m", "toggle_neuron_map", "Map", "Neuron map: the selected weight's neuron's activation over the "
+        "input plane, large, in the data panel (m again: the data)", group="views"),
     Key("ctrl+c", "ctrl+c", "interrupt", "Quit", "Stop as q does; the command exits 130", show=False,
         priority=True),
 ]
@@ -103,7 +107,8 @@ OTHER_KEYS: list[tuple[str, str]] = [
 ]
 
 
-_GROUPS = {name: Binding.Group(name, compact=True) for name in ("lr/scale", "speed", "cursor", "tenth", "ends")}
+_GROUPS = {name: Binding.Group(name, compact=True) for name in ("lr/scale", "speed", "cursor", "tenth", "ends",
+                                                                "views")}
 
 
 def bindings(keys: list[Key] | None = None) -> list[Binding]:

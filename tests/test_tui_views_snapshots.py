@@ -1,0 +1,53 @@
+"""Snapshot tests of the views inside the network (issue 14), in truecolor and without colour.
+
+Spiral data, a 2-8-3 network, Adam for 1,500 steps before the app starts, then paused: nothing
+moves, so the pictures are the same on every run. Regenerate after an intended change with
+``pytest tests/test_tui_views_snapshots.py --snapshot-update`` and look at the SVGs first.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_nn.trainer import TrainConfig, Trainer
+from tui_nn.tui.app import create_app
+
+from test_tui_snapshots import ready
+
+
+def spiral_app(layers=(8,)):
+    trainer = Trainer(TrainConfig(dataset="spiral", optimizer="adam", layers=layers, seed=0, precision="fast"))
+    trainer.advance(1500)
+    return create_app(trainer, paused=True)
+
+
+def press(*keys):
+    async def run_before(pilot) -> None:
+        await ready(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        pilot.app.flush()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.fixture(params=["truecolor", "no-color"])
+def colours(request, monkeypatch):
+    if request.param == "no-color":
+        monkeypatch.setenv("NO_COLOR", "1")
+    return request.param
+
+
+def test_network_graph(snap_compare, colours):
+    # The weight x2 → h3 selected in the graph (down, then right twice from x1 → h1).
+    assert snap_compare(spiral_app(), terminal_size=(120, 36), run_before=press("v", "down", "right", "right"))
+
+
+def test_network_graph_small_terminal_wide_layer(snap_compare, colours):
+    assert snap_compare(spiral_app(layers=(64,)), terminal_size=(80, 24), run_before=press("v"))
+
+
+def test_neuron_map(snap_compare, colours):
+    assert snap_compare(spiral_app(), terminal_size=(120, 36), run_before=press("v", "right", "m"))
