@@ -14,6 +14,8 @@ import pytest
 
 from tui_nn.trainer import TrainConfig, Trainer
 from tui_nn.tui.app import create_app as create_app_in_a_child_process
+from tui_nn.tui.widgets.confusion_panel import ConfusionPanel
+from tui_nn.tui.widgets.hidden_space import HiddenSpace
 from tui_nn.tui.widgets.network_graph import NetworkGraph
 from tui_nn.tui.widgets.neuron_map import NeuronMapView
 from tui_nn.tui.widgets.weights_view import WeightsView
@@ -201,3 +203,76 @@ async def test_views_are_tabs_on_a_small_terminal():
         await pilot.press("c")
         await pilot.pause()
         assert shown(app.query_one("#loss")) and not shown(app.query_one(NeuronMapView))
+
+
+@scenario
+async def test_h_shows_the_data_as_the_hidden_layer_sees_it_and_arrows_choose_layer_and_axes():
+    app = create_app(trained(layers=(4, 3)), paused=True)
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await pilot.pause()
+        hidden = app.query_one(HiddenSpace)
+        assert shown(hidden) and hidden.has_focus and hidden.hidden_layer == 1
+        assert "layer 1 (4 relu) · PCA fitted at iteration 300" in str(hidden.border_title)
+        n = app.view.n_train + app.view.n_val
+        assert hidden.points.shape == (n, 2)
+        assert {"●", "▲", "■"} <= set(hidden.text())  # a shape per class
+        await pilot.press("down")  # axes: the first pair of neurons, h1.1 and h1.2
+        acts = np.maximum(0, app.view.X_train @ app.view.params[:8].reshape(2, 4) + app.view.params[8:12])
+        assert np.allclose(hidden.points[:len(acts)], acts[:, :2], atol=1e-5)
+        assert "h1.1 → , h1.2 ↑" in str(hidden.border_title)
+        await pilot.press("right")  # the second hidden layer, PCA again
+        assert hidden.hidden_layer == 2 and hidden.projection.neurons is None
+
+
+@scenario
+async def test_x_shows_live_confusion_matrices_with_precision_and_recall():
+    from tui_nn.inspect import confusion
+
+    app = create_app(trained(val_split=0.25), paused=True)
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        panel = app.query_one(ConfusionPanel)
+        assert shown(panel)
+        train = confusion(app.trainer.net, app.trainer.X_train, app.trainer.y_train)
+        assert np.array_equal(panel.confusions["train"].matrix, train.matrix)
+        assert "validation" in panel.confusions
+        text = panel.text()
+        assert "recall" in text and "precision" in text and f"train ({train.total:,})" in text
+        assert f"{train.recall[0]:.3f}".rstrip("0") in text.replace("1.000", "1")
+
+
+@scenario
+async def test_nudging_a_weight_changes_the_graph_the_neuron_map_and_the_confusion_matrix():
+    app = create_app(trained(), paused=True)
+    async with running(app, (200, 60)) as pilot:
+        await settle(pilot)
+        weights = app.query_one(WeightsView)
+        await pilot.press("v")
+        await pilot.press("m")
+        await pilot.pause()
+        graph, big = app.query_one(NetworkGraph), app.query_one(NeuronMapView)
+        index = 12  # dense2 w[h1→o1]: raising it makes o1 win where h1 is active
+        graph.select(index)
+        await pilot.pause()
+        assert weights.cursor == index and big.neuron == (2, 0)
+        graph_before, map_before = graph.text(), big.values.copy()
+        await pilot.press("x")  # the confusion panel takes the graph's place...
+        await pilot.pause()
+        panel = app.query_one(ConfusionPanel)
+        matrix_before = panel.confusions["train"].matrix.copy()
+        await pilot.press("v")  # ... and the graph comes back to take the nudges
+        await pilot.press(*["right_curly_bracket"] * 6)
+        await until(pilot, lambda: log_text(app).count("Weight dense2 w[h1→o1] set") == 6)
+        app.flush()
+        await pilot.pause()
+        assert graph.text() != graph_before
+        assert not np.allclose(big.values, map_before)
+        await pilot.press("x")
+        await pilot.pause()
+        after = panel.confusions["train"].matrix
+        assert after[:, 0].sum() > matrix_before[:, 0].sum()  # more points predicted as class 0
+        assert after.sum() == matrix_before.sum()

@@ -51,3 +51,15 @@ def test_network_graph_small_terminal_wide_layer(snap_compare, colours):
 
 def test_neuron_map(snap_compare, colours):
     assert snap_compare(spiral_app(), terminal_size=(120, 36), run_before=press("v", "right", "m"))
+
+
+def test_hidden_space(snap_compare, colours):
+    # The second of two hidden layers, its first two principal components.
+    assert snap_compare(spiral_app(layers=(16, 16)), terminal_size=(120, 36), run_before=press("h", "right"))
+
+
+def test_confusion_matrices(snap_compare, colours):
+    trainer = Trainer(TrainConfig(dataset="iris", optimizer="adam", layers=(8,), seed=0, val_split=0.2,
+                                  precision="fast"))
+    trainer.advance(300)
+    assert snap_compare(create_app(trainer, paused=True), terminal_size=(80, 24), run_before=press("x"))

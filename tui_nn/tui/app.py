@@ -47,9 +47,11 @@ from .numbers import speed as format_speed
 from .state import RunView
 from .stopping import StopsOnSignals
 from .widgets.accuracy_chart import AccuracyChart
+from .widgets.confusion_panel import ConfusionPanel
 from .widgets.dataset_view import DatasetView
 from .widgets.event_log import EventLog
 from .widgets.footer import KeysFooter
+from .widgets.hidden_space import HiddenSpace
 from .widgets.loss_chart import LossChart
 from .widgets.network_graph import NetworkGraph
 from .widgets.neuron_map import NeuronMapView
@@ -64,9 +66,10 @@ FLUSH_SECONDS = 0.2  # every changed panel redraws this often while training run
 TOPICS = {"status", "series", "weights", "optimizer", "log", "layout"}
 QUIET_EVENTS = (ev.Progress, ev.Evaluation, ev.Snapshot)  # everything else redraws at once
 PANEL_TABS = [("charts", "Charts c"), ("weights", "Weights w"), ("optimizer", "Optimizer p"), ("data", "Data d"),
-              ("log", "Log e"), ("graph", "Graph v")]  # the letter is the tab's key (keys.py)
+              ("log", "Log e"), ("graph", "Graph v"),
+              ("hidden", "Hidden h"), ("confusion", "Confusion x")]  # the letter is the tab's key (keys.py)
 # Views inside the network: on wide terminals each takes the charts' place while chosen (c: back).
-INSIDE_VIEWS = ("graph",)
+INSIDE_VIEWS = ("graph", "hidden", "confusion")
 
 
 class _Default:
@@ -138,6 +141,8 @@ class TuiNNApp(StopsOnSignals, App):
         with Grid(id="panels", classes="show-charts"):
             yield LossChart(id="loss", classes="panel tab-charts charts-main")
             yield NetworkGraph(id="graph", classes="panel tab-graph inside view-graph")
+            yield HiddenSpace(id="hidden", classes="panel tab-hidden inside view-hidden")
+            yield ConfusionPanel(id="confusion", classes="panel tab-confusion inside view-confusion")
             yield DatasetView(id="dataset", classes="panel tab-data data-panel")
             yield NeuronMapView(id="neuron-map", classes="panel tab-data neuron-panel")
             yield AccuracyChart(id="accuracy", classes="panel tab-charts charts-main")
@@ -207,8 +212,8 @@ class TuiNNApp(StopsOnSignals, App):
         if name in INSIDE_VIEWS:
             self._dirty.add("weights")
             self.call_after_refresh(self.flush)
-        if name == "graph":
-            self.call_after_refresh(self.query_one(NetworkGraph).focus)
+        if name in ("graph", "hidden"):
+            self.call_after_refresh(self.query_one(f"#{name}").focus)
         if event.tab.id == "tab-weights":
             # The grid, not the tabs, gets the keys: arrows select a weight, [ ] nudge it.
             self.call_after_refresh(self.query_one(WeightsView).focus)
@@ -288,6 +293,8 @@ class TuiNNApp(StopsOnSignals, App):
             self.query_one(DatasetView).show(view)
             self.query_one(NetworkGraph).show(view)
             self.query_one(NeuronMapView).show(view)
+            self.query_one(HiddenSpace).show(view)
+            self.query_one(ConfusionPanel).show(view)
         if "optimizer" in dirty:
             self.query_one(OptimizerPanel).show(view)
 
@@ -388,8 +395,8 @@ class TuiNNApp(StopsOnSignals, App):
         self.query_one("#panel-tabs", Tabs).active = f"tab-{name}"
         if name == "weights":
             self.query_one(WeightsView).focus()
-        elif name == "graph":
-            self.query_one(NetworkGraph).focus()
+        elif name in ("graph", "hidden"):
+            self.query_one(f"#{name}").focus()
         elif name == "optimizer":
             self.query_one(OptimizerPanel).focus()
         else:

@@ -34,6 +34,11 @@ PANELS = [
                   "features); a layer too tall shows its strongest neurons and edges and says how many are hidden"),
     ("Neuron map (m)", "the selected weight's neuron's activation over the input plane, large, in the Data "
                        "panel's place, the data over it (blue +, red −; without colour + # and - =)"),
+    ("Hidden space (h)", "every point where a hidden layer's activations put it (shape: class, hollow: "
+                         "validation): the first two principal components, fitted when chosen, or two of its "
+                         "neurons (↑/↓); ←/→ the layer; moves as the weights change"),
+    ("Confusion (x)", "training and validation confusion matrices (rows: true class, columns: predicted), "
+                      "each count shaded by its share of its row; recall at the end of each row, precision below"),
     ("Log", "new bests in the book's words, switches, edits, pauses, saves, errors; at 20 iterations "
             "per second or slower (and on each n step) every candidate, accepted or rejected"),
 ]

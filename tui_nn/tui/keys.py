@@ -47,6 +47,10 @@ KEYS: list[Key] = [
         "neuron's activation map beside it; arrows and clicks select a weight, [ ] nudge it", group="views"),
     Key("m", "m", "toggle_neuron_map", "Map", "Neuron map: the selected weight's neuron's activation over the "
         "input plane, large, in the data panel (m again: the data)", group="views"),
+    Key("h", "h", "show_tab('hidden')", "Hidden", "Hidden space: the data as a hidden layer sees it (PCA of its "
+        "activations, or two of its neurons), live; ←/→ layer, ↑/↓ axes", group="views"),
+    Key("x", "x", "show_tab('confusion')", "Confusion", "Confusion matrices of the training and validation data, "
+        "live, with per-class precision and recall", group="views"),
     Key("ctrl+c", "ctrl+c", "interrupt", "Quit", "Stop as q does; the command exits 130", show=False,
         priority=True),
 ]
