@@ -3,6 +3,11 @@ costs <= 15 ms at 200x60, and the trainer keeps >= 0.9x its headless speed.
 
 Two parts, at 120x40 and at 200x60:
 
+0. The views inside the network (issue 14), each shown by its key as a user does (v graph, m
+   neuron map, h hidden space, x confusion matrices), on the same runs and on the UCI MAGIC data
+   (19,020 samples, 10 features, a 10-64-64-2 network; skipped where the file is
+   absent): the same cost per redraw, each against the same 15 ms budget (ratio: cost / 15 ms).
+
 1. *Cost per panel*: the dashboard over a trained run (spiral, 2-64-3, Adam, 3,000 iterations,
    and the same with hill-climb: its chart draws candidates and the best so far), paused; each
    panel is redrawn ``--repeats`` times as a redraw tick does it (``show`` plus rendering its
@@ -67,6 +72,7 @@ async def panel_costs(size, optimizer: str, repeats: int) -> dict[str, float]:
                 widget.render_lines(Region(0, 0, widget.outer_size.width, widget.outer_size.height))
                 times.append(time.perf_counter() - t0)
             out[name] = statistics.median(times)
+        out.update(await view_costs(app, pilot, repeats))
         log = app.query_one(EventLog)
         lines = view.take_log() or []
         times = []
@@ -78,6 +84,65 @@ async def panel_costs(size, optimizer: str, repeats: int) -> dict[str, float]:
         out["log"] = statistics.median(times)
         await pilot.press("q")
     return out
+
+
+VIEWS = [("v", "graph", "NetworkGraph"), ("m", "neuron map", "NeuronMapView"), ("h", "hidden space", "HiddenSpace"),
+         ("x", "confusion", "ConfusionPanel")]
+
+
+async def view_costs(app, pilot, repeats: int) -> dict[str, float]:
+    """Median cost of one redraw of each view inside the network, shown by its key."""
+    from textual.geometry import Region
+
+    out = {}
+    for key, name, cls_name in VIEWS:
+        await pilot.press(key)
+        await pilot.pause()
+        widget = app.query_one(f"{cls_name}")
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            widget.show(app.view)
+            widget.render_lines(Region(0, 0, widget.outer_size.width, widget.outer_size.height))
+            times.append(time.perf_counter() - t0)
+        out[name] = statistics.median(times)
+    await pilot.press("m", "c")
+    await pilot.pause()
+    return out
+
+
+async def magic_view_costs(size, repeats: int) -> dict[str, float] | None:
+    from pathlib import Path
+
+    from tui_nn.trainer import TrainConfig, Trainer
+    from tui_nn.tui.app import create_app
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "magic04.data"
+    if not data.exists():
+        return None
+    trainer = Trainer(TrainConfig(data=str(data), layers=(64, 64), optimizer="adam", seed=0, val_split=0.2))
+    trainer.advance(200)
+    app = create_app(trainer, paused=True)
+    async with app.run_test(size=size) as pilot:
+        while not app.view.started:
+            await pilot.pause()
+        app.flush()
+        await pilot.pause()
+        out = await view_costs(app, pilot, repeats)
+        await pilot.press("q")
+    return out
+
+
+def judge_views(costs: dict[str, float], tag: str, case: str) -> bool:
+    ok_all = True
+    for _, name, _ in VIEWS:
+        ok = costs[name] <= CHART_BUDGET
+        ok_all &= ok
+        verdict(f"{name} view redraw <= {CHART_BUDGET * 1e3:.0f} ms at {tag} ({case})", ok,
+                f"{costs[name] * 1e3:.1f} ms")
+        report(f"14-cost-{name.replace(' ', '-')}", f"{tag}, {case}", f"{costs[name] * 1e3:.1f} ms",
+               costs[name] / CHART_BUDGET, ok)
+    return ok_all
 
 
 def main(argv=None) -> int:
@@ -108,6 +173,14 @@ def main(argv=None) -> int:
                             f"{costs[chart] * 1e3:.1f} ms")
                     report(f"13-cost-{chart}", f"{tag}, spiral, {optimizer}", f"{costs[chart] * 1e3:.1f} ms",
                            costs[chart] / CHART_BUDGET, ok)
+            ok_all &= judge_views(costs, tag, f"spiral 2-64-3 {optimizer}")
+        magic = asyncio.run(magic_view_costs(size, args.repeats))
+        if magic is None:
+            verdict(f"views on the MAGIC data at {tag}", None, "magic04.data not found")
+        else:
+            print(f"{tag} MAGIC 10-64-64-2 adam: cost per redraw (median of {args.repeats}): "
+                  + ", ".join(f"{p} {c * 1e3:.1f} ms" for p, c in magic.items()))
+            ok_all &= judge_views(magic, tag, "MAGIC 10-64-64-2 adam")
         got = asyncio.run(bench_dashboard.interleaved_rates(args.seconds, args.rounds, size))
         ratio = statistics.median(d / h for d, h in zip(got["dash"], got["head"]))
         rates = {p: statistics.median(w[p] for w in got["panels"]) for p in bench_dashboard.PANELS}

@@ -25,7 +25,12 @@ same reason. Files written:
 - ``replay-fork.svg``: the same recording forked at 3,000 with Adam (lr 0.05), the fork shown
   and the original beside it on the loss chart;
 - ``race.svg``: ``tui-nn race`` of hill-climb, sgd, adam and rmsprop on spiral with a 64-unit
-  hidden layer, every contender 2,000 iterations from the same start, at 120x40.
+  hidden layer, every contender 2,000 iterations from the same start, at 120x40;
+- ``graph.svg``: spiral data, a 2-8-3 network, Adam (lr 0.05) for 1,000 steps, the network
+  graph (``v``) with the weight x2 → h3 selected;
+- ``neuron-map.svg``: the same run, the map of neuron h3 large in the data panel's place (``m``);
+- ``hidden-space.svg``: spiral data, a 2-16-16-3 network, Adam (lr 0.05) for 1,500 steps, the
+  second hidden layer's space (``h``, then ``→``).
 """
 
 from __future__ import annotations
@@ -163,6 +168,12 @@ async def main() -> None:
     await shoot("help", TrainConfig(), 10_000, keys=("question_mark",))
     await replays()
     await shoot_race()
+    spiral = TrainConfig(dataset="spiral", layers=(8,), optimizer="adam", hyperparams={"lr": 0.05}, iterations=10_000)
+    await shoot("graph", spiral, 1_000, keys=("v", "down", "right", "right"))
+    await shoot("neuron-map", spiral, 1_000, keys=("v", "down", "right", "right", "m"))
+    deep = TrainConfig(dataset="spiral", layers=(16, 16), optimizer="adam", hyperparams={"lr": 0.05},
+                       iterations=10_000)
+    await shoot("hidden-space", deep, 1_500, keys=("h", "right"))
 
 
 if __name__ == "__main__":

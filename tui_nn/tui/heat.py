@@ -11,12 +11,12 @@ and the size of its mean instead: ``+ #`` positive, ``- =`` negative, blank near
 from __future__ import annotations
 
 import numpy as np
+from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
 
 from .colors import class_palette, marker, theme_color
-from .widgets.dataset_view import _strips
 
 LEVELS = 8  # shades of each sign
 UPPER_HALF = "▀"
@@ -96,5 +96,21 @@ def cell_of(P: np.ndarray, lo, hi, w: int, h: int) -> tuple[np.ndarray, np.ndarr
 
 
 def to_strips(chars: np.ndarray, keys: np.ndarray, style_of, base: Style) -> list[Strip]:
-    """Rows of characters into Strips, one segment per run of equal ``keys``."""
-    return _strips(chars, keys, style_of, base)
+    """Rows of one-character cells into Strips, one segment per run of equal ``keys``; each
+    key's style (``base`` plus ``style_of(key)``) is made once per call."""
+    h, w = chars.shape
+    styles: dict = {}
+    out = []
+    for r in range(h):
+        line = "".join(chars[r].tolist())
+        k = keys[r]
+        cuts = (np.flatnonzero(k[1:] != k[:-1]) + 1).tolist()
+        starts, ends = [0, *cuts], [*cuts, w]
+        segments = []
+        for a, b, key in zip(starts, ends, k[starts].tolist()):
+            style = styles.get(key)
+            if style is None:
+                style = styles[key] = base + style_of(key)
+            segments.append(Segment(line[a:b], style))
+        out.append(Strip(segments, w))
+    return out
