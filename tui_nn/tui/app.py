@@ -67,7 +67,7 @@ TOPICS = {"status", "series", "weights", "optimizer", "log", "layout"}
 QUIET_EVENTS = (ev.Progress, ev.Evaluation, ev.Snapshot)  # everything else redraws at once
 PANEL_TABS = [("charts", "Charts c"), ("weights", "Weights w"), ("optimizer", "Optimizer p"), ("data", "Data d"),
               ("log", "Log e"), ("graph", "Graph v"),
-              ("hidden", "Hidden h"), ("confusion", "Confusion x")]  # the letter is the tab's key (keys.py)
+              ("hidden", "Hidden h"), ("confusion", "Conf x")]  # the letter is the tab's key (keys.py)
 # Views inside the network: on wide terminals each takes the charts' place while chosen (c: back).
 INSIDE_VIEWS = ("graph", "hidden", "confusion")
 
