@@ -10,7 +10,7 @@ from textual.widget import Widget
 
 from ...inspect import Confusion, confusion
 from ..colors import theme_color
-from ..numbers import num
+from ..numbers import count, num
 from ..state import RunView
 
 SHADES = 8  # colour strength of a cell: its share of its row (true class), in steps
@@ -87,7 +87,7 @@ class ConfusionPanel(Widget):
         v = self.view
         k = len(c.matrix)
         names = [str(n) for n in v.class_names] if len(v.class_names) == k else [str(i) for i in range(k)]
-        caption = f"{title} ({c.total:,})"
+        caption = f"{title} ({count(c.total)})"
         label = max(len("precision"), len(caption), *(len(n) for n in names)) + 1
         cell = max(7, *(len(n[:8]) + 2 for n in names), len(str(int(c.matrix.max(initial=0)))) + 2)
         precision, recall = c.precision, c.recall

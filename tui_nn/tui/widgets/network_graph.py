@@ -16,7 +16,7 @@ from textual.widget import Widget
 from ...activations import Plane, neuron_maps, scaled
 from ..canvas import BRAILLE, BRAILLE_BITS, Canvas
 from ..heat import HeatPainter, to_strips
-from ..numbers import num
+from ..numbers import count, num
 from ..state import RunView, neuron_label
 from .weights_view import BIG_NUDGE, NUDGE, NUDGE_GROUP, WeightsView
 
@@ -336,7 +336,7 @@ class NetworkGraph(Widget, can_focus=True):
                     keys[r0:r1, c0:c1] = MAP_KEYS + cell_keys[p, :r1 - r0, :c1 - c0]
             if lay.hidden[k]:
                 last = int(tops[-1]) + lay.map_rows if len(tops) else 0
-                _put(glyphs, keys, min(h - 1, last), x0, f"+{lay.hidden[k]:,}", MUTED)
+                _put(glyphs, keys, min(h - 1, last), x0, f"+{count(lay.hidden[k])}", MUTED)
 
     def _style(self, key) -> Style:
         key = int(key)
@@ -368,8 +368,8 @@ class NetworkGraph(Widget, can_focus=True):
         shape = "→".join(map(str, v.widths))
         over = "maps over the PCA plane" if self.plane.is_pca else "maps over the inputs"
         hidden = sum(lay.hidden)
-        what = [f"{hidden:,} neurons"] if hidden else []
-        what += [f"{self.hidden_edges:,} {'weaker ' if not hidden else ''}edges"] if self.hidden_edges else []
+        what = [f"{count(hidden)} neurons"] if hidden else []
+        what += [f"{count(self.hidden_edges)} {'weaker ' if not hidden else ''}edges"] if self.hidden_edges else []
         room = max(10, self.size.width - 4)
         title = f"Network {shape}"
         for part in ([" and ".join(what) + " hidden"] if what else []) + ([over] if lay.map_cols else []):
