@@ -109,7 +109,10 @@ def _run(race: Race, fmt, every, timing, stdout, stderr, interrupts) -> int:
                 continue
             if fmt == "jsonl":
                 _records(i, batch, streams[i], lines[i], tags[i], merge)
-                if race.standings[i].done:
+                # From the batch itself, not race.standings[i].done: the standing is marked done
+                # as the end arrives, while earlier batches of the contender may still wait in
+                # ``arrived``; the order printed would then depend on the contenders' speeds.
+                if any(isinstance(e, (ev.Finished, ev.Diverged)) for e in batch):
                     merge.advance(i, SUMMARY_KEY)
                 merge.flush()
         while fmt == "jsonl" and not interrupted:  # what came with the last batches
