@@ -7,16 +7,16 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ...activations import Projection, layer_outputs, neuron_pairs
 from ..heat import HeatPainter, cell_of, class_markers, to_strips
 from ..numbers import count
 from ..state import RunView, neuron_label
 from .dataset_view import DatasetView
+from .strips import StripPanel
 
 
-class HiddenSpace(Widget, can_focus=True):
+class HiddenSpace(StripPanel, can_focus=True):
     """ConvNetJS's "transformed space": every training and validation point placed where a
     hidden layer's activations put it, drawn with its class's shape and colour (filled:
     training, hollow: validation), redrawn as the weights change, so one watches the layers
@@ -69,19 +69,6 @@ class HiddenSpace(Widget, can_focus=True):
             self.axes = (self.axes + step) % n
             self.projection = None
             self.redraw()
-
-    def render_line(self, y: int) -> Strip:
-        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width, self.rich_style)
-
-    def text(self) -> str:
-        return "\n".join(strip.text for strip in self._strips)
-
-    def on_resize(self) -> None:
-        self.redraw()
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._painter = None
 
     def redraw(self) -> None:
         v = self.view

@@ -11,7 +11,6 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ...activations import Plane, neuron_maps, scaled
 from ..canvas import BRAILLE, BRAILLE_BITS, Canvas
@@ -19,6 +18,7 @@ from ..heat import HeatPainter, to_strips
 from ..numbers import count, num
 from ..state import RunView, neuron_label
 from .weights_view import BIG_NUDGE, NUDGE, NUDGE_GROUP, WeightsView
+from .strips import StripPanel
 
 # Node sizes tried, largest first: (map rows, map columns, blank rows between nodes).
 NODE_SIZES = [(3, 6, 1), (2, 4, 1), (1, 4, 1), (1, 2, 1), (1, 2, 0)]
@@ -45,7 +45,7 @@ class Layout:
     hidden: list[int]  # per layer: neurons not drawn
 
 
-class NetworkGraph(Widget, can_focus=True):
+class NetworkGraph(StripPanel, can_focus=True):
     """Layers as columns, inputs on the left. An edge's line is solid when its weight is
     positive, dashed when negative; its colour (primary / error) is stronger and the line two
     dots thick the larger the weight against its layer's largest. The selected weight (shared
@@ -236,19 +236,8 @@ class NetworkGraph(Widget, can_focus=True):
         return np.sort(keep)
 
     # -- drawing -----------------------------------------------------------------------------------
-    def render_line(self, y: int) -> Strip:
-        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width, self.rich_style)
-
-    def text(self) -> str:
-        """What the panel shows, as plain text (for tests)."""
-        return "\n".join(strip.text for strip in self._strips)
-
-    def on_resize(self) -> None:
-        self.redraw()
-
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._painter = None
         self._styles = {}
 
     def redraw(self) -> None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ...activations import Plane, neuron_maps, scaled
 from ..heat import NO_COLOR_LEGEND, HeatPainter, cell_of, class_markers, to_strips
 from ..numbers import num
 from ..state import RunView, neuron_label
+from .strips import StripPanel
 
 POINTS = 1 << 20  # style keys of data points: POINTS + their class
 
 
-class NeuronMapView(Widget):
+class NeuronMapView(StripPanel):
     """The selected neuron's activation (after its activation function) at every point of the
     input plane, two pixels per character, scaled by its largest absolute value there: the
     Playground's per-neuron picture, big. The data are drawn over it (a shape per class: filled
@@ -41,19 +41,6 @@ class NeuronMapView(Widget):
         if neuron is not None:
             self.neuron = neuron
         self.redraw()
-
-    def render_line(self, y: int) -> Strip:
-        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width, self.rich_style)
-
-    def text(self) -> str:
-        return "\n".join(strip.text for strip in self._strips)
-
-    def on_resize(self) -> None:
-        self.redraw()
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._painter = None
 
     def redraw(self) -> None:
         v = self.view
