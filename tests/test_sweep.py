@@ -56,6 +56,21 @@ def test_nodes_and_depth_build_the_layers():
     assert [tuple(c.config["layers"]) for c in plan.configurations] == [(16,), (16, 16), (32,), (32, 32)]
 
 
+@pytest.mark.parametrize("none", [0, "0", [0], []])
+def test_layers_grid_key_takes_no_hidden_layer_as_train_does(none):
+    # --layers 0 of train is a candidate architecture here too: logistic/softmax regression.
+    plan = plan_sweep({"dataset": "vertical", "samples": 60, "layers": [none, [8], "8,8"], "optimizer": "adam",
+                       "epochs": 2})
+    assert [tuple(c.config["layers"]) for c in plan.configurations] == [(), (8,), (8, 8)]
+    assert [c.params["layers"] for c in plan.configurations] == [(), (8,), (8, 8)]
+    from tui_nn.sweep import show_value
+
+    assert show_value(plan.configurations[0].params["layers"]) == "0"  # the table's and the CSV's word
+    result = Sweep(plan_sweep({"dataset": "vertical", "samples": 60, "layers": [none], "optimizer": "adam",
+                               "epochs": 2}), InlineBackend()).run()
+    assert [r.status for r in result] == ["ok"]
+
+
 def test_each_configuration_gets_its_own_seed_and_the_sweep_seed_for_its_data(plan):
     seeds = [c.seed for c in plan.configurations]
     assert len(set(seeds)) == 4
@@ -103,6 +118,8 @@ def test_random_samples_are_drawn_from_the_seed():
     ({"layers": [8], "nodes": [8]}, "either layers or nodes"),
     ({"lr": 0.1}, "hill-climb has no hyperparameter 'lr'"),
     ({"batch_size": ["big"]}, "batch_size: 'big' is not an integer"),
+    ({"layers": ["8,0"]}, "layers: '8,0' is not a list of hidden layer widths"),
+    ({"layers": [[0, 8]]}, "or 0 for no hidden layer"),
 ])
 def test_bad_grids_are_refused_with_one_line(values, message):
     with pytest.raises(SweepError) as err:

@@ -112,6 +112,29 @@ class Setting:
         return number
 
 
+def parse_layers(value) -> tuple[int, ...]:
+    """The ``layers`` setting from what a user writes: ``"64,64"``, ``64``, ``[64, 64]``, or ``0``
+    (also ``"0"``, ``[0]`` and ``[]``) for no hidden layer (the inputs go straight to the output:
+    logistic or softmax regression). The command line's ``--layers`` and the sweep's ``layers``
+    grid key both read it here; anything else is a :class:`SettingError` naming ``layers``."""
+    if isinstance(value, (list, tuple)):
+        parts = list(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        parts = [value]
+    else:
+        parts = str(value).split(",")
+    try:
+        widths = tuple(int(str(p).strip()) for p in parts if not isinstance(p, bool))
+    except ValueError:
+        widths = None
+    if widths in ((), (0,)) and len(parts) <= 1:
+        return ()
+    if not widths or len(widths) != len(parts) or any(w <= 0 for w in widths):
+        raise SettingError(f"layers: {value!r} is not a list of hidden layer widths; give comma-separated "
+                           "positive integers, e.g. 64,64, or 0 for no hidden layer", "layers")
+    return widths
+
+
 def flag(name: str) -> str:
     """A setting's command-line option: ``min_temperature`` -> ``--min-temperature``."""
     return "--" + name.replace("_", "-")

@@ -206,21 +206,14 @@ def data_options(f):
 
 
 def parse_layers(ctx, param, value: str | None) -> tuple[int, ...] | None:
-    """click callback: ``"64,64"`` -> ``(64, 64)``; anything but positive integers is an error."""
+    """click callback: ``"64,64"`` -> ``(64, 64)``, ``"0"`` -> ``()`` (no hidden layer), as
+    :func:`tui_nn.settings.parse_layers` reads them (the sweep's grid key too)."""
     if value is None:
         return None
-    if value.strip() == "0":
-        return ()  # no hidden layer: logistic or softmax regression on the inputs
     try:
-        widths = tuple(int(part) for part in value.split(","))
-    except ValueError:
-        widths = ()
-    if not widths or any(w <= 0 for w in widths):
-        raise click.BadParameter(
-            f"{value!r}: give hidden layer widths as comma-separated positive integers, e.g. 64,64, "
-            "or 0 for no hidden layer"
-        )
-    return widths
+        return settings.parse_layers(value)
+    except settings.SettingError as e:
+        raise click.BadParameter(str(e).removeprefix("layers: ")) from None
 
 
 def model_options(f):

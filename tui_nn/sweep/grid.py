@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..settings import HYPERPARAMETERS, TRAINING, SettingError
+from ..settings import HYPERPARAMETERS, TRAINING, SettingError, parse_layers
 
 
 class SweepError(SettingError):
@@ -70,21 +70,11 @@ def _coerce(key: str, value):
         if text in ("false", "no", "0"):
             return False
         raise bad("true or false")
-    if key == "layers":
-        # One candidate architecture: 64, "64,64" or [64, 64].
-        if isinstance(value, (list, tuple)):
-            parts = list(value)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            parts = [value]
-        else:
-            parts = str(value).split(",")
+    if key == "layers":  # one candidate architecture: 64, "64,64", [64, 64], or 0 (no hidden layer)
         try:
-            widths = tuple(int(str(p).strip()) for p in parts)
-        except ValueError:
-            raise bad("a list of layer widths such as [64, 64] or \"64,64\"") from None
-        if not widths or any(w <= 0 for w in widths):
-            raise bad("a list of positive layer widths")
-        return widths
+            return parse_layers(value)
+        except SettingError as e:
+            raise SweepError(str(e), "layers") from None
     if isinstance(value, (dict, list)):
         raise bad("a single value")
     return str(value)
@@ -171,8 +161,8 @@ def load_grid_file(path) -> dict[str, Any]:
 
 def show_value(value) -> str:
     """A grid value as the CSV and the tables show it."""
-    if isinstance(value, tuple):
-        return ",".join(map(str, value))
+    if isinstance(value, tuple):  # layers; () is no hidden layer, as --layers 0 says it
+        return ",".join(map(str, value)) or "0"
     if isinstance(value, float):
         return repr(value)
     return str(value)
