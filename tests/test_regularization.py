@@ -106,6 +106,23 @@ def test_a_live_change_and_an_optimizer_switch_keep_the_penalties():
     assert not t.net.regularized and t.evaluate().reg_loss == 0.0
 
 
+def test_the_penalties_come_back_after_a_search_optimizer_even_across_a_checkpoint(tmp_path):
+    t = Trainer(TrainConfig(dataset="moons", optimizer="adam", layers=(8,), iterations=100,
+                            hyperparams={"l2": 0.02}))
+    t.advance(10)
+    t.set_hyperparam("bias_l1", 0.003)  # changed live: the latest values are the user's
+    t.switch_optimizer("hill-climb")
+    assert not t.net.regularized
+    t.advance(5)
+    t.save_checkpoint(tmp_path / "c.npz")  # saved while the search trains
+    for trainer in (t, Trainer.from_checkpoint(tmp_path / "c.npz")):
+        switched, evaluation = trainer.switch_optimizer("sgd")  # never used before: nothing remembered
+        assert {k: trainer.optimizer.hp[k] for k in REGULARIZERS} == {"l1": 0.0, "l2": 0.02, "bias_l1": 0.003,
+                                                                      "bias_l2": 0.0}
+        assert switched.hyperparams["l2"] == 0.02 and evaluation.reg_loss == trainer.net.regularization_loss() > 0
+        assert trainer.net.dense[0].weight_regularizer_l2 == 0.02
+
+
 def test_a_checkpoint_continues_a_regularised_run_bit_for_bit(tmp_path):
     config = TrainConfig(dataset="moons", optimizer="adam", layers=(8,), iterations=80,
                          hyperparams={"lr": 0.05, "l1": 1e-3, "bias_l2": 1e-2})

@@ -30,7 +30,7 @@ FORMAT = "tui-nn/checkpoint/1"
 RUN_STATE = ("iteration", "limit", "epoch", "batch_pos", "state", "best_loss", "best_iteration",
              "reference_loss", "reference_eval", "last_train_loss", "improvements", "accepted_total",
              "elapsed", "evaluations", "switches", "has_grads", "exploded_for", "es_best", "es_best_iteration",
-             "es_wait", "stop_reason")
+             "es_wait", "stop_reason", "penalties")
 # The trainer's arrays, saved under these names: always present, and present only when set.
 ARRAYS = ("best_params", "prev_params", "last_good")
 OPTIONAL_ARRAYS = ("order", "eval_good", "spike_good", "es_best_params")
@@ -200,6 +200,15 @@ def _switches(v):
         _field(f"[{i}][1]", _one_of(*OPTIMIZERS), sw[1])
 
 
+def _penalties(v):
+    from .settings import REGULARIZERS
+
+    if not isinstance(v, dict) or set(v) != set(REGULARIZERS):
+        raise _Bad("", f"expected an object with {', '.join(REGULARIZERS)}")
+    for k, x in v.items():
+        _field(f".{k}", _number(low=0), x)
+
+
 def _field(name: str, check, value) -> None:
     """Run ``check`` on ``value``; a failure names ``name`` (and any part of it the check names)."""
     try:
@@ -232,6 +241,7 @@ RUN_STATE_CHECKS = {
     "es_best_iteration": (_int(-1), False),
     "es_wait": (_int(0), False),
     "stop_reason": (_text_or_none, False),
+    "penalties": (_penalties, False),  # the user's L1/L2, kept while a search optimizer trains
 }
 _PARAMETER_ARRAYS = ("params", "grads", *ARRAYS, "eval_good", "spike_good", "es_best_params")
 _FINITE = ("params", *ARRAYS, "eval_good", "spike_good", "es_best_params")  # weights a run continues from

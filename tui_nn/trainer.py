@@ -126,6 +126,7 @@ class Trainer:
         self.net.set_rng(self.rng)
         if not hasattr(self, "optimizer"):
             self.optimizer = make_optimizer(c.optimizer, **c.hyperparams)
+            self.penalties = dict.fromkeys(REGULARIZERS, 0.0)  # the user's L1/L2 (see _regularize)
         else:
             self.optimizer.reset_state()
         self._regularize()
@@ -165,7 +166,10 @@ class Trainer:
 
     def _regularize(self) -> None:
         """Give the network the optimizer's L1/L2 penalties (gradient optimizers take them; a
-        search optimizer trains without)."""
+        search optimizer trains without). The user's penalties are kept in ``penalties`` while a
+        search optimizer trains, for the next gradient optimizer (see :meth:`switch_optimizer`)."""
+        if self.optimizer.kind == "gradient":
+            self.penalties = {k: float(self.optimizer.hp.get(k, 0.0)) for k in REGULARIZERS}
         self.net.regularize(**{k: self.optimizer.hp.get(k, 0.0) for k in REGULARIZERS})
 
     def _limit(self) -> int:
@@ -527,10 +531,10 @@ class Trainer:
         """Continue the same weights with another optimizer (fresh optimizer state)."""
         old = self.optimizer.name
         new = make_optimizer(name, **hyperparams)
-        if new.kind == "gradient":  # the penalties stay with the model from one gradient optimizer to the next
+        if new.kind == "gradient":  # the penalties stay with the model, across a search optimizer too
             for k in REGULARIZERS:
-                if k not in hyperparams and k in self.optimizer.hp:
-                    new.set(k, self.optimizer.hp[k])
+                if k not in hyperparams:
+                    new.set(k, self.penalties[k])
         self.optimizer = new
         self._regularize()
         if new.kind == "search":
