@@ -6,7 +6,9 @@ Two parts, at 120x40 and at 200x60:
 0. The views inside the network (issue 14), each shown by its key as a user does (v graph, m
    neuron map, h hidden space, x confusion matrices), on the same runs and on the UCI MAGIC data
    (19,020 samples, 10 features, a 10-64-64-2 network; skipped where the file is
-   absent): the same cost per redraw, each against the same 15 ms budget (ratio: cost / 15 ms).
+   absent): the same cost per redraw, each redraw with a new weights version as while training
+   (what a view computes once per version is inside the figure), each against the same 15 ms
+   budget (ratio: cost / 15 ms).
 
 1. *Cost per panel*: the dashboard over a trained run (spiral, 2-64-3, Adam, 3,000 iterations,
    and the same with hill-climb: its chart draws candidates and the best so far), paused; each
@@ -91,18 +93,22 @@ VIEWS = [("v", "graph", "NetworkGraph"), ("m", "neuron map", "NeuronMapView"), (
 
 
 async def view_costs(app, pilot, repeats: int) -> dict[str, float]:
-    """Median cost of one redraw of each view inside the network, shown by its key."""
+    """Median cost of one redraw of each view inside the network, shown by its key, as while
+    training: each redraw gets a new weights version (a fresh copy of the weights, as each
+    snapshot from the trainer is), so nothing computed for the last one can be reused."""
     from textual.geometry import Region
 
     out = {}
+    view = app.view
     for key, name, cls_name in VIEWS:
         await pilot.press(key)
         await pilot.pause()
         widget = app.query_one(f"{cls_name}")
         times = []
         for _ in range(repeats):
+            view.params = view.params.copy()
             t0 = time.perf_counter()
-            widget.show(app.view)
+            widget.show(view)
             widget.render_lines(Region(0, 0, widget.outer_size.width, widget.outer_size.height))
             times.append(time.perf_counter() - t0)
         out[name] = statistics.median(times)

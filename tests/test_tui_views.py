@@ -237,7 +237,7 @@ async def test_x_shows_live_confusion_matrices_with_precision_and_recall():
         await pilot.pause()
         panel = app.query_one(ConfusionPanel)
         assert shown(panel)
-        train = confusion(app.trainer.net, app.trainer.X_train, app.trainer.y_train)
+        train = confusion(app.trainer.net, app.trainer.X_train, app.trainer.y_train, precision="fast")
         assert np.array_equal(panel.confusions["train"].matrix, train.matrix)
         assert "validation" in panel.confusions
         text = panel.text()
@@ -276,3 +276,24 @@ async def test_nudging_a_weight_changes_the_graph_the_neuron_map_and_the_confusi
         after = panel.confusions["train"].matrix
         assert after[:, 0].sum() > matrix_before[:, 0].sum()  # more points predicted as class 0
         assert after.sum() == matrix_before.sum()
+
+
+@scenario
+async def test_a_search_optimizer_keeps_the_users_penalties_for_the_next_gradient_optimizer():
+    app = create_app(trained(hyperparams={"l2": 0.02}), paused=True)
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("4")  # sgd: the penalties go with the model
+        await until(pilot, lambda: app.view.optimizer == "sgd")
+        assert app.trainer.optimizer.hp["l2"] == 0.02
+        app.set_hyperparam("l2", 0.05)  # as the optimizer panel does: the user's latest value
+        await until(pilot, lambda: app.trainer.optimizer.hp["l2"] == 0.05)
+        await pilot.press("2")  # hill-climb: no penalties while it searches, and the log says so
+        await until(pilot, lambda: app.view.optimizer == "hill-climb")
+        assert not app.trainer.net.regularized
+        assert "l2=0.05 not applied by a search, kept for the next gradient optimizer" in log_text(app)
+        await pilot.press("7")  # back to adam: its own remembered l2 (0.02) is stale, the user's comes back
+        await until(pilot, lambda: app.view.optimizer == "adam")
+        assert app.trainer.optimizer.hp["l2"] == 0.05 and app.trainer.net.dense[0].weight_regularizer_l2 == 0.05
+        await pilot.pause()
+        assert app.query_one("#hp-l2").value == "0.05"

@@ -19,18 +19,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import Dense, Dropout
+from .network import PRODUCTS, Dense, Dropout
 
 OUTLIER_PERCENTILES = (0.5, 99.5)  # each feature clipped to these before PCA (as the data panel)
 
 
-def layer_outputs(net, X) -> list[np.ndarray]:
-    """``[X, layer 1's activations, ..., the output]`` for inputs ``X`` (inference: no dropout)."""
-    net.forward(X)
-    outs = [np.asarray(X, dtype=net.dtype)]
+def layer_outputs(net, X, upto: int | None = None) -> list[np.ndarray]:
+    """``[X, layer 1's activations, ..., the output]`` for inputs ``X`` (inference: no dropout,
+    the network's own products); with ``upto``, only as far as layer ``upto`` (0: the inputs):
+    the layers after it are not computed."""
+    dot = PRODUCTS[net.precision]
+    out = np.asarray(X, dtype=net.dtype)
+    outs = [out]
+    last = len(net.widths) - 1 if upto is None else upto
     for layer in net.layers:
-        if not isinstance(layer, (Dense, Dropout)):  # an activation
-            outs.append(layer.output)
+        if len(outs) > last:
+            break
+        if isinstance(layer, Dense):
+            out = layer.forward(out, False, dot)
+        else:
+            out = layer.forward(out, False)
+            if not isinstance(layer, Dropout):  # an activation
+                outs.append(out)
     return outs
 
 
@@ -59,6 +69,7 @@ class Plane:
     points: np.ndarray  # (n, 2) every sample of ``X`` in the plane
     lo: np.ndarray  # the plane's bounds: the points' range, padded
     hi: np.ndarray
+    dims: int = 2  # d: the columns of the data the plane was made of
 
     @property
     def is_pca(self) -> bool:
@@ -83,7 +94,7 @@ class Plane:
         else:
             lo, hi = np.full(2, -1.0), np.ones(2)
         pad = (hi - lo) * 0.04 + 1e-9
-        return cls(mean, axes, points, lo - pad, hi + pad)
+        return cls(mean, axes, points, lo - pad, hi + pad, d)
 
     def grid(self, w: int, h: int) -> np.ndarray:
         """The feature vectors at the centres of a ``w`` x ``h`` raster of the plane, row by row
@@ -94,17 +105,21 @@ class Plane:
         P = np.c_[gx.ravel(), gy.ravel()]
         return P if self.axes is None else self.mean + P @ self.axes
 
-    def features(self, n_features: int, w: int, h: int) -> np.ndarray:
-        """:meth:`grid` with exactly ``n_features`` columns (one feature: the plane's first axis)."""
+    def samples(self, w: int, h: int) -> np.ndarray:
+        """:meth:`grid` as samples of the data: ``dims`` columns (one feature: the plane's first axis)."""
         G = self.grid(w, h)
-        return G[:, :n_features] if self.axes is None else G
+        return G[:, :self.dims] if self.axes is None else G
 
 
-def neuron_maps(net, plane: Plane, w: int, h: int) -> list[np.ndarray]:
+def neuron_maps(net, plane: Plane, w: int, h: int, inputs=None, upto: int | None = None) -> list[np.ndarray]:
     """Each layer's activations over a ``w`` x ``h`` raster of ``plane``: one ``(h, w, width)``
-    array per layer (the inputs first, the output last)."""
-    G = plane.features(net.widths[0], w, h).astype(net.dtype)
-    return [np.asarray(a, np.float64).reshape(h, w, -1) for a in layer_outputs(net, G)]
+    array per layer (the inputs first, the output last; with ``upto``, only as far as layer
+    ``upto``). ``inputs`` turns samples of the data into what the network takes (the run's
+    ``--features``: the maps stay over the data's own plane)."""
+    G = plane.samples(w, h)
+    if inputs is not None:
+        G = inputs(G)
+    return [np.asarray(a, np.float64).reshape(h, w, -1) for a in layer_outputs(net, G.astype(net.dtype), upto)]
 
 
 def scaled(a: np.ndarray, axis=None) -> np.ndarray:
@@ -133,10 +148,16 @@ class Projection:
         return cls(layer, mean, axes)
 
     def __call__(self, activations: np.ndarray) -> np.ndarray:
-        A = np.asarray(activations, np.float64)
+        """The activations' rows in 2-D (float64), computed in the activations' own precision
+        (float32 for a float32 network: a picture needs no more, and it is several times
+        cheaper for many points): ``(A - mean) @ axes.T`` as ``A @ axes.T - mean @ axes.T``."""
+        A = np.asarray(activations)
         if self.neurons is not None:
-            return A[:, list(self.neurons)]
-        return (A - self.mean) @ self.axes.T
+            return np.asarray(A[:, list(self.neurons)], np.float64)
+        if A.dtype != np.float32:
+            A = np.asarray(A, np.float64)
+        P = A @ self.axes.T.astype(A.dtype)
+        return P.astype(np.float64) - self.mean @ self.axes.T
 
     def axis_names(self, label) -> tuple[str, str]:
         """The axes' names; ``label(i)`` names neuron ``i`` of the layer."""

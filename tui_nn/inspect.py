@@ -86,10 +86,12 @@ class Confusion:
         return {"matrix": self.matrix.tolist(), "precision": precision.tolist(), "recall": recall.tolist()}
 
 
-def confusion(net, X: np.ndarray, y: np.ndarray) -> Confusion:
+def confusion(net, X: np.ndarray, y: np.ndarray, precision: str = "book") -> Confusion:
     """The confusion of ``net``'s predictions on (X, y), with the book's arithmetic (as every
-    evaluation)."""
-    predicted = net.predictions(net.forward(X, precision="book"))
+    evaluation) unless ``precision`` says "fast" (float32 products, as the dashboard's panels
+    draw: about a third of the cost; a prediction can differ only where two outputs tie to
+    float32's precision)."""
+    predicted = net.predictions(net.forward(X, precision=precision))
     return Confusion(confusion_matrix(class_ids(y), predicted, n_classes(net)))
 
 

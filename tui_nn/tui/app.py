@@ -39,6 +39,7 @@ from .. import events as ev
 from .. import exit_codes
 from ..optimizers import OPTIMIZERS
 from ..runner import ProcessSession, Session
+from ..settings import REGULARIZERS
 from .help_screen import HelpScreen
 from .keys import KEYS, bindings
 from .messages import TrainerEvents
@@ -335,7 +336,9 @@ class TuiNNApp(StopsOnSignals, App):
         if name == self.view.optimizer:
             self.notify(f"{name} is already in use.")
             return
-        self.send(ev.SwitchOptimizer(name, dict(self.view.hp_memory.get(name, {}))))
+        # Its own remembered values, but the L1/L2 penalties: those stay with the model (the trainer's).
+        remembered = {k: v for k, v in self.view.hp_memory.get(name, {}).items() if k not in REGULARIZERS}
+        self.send(ev.SwitchOptimizer(name, remembered))
 
     def action_reset(self) -> None:
         self.send(ev.Reset())

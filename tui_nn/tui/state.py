@@ -32,6 +32,7 @@ from .. import events as ev
 from ..history import Series
 from ..network import Network
 from ..runner import PROCESS_LOST
+from ..settings import REGULARIZERS
 from .numbers import LOSS_DIGITS, count, exact, num
 
 MAX_LOG_LINES_PER_FLUSH = 12  # new-best (or candidate) lines written per redraw; older ones are summarised
@@ -127,8 +128,10 @@ class RunView:
         self._running_since: float | None = None
         self._set_state(self.state)
         self.inputs = d.inputs  # points of the data -> the network's inputs (their --features)
+        self.features = list(d.features)  # the names of those inputs with --features (else empty)
         self.reg_loss = 0.0  # the L1/L2 penalties at the last evaluation (its losses are data losses)
         self.stop_reason: str | None = None  # why the run finished early (early stopping)
+        self.resets = 0  # how often the weights were re-initialised (r): what was fitted to them is refitted
         best = (f"best loss {loss(start.best_loss)} (iteration {count(start.best_iteration)}), "
                 f"{count(start.improvements)} improvements so far" if start.best_iteration >= 0
                 else "no best loss recorded yet")  # never 'inf (iteration -1)'
@@ -326,6 +329,9 @@ class RunView:
         return {"status", "layout"}
 
     def _on_optimizer_switched(self, e: ev.OptimizerSwitched):
+        # A search optimizer does not apply L1/L2: the trainer keeps them for the next gradient one.
+        kept = [f"{k}={exact(v)}" for k, v in self.hyperparams.items()
+                if k in REGULARIZERS and v and e.optimizer_kind == "search"]
         self.optimizer = e.new
         self.optimizer_kind = e.optimizer_kind
         self.hyperparams = dict(e.hyperparams)
@@ -336,7 +342,9 @@ class RunView:
         self._pending_best = None
         hp = ", ".join(f"{k}={exact(v)}" for k, v in e.hyperparams.items())
         return {"optimizer", "series", "status"} | self._say(
-            "optimizer", f"Optimizer switched from iteration {count(e.iteration)} on: {e.old} → {e.new} ({hp})")
+            "optimizer", f"Optimizer switched from iteration {count(e.iteration)} on: {e.old} → {e.new} ({hp})"
+                         + (f"; {', '.join(kept)} not applied by a search, kept for the next gradient optimizer"
+                            if kept else ""))
 
     def _on_hyperparam_changed(self, e: ev.HyperparamChanged):
         self.hyperparams[e.name] = e.new
@@ -352,6 +360,7 @@ class RunView:
             "weight", f"Weight {self.weight_name(e.index)} set: {num(e.old)} → {num(e.new)}")
 
     def _on_reset(self, e: ev.ResetDone):
+        self.resets += 1
         self.lr, self.stats = e.lr, dict(e.stats)  # the optimizer starts afresh too
         self._loss_at = -1
         self._pending_best = None

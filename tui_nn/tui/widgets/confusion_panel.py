@@ -21,7 +21,13 @@ class ConfusionPanel(Widget):
     class, a column per predicted class, each count shaded by its share of the row (the
     diagonal in the success colour, mistakes in the error colour; without colour the diagonal
     is bold). Each row ends with the class's recall, the last row is each predicted class's
-    precision. Side by side when they fit, else one above the other (the panel scrolls)."""
+    precision. Side by side when they fit, else one above the other (the panel scrolls).
+
+    The predictions are the network's with float32 products, as every panel draws (the decision
+    regions too): recomputed for each new set of weights, that costs a third of the book's
+    float64 products (19,020 MAGIC samples through 10-64-64-2: about 6 ms instead of 16). They
+    can differ from the book's arithmetic of the headless summary only for a point whose two
+    highest outputs tie to float32's precision."""
 
     DEFAULT_CSS = """
     ConfusionPanel {
@@ -35,6 +41,8 @@ class ConfusionPanel(Widget):
         super().__init__(**kwargs)
         self.view: RunView | None = None
         self.confusions: dict[str, Confusion] = {}  # "train", "validation": the last drawn
+        self._computed_for = None  # the weights version they belong to
+        self._inputs = (None, None, None)  # (run view, its training and validation inputs)
         self._text = Text("")
         self._styles: dict = {}
 
@@ -65,9 +73,7 @@ class ConfusionPanel(Widget):
             self._text = Text("A confusion matrix counts classes: this run is a regression.")
             self.refresh()
             return
-        v.net.params[...] = v.params
-        parts = [("train", v.X_train, v.y_train)] + ([("validation", v.X_val, v.y_val)] if len(v.X_val) else [])
-        self.confusions = {name: confusion(v.net, X, y) for name, X, y in parts}
+        self.confusions = self._confusions(v)
         blocks = [self._block(name, c) for name, c in self.confusions.items()]
         width = max(line.cell_len for line in blocks[0]) if blocks else 0
         room = self.size.width
@@ -82,6 +88,20 @@ class ConfusionPanel(Widget):
         acc = [f"{name} {num(np.trace(c.matrix) / max(1, c.total))}" for name, c in self.confusions.items()]
         self.border_subtitle = "accuracy " + ", ".join(acc)
         self.refresh(layout=True)
+
+    def _confusions(self, v: RunView) -> dict[str, Confusion]:
+        """The matrices of the weights now, computed once per weights version (``v.params`` is
+        replaced, never changed in place, when the weights change), not once per redraw."""
+        if self._computed_for is v.params:
+            return self.confusions
+        if self._inputs[0] is not v:  # the data as the network takes it (--features), once per run
+            self._inputs = (v, v.inputs(v.X_train), v.inputs(v.X_val))
+        _, X_train, X_val = self._inputs
+        v.net.params[...] = v.params
+        parts = [("train", X_train, v.y_train)] + ([("validation", X_val, v.y_val)] if len(X_val) else [])
+        result = {name: confusion(v.net, X, y, precision="fast") for name, X, y in parts}
+        self._computed_for = v.params
+        return result
 
     def _block(self, title: str, c: Confusion) -> list[Text]:
         v = self.view

@@ -40,7 +40,10 @@ class HiddenSpace(StripPanel, can_focus=True):
         self.axes = 0  # 0: PCA; k: the k-th pair of neurons
         self.projection: Projection | None = None
         self.points: np.ndarray | None = None  # the 2-D points last drawn
-        self._fitted_at = 0
+        self._fitted_at = 0  # the iteration and the count of resets the PCA was fitted at
+        self._fitted_resets = 0
+        self._computed = None  # (weights version, projection, (layer, axes), (points, bounds)) last computed
+        self._inputs = (None, None)  # (run view, its data as the network's inputs)
         self._strips: list[Strip] = []
         self._painter: HeatPainter | None = None
         self._markers = None
@@ -84,18 +87,7 @@ class HiddenSpace(StripPanel, can_focus=True):
             self._strips = [Strip([Segment(note[:w].ljust(w), self.rich_style)], w)]
             self.refresh()
             return
-        v.net.params[...] = v.params
-        X = np.concatenate([v.X_train, v.X_val])
-        acts = np.asarray(layer_outputs(v.net, X)[self.hidden_layer], np.float64)
-        if self.projection is None:
-            pairs = neuron_pairs(v.widths[self.hidden_layer])
-            neurons = pairs[self.axes - 1] if self.axes else None
-            if neurons is None and v.widths[self.hidden_layer] == 2:
-                neurons = (0, 1)  # two neurons are their own plane
-            self.projection = Projection.fit(self.hidden_layer, acts, neurons)
-            self._fitted_at = v.iteration
-        P = self.points = self.projection(acts)
-        lo, hi = DatasetView._robust_bounds(P) if len(P) else (np.zeros(2) - 1, np.ones(2))
+        P, lo, hi = self._project(v)
         chars = np.full((h, w), " ", dtype="<U1")
         keys = np.full((h, w), -1, np.int64)
         markers, classes = self._markers
@@ -108,6 +100,32 @@ class HiddenSpace(StripPanel, can_focus=True):
                                  self.rich_style)
         self._titles(w)
         self.refresh()
+
+    def _project(self, v: RunView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(the points in 2-D, their bounds) for the weights now: computed once per weights
+        version (``v.params`` is replaced, never changed in place, when the weights change), layer
+        and axes; a reset (r) refits the PCA, as choosing the view does."""
+        if self._fitted_resets != v.resets:
+            self.projection = None
+        c = self._computed
+        if (c is not None and c[0] is v.params and c[1] is self.projection and self.projection is not None
+                and c[2] == (self.hidden_layer, self.axes)):
+            return c[3]
+        if self._inputs[0] is not v:  # the data as the network takes it, once per run
+            self._inputs = (v, v.inputs(np.concatenate([v.X_train, v.X_val])))
+        v.net.params[...] = v.params
+        acts = layer_outputs(v.net, self._inputs[1], upto=self.hidden_layer)[-1]
+        if self.projection is None:
+            pairs = neuron_pairs(v.widths[self.hidden_layer])
+            neurons = pairs[self.axes - 1] if self.axes else None
+            if neurons is None and v.widths[self.hidden_layer] == 2:
+                neurons = (0, 1)  # two neurons are their own plane
+            self.projection = Projection.fit(self.hidden_layer, acts, neurons)
+            self._fitted_at, self._fitted_resets = v.iteration, v.resets
+        P = self.points = self.projection(acts)
+        lo, hi = DatasetView._robust_bounds(P) if len(P) else (np.zeros(2) - 1, np.ones(2))
+        self._computed = (v.params, self.projection, (self.hidden_layer, self.axes), (P, lo, hi))
+        return P, lo, hi
 
     def _titles(self, w: int) -> None:
         v = self.view

@@ -87,6 +87,7 @@ class NetworkGraph(StripPanel, can_focus=True):
         self._strips: list[Strip] = []
         self._painter: HeatPainter | None = None
         self._styles: dict[int, Style] = {}
+        self._computed = None  # (weights version, map size, the neuron maps) last computed
 
     # -- data ------------------------------------------------------------------------------------
     def show(self, view: RunView) -> None:
@@ -188,7 +189,8 @@ class NetworkGraph(StripPanel, can_focus=True):
         v = self.view
         widths = v.widths
         L = len(widths)
-        label = 1 + max(len(neuron_label(k, n - 1, L)) for k, n in enumerate(widths))
+        names = [self._neuron_name(k, n - 1) for k, n in enumerate(widths)] + [self._neuron_name(0, i) for i in range(widths[0])]
+        label = 1 + max(map(len, names))
         size = NODE_SIZES[-1]
         for size in NODE_SIZES:
             mh, mw, gap = size
@@ -217,6 +219,13 @@ class NetworkGraph(StripPanel, can_focus=True):
             tops.append(top + np.arange(len(keep)) * (mh + gap))
             hidden.append(n - len(keep))
         return Layout(h, mh, mw, label, xs, shown, tops, hidden)
+
+    def _neuron_name(self, layer: int, n: int) -> str:
+        """A neuron's name: x1.., h1.., o1..; with --features, an input is its feature (x1^2)."""
+        v = self.view
+        if layer == 0 and v.features:
+            return v.features[n]
+        return neuron_label(layer, n, len(v.widths))
 
     def _strongest_neurons(self, layer: int, count: int, must: int | None) -> np.ndarray:
         """The ``count`` neurons of a layer with the largest weights in and out (``must`` kept)."""
@@ -302,10 +311,7 @@ class NetworkGraph(StripPanel, can_focus=True):
         sel_layer, sel_neuron = self.selected_neuron
         k_sel, i_sel, _ = self.position(self.cursor)
         src_neuron = (k_sel, i_sel) if i_sel < v.widths[k_sel] else None
-        maps = None
-        if lay.map_cols:
-            v.net.params[...] = v.params
-            maps = neuron_maps(v.net, self.plane, lay.map_cols, 2 * lay.map_rows)
+        maps = self._maps(lay) if lay.map_cols else None
         h, w = glyphs.shape
         for k, (x0, shown, tops) in enumerate(zip(lay.xs, lay.shown, lay.tops)):
             if maps is not None:
@@ -314,7 +320,7 @@ class NetworkGraph(StripPanel, can_focus=True):
                 cells = cells.reshape(len(shown), lay.map_rows, lay.map_cols)
                 cell_keys = cell_keys.reshape(len(shown), lay.map_rows, lay.map_cols)
             for p, (n, top) in enumerate(zip(shown.tolist(), tops.tolist())):
-                name = neuron_label(k, n, L).ljust(lay.label)
+                name = self._neuron_name(k, n).ljust(lay.label)
                 mid = top + (lay.map_rows - 1) // 2
                 key = LABEL_SELECTED if (k, n) in ((sel_layer, sel_neuron), src_neuron) else LABEL
                 _put(glyphs, keys, mid, x0, name, key)
@@ -326,6 +332,17 @@ class NetworkGraph(StripPanel, can_focus=True):
             if lay.hidden[k]:
                 last = int(tops[-1]) + lay.map_rows if len(tops) else 0
                 _put(glyphs, keys, min(h - 1, last), x0, f"+{count(lay.hidden[k])}", MUTED)
+
+    def _maps(self, lay: Layout) -> list[np.ndarray]:
+        """Every neuron's map at the layout's size, computed once per weights version
+        (``view.params`` is replaced, never changed in place, when the weights change)."""
+        v = self.view
+        key = (lay.map_cols, lay.map_rows)
+        if self._computed is None or self._computed[0] is not v.params or self._computed[1] != key:
+            v.net.params[...] = v.params
+            self._computed = (v.params, key, neuron_maps(v.net, self.plane, lay.map_cols, 2 * lay.map_rows,
+                                                         inputs=v.inputs))
+        return self._computed[2]
 
     def _style(self, key) -> Style:
         key = int(key)

@@ -31,16 +31,32 @@ class NeuronMapView(StripPanel):
         self._strips: list[Strip] = []
         self._painter: HeatPainter | None = None
         self._markers = None
+        self._computed = None  # (weights version, (neuron, size), its map) last computed
+        self._cells = (None, None)  # (size, the data points' cells)
 
     def show(self, view: RunView, neuron: tuple[int, int] | None = None) -> None:
         if self.view is not view:
             self.view = view
             self.plane = Plane.of(np.concatenate([view.X_train, view.X_val]))
+            self._cells = (None, None)
             n_classes = max(len(view.class_names), 1)
             self._markers = class_markers(view.y_train, view.y_val, n_classes, view.task)
         if neuron is not None:
             self.neuron = neuron
         self.redraw()
+
+    def _map(self, v: RunView, w: int, h: int) -> np.ndarray:
+        """The neuron's activations over a ``w`` x ``2h`` raster, computed once per weights
+        version (``v.params`` is replaced, never changed in place, when the weights change),
+        neuron and size: the layers after the neuron's are not computed."""
+        key = (self.neuron, w, h)
+        if self._computed is not None and self._computed[0] is v.params and self._computed[1] == key:
+            return self._computed[2]
+        layer, n = self.neuron
+        v.net.params[...] = v.params
+        raw = neuron_maps(v.net, self.plane, w, 2 * h, inputs=v.inputs, upto=layer)[layer][:, :, n]
+        self._computed = (v.params, key, raw)
+        return raw
 
     def redraw(self) -> None:
         v = self.view
@@ -51,12 +67,12 @@ class NeuronMapView(StripPanel):
             self._painter = HeatPainter(self)
         painter = self._painter
         layer, n = self.neuron
-        v.net.params[...] = v.params
-        raw = neuron_maps(v.net, self.plane, w, 2 * h)[layer][:, :, n]
-        self.values = raw
+        raw = self.values = self._map(v, w, h)
         chars, keys = painter.cells(scaled(raw))
         markers, classes = self._markers
-        cx, cy = cell_of(self.plane.points, self.plane.lo, self.plane.hi, w, h)
+        if self._cells[0] != (w, h):  # where the data points fall, once per size
+            self._cells = ((w, h), cell_of(self.plane.points, self.plane.lo, self.plane.hi, w, h))
+        cx, cy = self._cells[1]
         chars[cy, cx] = markers
         keys[cy, cx] = POINTS + classes
         n_classes = int(classes.max(initial=0)) + 1
