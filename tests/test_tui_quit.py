@@ -98,7 +98,7 @@ async def test_tabs_have_direct_keys_and_the_footer_keeps_the_essentials_at_80x2
         footer = app.query_one(KeysFooter)
         shown = [w for w in footer.query("FooterKey") if w.region.width and w.region.right <= 80]
         labels = " ".join(str(w.description) for w in shown)
-        for essential in ("Resume", "Step", "Save", "Quit", "Help"):  # paused: space resumes
+        for essential in ("Resume", "Step", "Save", "Quit", "More"):  # paused: space resumes; ? More: help
             assert essential in labels
 
 

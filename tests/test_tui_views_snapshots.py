@@ -12,7 +12,7 @@ import pytest
 from tui_nn.trainer import TrainConfig, Trainer
 from tui_nn.tui.app import create_app
 
-from test_tui_snapshots import ready
+from test_tui_snapshots import ready, wait_for
 
 
 def spiral_app(layers=(8,)):
@@ -63,3 +63,36 @@ def test_confusion_matrices(snap_compare, colours):
                                   precision="fast"))
     trainer.advance(300)
     assert snap_compare(create_app(trainer, paused=True), terminal_size=(80, 24), run_before=press("x"))
+
+
+def test_features_graph_and_data(snap_compare, colours):
+    # --features: the network sees x1^2, x2^2 and x1*x2 of the circles' points; the data panel
+    # and the neuron maps stay over the points' own plane, the graph names its inputs by feature.
+    trainer = Trainer(TrainConfig(dataset="circles", features="x1^2,x2^2,x1*x2", layers=(4,), optimizer="adam",
+                                  seed=0, precision="fast", hyperparams={"lr": 0.02}))
+    trainer.advance(300)
+    assert snap_compare(create_app(trainer, paused=True), terminal_size=(120, 36), run_before=press("v"))
+
+
+def test_early_stopping_says_why_it_stopped(snap_compare):
+    # A run whose validation loss rises (as tests/test_early_stopping.py's), one step before its
+    # early stop: n takes the step, the status says "early stop" and the log why.
+    from test_early_stopping import OVERFITS
+
+    config = TrainConfig(**{**OVERFITS, "patience": 2, "layers": (16,)})
+    whole = Trainer(config)
+    whole.run()
+    assert whole.stop_reason is not None
+    trainer = Trainer(config)
+    trainer.advance(whole.iteration - 1)
+
+    async def step_into_the_stop(pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: app.view.started)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.view.state == "finished")
+        app.clear_notifications()  # the "Finished" toast would cover the status bar for a few seconds
+        app.flush()
+        await pilot.pause()
+
+    assert snap_compare(create_app(trainer, paused=True), terminal_size=(120, 36), run_before=step_into_the_stop)

@@ -41,7 +41,7 @@ from ..optimizers import OPTIMIZERS
 from ..runner import ProcessSession, Session
 from ..settings import REGULARIZERS
 from .help_screen import HelpScreen
-from .keys import KEYS, bindings
+from .keys import KEYS, bindings, footer_ranks
 from .messages import TrainerEvents
 from .numbers import count
 from .numbers import speed as format_speed
@@ -152,7 +152,7 @@ class TuiNNApp(StopsOnSignals, App):
             yield EventLog(id="log", classes="panel tab-log")
             yield OptimizerPanel(id="optimizer", classes="panel tab-optimizer")
         yield StatusBar(id="status")
-        yield KeysFooter()
+        yield KeysFooter(ranks=footer_ranks())
 
     def on_mount(self) -> None:
         # ProcessSession passes pipe descriptors to its child (POSIX); elsewhere, a thread.

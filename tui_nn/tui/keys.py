@@ -18,39 +18,42 @@ class Key:
     show: bool = True  # in the footer
     group: str | None = None  # neighbours with the same group share one footer entry
     priority: bool = False  # before any widget's own binding of the key (ctrl+c in an input)
+    rank: int = 1  # what a narrow footer keeps first: 0 the essentials, then 1, 2, 3 (KeysFooter)
 
 
 KEYS: list[Key] = [
-    # The footer shows them in this order: the essentials first, so an 80-column footer has them.
+    # The footer shows them in this order; a narrow one keeps rank 0 (the essentials) first, then
+    # the views, so an 80-column footer has them (the rest: ? More, the help screen).
     # One footer entry, space toggles; the app relabels it in place (KeysFooter.relabel): Resume
     # while paused, without rebuilding the footer.
     Key("space", "space", "toggle_pause", "Pause",
-        "Pause training, or resume it; after the end, run as many iterations again"),
-    Key("n", "n", "step", "Step", "Run exactly one iteration, then stay paused"),
-    Key("s", "s", "save", "Save", "Save a checkpoint (resume it with tui-nn train --resume FILE)"),
+        "Pause training, or resume it; after the end, run as many iterations again", rank=0),
+    Key("n", "n", "step", "Step", "Run exactly one iteration, then stay paused", rank=0),
+    Key("s", "s", "save", "Save", "Save a checkpoint (resume it with tui-nn train --resume FILE)", rank=0),
     Key("q", "q", "quit", "Quit", "Quit: an unfinished run is saved to a checkpoint first (the command "
-        "that continues it is printed)"),
-    Key("question_mark", "?", "help", "Help", "Show every key and what the panels mean"),
-    Key("o", "o", "next_optimizer", "Optimizer", "Switch to the next optimizer (the weights are kept)"),
-    Key("r", "r", "reset", "Reset", "Re-initialise the weights (same seed, same start)"),
-    Key("plus,equals_sign", "+", "scale_primary(2.0)", "lr×2",
-        "Double the learning rate (gradient) or perturbation scale (search)", group="lr/scale"),
-    Key("minus,underscore", "-", "scale_primary(0.5)", "lr÷2",
-        "Halve the learning rate (gradient) or perturbation scale (search)", group="lr/scale"),
-    Key("less_than_sign,comma", "<", "slower", "Slower", "Halve the iteration rate (down to 1.25 per second)",
-        group="speed"),
-    Key("greater_than_sign,full_stop", ">", "faster", "Faster", "Double the iteration rate, then full speed (max)",
-        group="speed"),
-    Key("l", "l", "toggle_log_scale", "Log", "Loss chart: toggle a logarithmic scale"),
-    Key("g", "g", "toggle_gradients", "Grads", "Weights panel: show the last gradient instead (gradient optimizers)"),
+        "that continues it is printed)", rank=0),
+    Key("question_mark", "?", "help", "Help", "Show every key and what the panels mean", rank=0),
+    Key("r", "r", "reset", "Reset", "Re-initialise the weights (same seed, same start)", rank=0),
     Key("v", "v", "show_tab('graph')", "Graph", "Network graph: every weight an edge (solid +, dashed −), each "
-        "neuron's activation map beside it; arrows and clicks select a weight, [ ] nudge it", group="views"),
+        "neuron's activation map beside it; arrows and clicks select a weight, [ ] nudge it"),
     Key("m", "m", "toggle_neuron_map", "Map", "Neuron map: the selected weight's neuron's activation over the "
-        "input plane, large, in the data panel (m again: the data)", group="views"),
+        "input plane, large, in the data panel (m again: the data)"),
     Key("h", "h", "show_tab('hidden')", "Hidden", "Hidden space: the data as a hidden layer sees it (PCA of its "
-        "activations, or two of its neurons), live; ←/→ layer, ↑/↓ axes", group="views"),
+        "activations, or two of its neurons), live; ←/→ layer, ↑/↓ axes"),
     Key("x", "x", "show_tab('confusion')", "Confusion", "Confusion matrices of the training and validation data, "
-        "live, with per-class precision and recall", group="views"),
+        "live, with per-class precision and recall"),
+    Key("o", "o", "next_optimizer", "Optimizer", "Switch to the next optimizer (the weights are kept)", rank=2),
+    Key("plus,equals_sign", "+", "scale_primary(2.0)", "lr×2",
+        "Double the learning rate (gradient) or perturbation scale (search)", group="lr/scale", rank=2),
+    Key("minus,underscore", "-", "scale_primary(0.5)", "lr÷2",
+        "Halve the learning rate (gradient) or perturbation scale (search)", group="lr/scale", rank=2),
+    Key("less_than_sign,comma", "<", "slower", "Slower", "Halve the iteration rate (down to 1.25 per second)",
+        group="speed", rank=2),
+    Key("greater_than_sign,full_stop", ">", "faster", "Faster", "Double the iteration rate, then full speed (max)",
+        group="speed", rank=2),
+    Key("l", "l", "toggle_log_scale", "Log", "Loss chart: toggle a logarithmic scale", rank=3),
+    Key("g", "g", "toggle_gradients", "Grads", "Weights panel: show the last gradient instead (gradient optimizers)",
+        rank=3),
     Key("ctrl+c", "ctrl+c", "interrupt", "Quit", "Stop as q does; the command exits 130", show=False,
         priority=True),
 ]
@@ -111,8 +114,13 @@ OTHER_KEYS: list[tuple[str, str]] = [
 ]
 
 
-_GROUPS = {name: Binding.Group(name, compact=True) for name in ("lr/scale", "speed", "cursor", "tenth", "ends",
-                                                                "views")}
+_GROUPS = {name: Binding.Group(name, compact=True) for name in ("lr/scale", "speed", "cursor", "tenth", "ends")}
+
+
+def footer_ranks() -> dict[str, int]:
+    """Each action's rank in a narrow footer (see :class:`~tui_nn.tui.widgets.footer.KeysFooter`),
+    from the dashboard's and the replay's tables."""
+    return {k.action: k.rank for k in [*REPLAY_KEYS, *KEYS]}
 
 
 def bindings(keys: list[Key] | None = None) -> list[Binding]:
