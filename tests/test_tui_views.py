@@ -297,3 +297,28 @@ async def test_a_search_optimizer_keeps_the_users_penalties_for_the_next_gradien
         assert app.trainer.optimizer.hp["l2"] == 0.05 and app.trainer.net.dense[0].weight_regularizer_l2 == 0.05
         await pilot.pause()
         assert app.query_one("#hp-l2").value == "0.05"
+
+
+@scenario
+async def test_the_hidden_space_refits_its_pca_after_a_reset():
+    from tui_nn.activations import Projection, layer_outputs
+
+    app = create_app(trained(layers=(4, 3)), paused=True)
+    async with running(app) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await pilot.pause()
+        hidden = app.query_one(HiddenSpace)
+        trained_fit = hidden.projection
+        assert "PCA fitted at iteration 300" in str(hidden.border_title)
+        await pilot.press("r")  # new weights: the old axes would show them through the trained net's PCA
+        await until(pilot, lambda: app.view.iteration == 0 and "Reset: weights re-initialised" in log_text(app))
+        app.flush()
+        await pilot.pause()
+        assert hidden.projection is not trained_fit
+        assert "PCA fitted at iteration 0" in str(hidden.border_title)
+        net = app.view.net
+        net.params[...] = app.view.params
+        X = np.concatenate([app.view.X_train, app.view.X_val])
+        refit = Projection.fit(1, layer_outputs(net, X, upto=1)[-1])
+        assert np.allclose(hidden.projection.axes, refit.axes) and not np.allclose(trained_fit.axes, refit.axes)
