@@ -198,3 +198,64 @@ async def a_rebuild_keeps_the_leaderboard_scrolled_where_it_was():
         app.flush()
         await pilot.pause()
         assert (table.scroll_y, table.cursor_row) == (where, row)
+
+
+def test_the_first_frame_comes_before_the_workers_start():
+    asyncio.run(the_first_frame_comes_before_the_workers_start())
+
+
+async def the_first_frame_comes_before_the_workers_start():
+    """The CLI hands the app its plan and a ``start`` (data check, workers: seconds under load).
+    The leaderboard, its columns and a status saying what is starting are on screen while
+    ``start`` has not returned; the sweep's rows come once it has."""
+    from tui_nn.tui.sweep_app import STARTING
+
+    plan = plan_sweep(GRID, seed=5)
+    called, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def start():
+        called.set()
+        assert release.wait(60)
+        sweep = Sweep(plan, InlineBackend(), live=True)
+        seen["finished"] = when(sweep, lambda e: isinstance(e, SweepFinished))
+        threading.Thread(target=sweep.run, daemon=True).start()
+        return sweep
+
+    app = SweepApp(plan=plan, start=start)
+    async with app.run_test(size=(130, 40)) as pilot:
+        assert await asyncio.to_thread(called.wait, 30)
+        await pilot.pause()
+        screen = app.export_screenshot()
+        assert "Leaderboard" in screen and "val_loss" in screen, "no full first frame while starting"
+        assert STARTING in str(app.query_one("#status", Static).render())
+        await pilot.press("p")  # nothing to pause yet: says so, no error
+        assert app.sweep is None
+        release.set()
+        await until(pilot, lambda: "finished" in seen)
+        assert await asyncio.to_thread(seen["finished"].wait, 60)
+        await until(pilot, lambda: app.finished and len(table_rows(app)) == 4)
+        assert "4/4 done" in str(app.query_one("#status", Static).render())
+
+
+async def until(pilot, condition, limit: int = 2000) -> None:
+    for _ in range(limit):  # bounded: each pass lets the app handle its messages
+        if condition():
+            return
+        await pilot.pause(0.01)
+        pilot.app.flush()
+    raise AssertionError("condition never held")
+
+
+def test_a_start_that_fails_leaves_with_the_error():
+    asyncio.run(a_start_that_fails_leaves_with_the_error())
+
+
+async def a_start_that_fails_leaves_with_the_error():
+    def start():
+        raise ValueError("broken.csv: line 3: not a number")
+
+    app = SweepApp(plan=plan_sweep(GRID, seed=5), start=start)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await until(pilot, lambda: app.return_value is not None)
+    assert app.return_value[0] == "error" and "line 3" in str(app.return_value[1])

@@ -151,3 +151,83 @@ def test_the_sweep_dashboard_says_something_before_its_first_frame(tmp_path):
     out = bytes(term.output)
     assert b"tui-nn sweep: planning the grid" in out
     assert out.index(b"tui-nn sweep: planning the grid") < out.index(b"\x1b[?1049h")
+
+
+def sweep_args(*extra: str) -> list[str]:
+    return ["--samples", "60", "--jobs", "1", "--out", "results.csv", *extra]
+
+
+def left_running(session: int) -> list[str]:
+    """The processes still in ``session`` (the program's own session: its workers too)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        fields = text.rsplit(")", 1)[-1].split()
+        if int(fields[3]) == session and fields[0] != "Z":  # field 6 of stat: the session id
+            out.append(text[:80])
+    return out
+
+
+def nothing_left_running(session: int) -> bool:
+    deadline = time.monotonic() + 20  # the workers end when they see the sweep's process gone
+    while left_running(session):  # a bounded poll of /proc, not a guess at how long it takes
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_a_dropped_connection_stops_the_sweep_resumably(tmp_path):
+    """The sweep dashboard on a dropped SSH connection (the terminal gone, SIGHUP) ends with 130
+    as the training dashboard does: what finished is in the results file, no worker is left
+    running, and --resume continues."""
+    args = sweep_args("--nodes", "4,8,16", "--epochs", "20000")  # a few seconds each
+    term = Terminal(tmp_path, *args, command="sweep")
+    term.wait_for(b"Leaderboard")
+    out = tmp_path / "results.csv"
+    deadline = time.monotonic() + 120
+    while not (out.exists() and len(out.read_text().splitlines()) >= 2):  # the first result is written
+        assert time.monotonic() < deadline and term.proc.poll() is None, bytes(term.output[-2000:])
+        time.sleep(0.05)
+    assert term.hang_up() == 130
+    assert nothing_left_running(term.proc.pid), left_running(term.proc.pid)
+    rows = out.read_text().splitlines()
+    resumed = subprocess.run([str(TUI_NN), "sweep", "--headless", *args, "--resume"],
+                             capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert f"{len(rows) - 1} already in" in resumed.stdout
+    assert len(out.read_text().splitlines()) == 4 and out.read_text().splitlines()[:len(rows)] == rows
+
+
+@pytest.mark.parametrize("how", ["sigterm", "sighup", "ctrl+c"])
+def test_stopping_the_sweep_dashboard_restores_the_terminal(tmp_path, how):
+    """SIGTERM, SIGHUP (with the terminal still there) and Ctrl+C stop the sweep as q does, but
+    exit 130: the terminal restored, the table so far and the --resume hint printed."""
+    term = Terminal(tmp_path, *sweep_args("--nodes", "4,8", "--epochs", "1000000"), command="sweep")
+    term.wait_for(b"Leaderboard")
+    if how == "ctrl+c":
+        term.write(b"\x03")
+    else:
+        term.proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGHUP)
+    code, out = term.finish()
+    assert code == 130, out[-2000:]
+    assert LEAVE_ALTERNATE_SCREEN.decode() in out and MOUSE_OFF.decode() in out
+    assert "Press ctrl+q" not in out and "Traceback" not in out
+    assert "run the same command with --resume to continue" in after_the_dashboard(out)
+    assert nothing_left_running(term.proc.pid), left_running(term.proc.pid)
+
+
+def test_the_sweep_dashboard_shows_its_frame_before_checking_the_data(tmp_path):
+    """The first full frame comes first; the data check (and the workers) after it: a broken
+    data file is reported once the dashboard has shown its frame and given the terminal back,
+    as one line, exit 2."""
+    (tmp_path / "broken.csv").write_text("a,b,label\n1,2,x\nthree,4,y\n")
+    term = Terminal(tmp_path, "--data", "broken.csv", "--nodes", "4,8", "--epochs", "1", command="sweep")
+    code, out = term.finish()
+    assert code == 2, out[-2000:]
+    assert "Leaderboard" in out and out.index("Leaderboard") < out.index("Error: ")
+    shown = after_the_dashboard(out)
+    assert "Traceback" not in out and len([line for line in shown.splitlines() if line.strip()]) == 1, shown

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 
 import click
@@ -98,10 +99,9 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, da
     Exit status: 0 done, 1 no configuration succeeded, 2 bad input, 130 interrupted.
     """
     if not headless and sys.stdout.isatty() and sys.stdin.isatty():
-        # The dashboard opens once the grid is planned, the data checked and the workers started:
-        # seconds on a busy machine. Say so at once rather than leave the terminal blank.
-        click.echo("tui-nn sweep: planning the grid, checking the data, starting the workers; "
-                   "the dashboard opens next...", err=True)
+        # The dashboard's first frame comes once the grid is planned (the data check and the
+        # workers start behind it): say so at once rather than leave the terminal blank.
+        click.echo("tui-nn sweep: planning the grid; the dashboard opens next...", err=True)
     # Deferred: the sweep core brings in NumPy and the trainer (~0.2 s; scikit-learn ~0.7 s
     # once data is split). Dask (~1 s) loads only with --scheduler, Textual only for the dashboard.
     from concurrent.futures import ThreadPoolExecutor
@@ -139,25 +139,28 @@ def sweep(grid_file, params, source: DataSource, val_split, test_split, seed, da
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
     # Under the dashboard, what workers on this machine print goes to a file, not over the screen.
     log = _WorkerLog(log_path_for(files.out)) if interactive else None
-    # The data is checked while the workers (or the Dask cluster) start.
-    with ThreadPoolExecutor(1) as pool:
-        checked = pool.submit(_check_data, plan)
-        backend = make_backend(scheduler, jobs, retries, todo=len(plan.configurations) - len(files.previous),
-                               log=log.path if log else None)
-        try:
-            shapes = checked.result()
-        except BaseException:
-            backend.close(terminate=True)
-            raise
-    run = Sweep(plan, backend, files=files, retries=retries, live=interactive)
 
+    def start() -> Sweep:
+        """The data check while the workers (or the Dask cluster) start, then the sweep."""
+        with ThreadPoolExecutor(1) as pool:
+            checked = pool.submit(_check_data, plan)
+            backend = make_backend(scheduler, jobs, retries, todo=len(plan.configurations) - len(files.previous),
+                                   log=log.path if log else None)
+            try:
+                shapes.update(checked.result())
+            except BaseException:
+                backend.close(terminate=True)
+                raise
+        return Sweep(plan, backend, files=files, retries=retries, live=interactive)
+
+    shapes: dict = {}
     if interactive:
         try:
-            status = _dashboard(run, save_best, shapes)
+            status = _dashboard(plan, start, save_best, shapes)
         finally:
             log.close()
         raise SystemExit(status)
-    raise SystemExit(_headless(run, save_best, shapes))
+    raise SystemExit(_headless(start(), save_best, shapes))
 
 
 def _seed_list(text: str) -> list[int]:
@@ -500,36 +503,53 @@ def _clock(seconds: float) -> str:
 # --- dashboard -------------------------------------------------------------------------------------
 
 
-def _dashboard(run, save_best, shapes) -> int:
-    """The live sweep dashboard; the sweep itself runs in a thread of its own."""
-    import signal
-    import threading
-
-    # Deferred: Textual and plotext cost ~0.3 s to import.
+def _dashboard(plan, start, save_best, shapes) -> int:
+    """The live sweep dashboard. Its first frame comes first: it calls ``start`` (the data check,
+    the workers) behind it, and the sweep then runs in a thread of its own."""
+    # Deferred: Textual costs ~0.3 s to import.
     from ..tui.sweep_app import SweepApp
 
     outcome: dict = {}
+    started = threading.Event()  # set once ``start`` has returned (or failed)
 
-    def drive():
+    def start_and_run():
+        outcome["starting"] = True
+        try:
+            outcome["run"] = run = start()
+        finally:
+            started.set()
+        thread = threading.Thread(target=drive, args=(run,), name="tui-nn-sweep", daemon=True)
+        outcome["thread"] = thread
+        thread.start()
+        return run
+
+    def drive(run):
         try:
             outcome["results"] = run.run()
         except BaseException as e:  # noqa: BLE001 - reported after the dashboard closes
             outcome["error"] = e
 
-    thread = threading.Thread(target=drive, name="tui-nn-sweep", daemon=True)
-    thread.start()
-    # SIGTERM as Ctrl-C (SIGINT): the dashboard closes, restoring the terminal, and the sweep
-    # stops with the --resume hint, instead of the process dying in the alternate screen.
-    old = signal.signal(signal.SIGTERM, lambda signum, frame: signal.raise_signal(signal.SIGINT))
-    try:
-        while True:
-            app = SweepApp(run)
-            action = app.run()
-            if action is None or action[0] != "open":
-                break
-            _open_training_dashboard(run, action[1])
-    finally:
-        signal.signal(signal.SIGTERM, old)
+    # The workers start behind the dashboard, where sys.stderr is Textual's (no file descriptor):
+    # multiprocessing's resource tracker, which hands its child our stderr, starts now instead.
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    app = SweepApp(plan=plan, start=start_and_run)
+    while True:
+        action = app.run()
+        if action is None or action[0] != "open":
+            break
+        _open_training_dashboard(outcome["run"], action[1])
+        app = SweepApp(outcome["run"])
+    if action is not None and action[0] == "error":
+        raise action[1]
+    if "starting" in outcome:
+        started.wait()  # q while the workers were starting: let them start, then stop them
+    run = outcome.get("run")
+    if run is None:  # left before the sweep started
+        click.echo("Stopped before the sweep started: nothing ran; run the same command to start it.")
+        return INTERRUPTED
+    thread = outcome["thread"]
     if thread.is_alive():
         run.stop()
         thread.join()
@@ -540,7 +560,7 @@ def _dashboard(run, save_best, shapes) -> int:
         click.echo(_final_table(results, run.plan))
         if run.plan.seeds:
             click.echo("\n" + _seeds_table(results, run.plan))
-    if run.interrupted:
+    if run.interrupted or (action is not None and action[0] == "interrupt"):
         click.echo(f"Stopped: run the same command with --resume to continue ({run.files.out}).")
         return INTERRUPTED
     return _finish(run, results, save_best, shapes)

@@ -1,19 +1,28 @@
 """The sweep dashboard: a live leaderboard of a :class:`~tui_nn.sweep.Sweep` and the curves of
 the selected configuration.
 
-The sweep runs in a thread of its own (the CLI starts it before the app, so it keeps running
-while the training dashboard is open). The app subscribes to its events, which arrive as
-:class:`SweepApp.Update` messages, folds them into plain state, and redraws the leaderboard at
-most every ``FLUSH_SECONDS`` (at once when a configuration finishes). Keys become sweep
-commands: ``p`` pauses or resumes new submissions, ``c`` cancels the selected running
+The sweep runs in a thread of its own. The CLI hands the app its plan and a ``start`` function
+(check the data, start the workers or the Dask cluster, start the sweep's thread: seconds on a
+busy machine); the app calls it in a worker thread once its first full frame is on screen, so
+the leaderboard (empty, the status saying what is starting) shows at once. Tests may hand it a
+ready :class:`~tui_nn.sweep.Sweep` instead. The app subscribes to the sweep's events, which
+arrive as :class:`SweepApp.Update` messages, folds them into plain state, and redraws the
+leaderboard at most every ``FLUSH_SECONDS`` (at once when a configuration finishes). Keys become
+sweep commands: ``p`` pauses or resumes new submissions, ``c`` cancels the selected running
 configuration, ``o`` leaves with ``("open", index)`` so the CLI opens the best configuration,
 trained (its final weights, finished), in the training dashboard, ``q`` leaves (the CLI stops
-the sweep; ``--resume`` continues it).
+the sweep; ``--resume`` continues it). Ctrl+C, SIGTERM and SIGHUP leave with ``("interrupt",)``
+(the CLI stops the sweep and exits 130); a terminal that goes away (a dropped SSH connection)
+stops the sweep from the terminal watch's thread and ends the process with 130 (see
+:mod:`tui_nn.tui.stopping`): the results file keeps every finished configuration, and the same
+command with ``--resume`` continues.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from typing import Callable
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -27,6 +36,7 @@ from textual.widgets.data_table import CellDoesNotExist
 from .. import sweep as sw
 from .colors import theme_color
 from .numbers import epochs, num
+from .stopping import StopsOnSignals
 from .widgets.footer import KeysFooter
 from .widgets.sweep import CurvesChart, Leaderboard
 
@@ -48,8 +58,13 @@ def _over_seeds(summary: sw.OverSeeds, metric: str) -> str:
     return f"{text} ({summary.runs}/{summary.of})"
 
 
-class SweepApp(App):
-    """The sweep dashboard. See the module docstring."""
+STARTING = "starting: checking the data, starting the workers..."
+STOP_SECONDS = 10.0  # a dropped terminal: how long the sweep may take to stop before the process ends
+
+
+class SweepApp(StopsOnSignals, App):
+    """The sweep dashboard over ``sweep``, or over ``plan`` with ``start`` (a function returning
+    the running sweep, called after the first frame). See the module docstring."""
 
     CSS_PATH = "sweep.tcss"
     TITLE = "tui-nn sweep"
@@ -58,6 +73,7 @@ class SweepApp(App):
         Binding("c", "cancel", "Cancel selected"),
         Binding("o", "open_best", "Open best"),
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True),
     ]
 
     class Update(Message):
@@ -69,10 +85,13 @@ class SweepApp(App):
 
     paused: reactive[bool] = reactive(False)
 
-    def __init__(self, sweep: sw.Sweep):
+    def __init__(self, sweep: sw.Sweep | None = None, *, plan: sw.Plan | None = None,
+                 start: Callable[[], sw.Sweep] | None = None):
         super().__init__()
-        self.sweep = sweep
-        self.plan = sweep.plan
+        self.sweep = sweep  # None until ``start`` has returned it
+        self.plan = sweep.plan if sweep is not None else plan
+        self._start = start
+        self._ended = threading.Event()  # set (in the sweep's thread) when the sweep has finished or stopped
         self.results: dict[int, sw.Result] = {}
         self.running: dict[int, int] = {}  # index -> attempt
         self.live: dict[int, list[dict]] = {}  # index -> history so far, while it runs
@@ -100,20 +119,65 @@ class SweepApp(App):
                           "train_acc", "seconds")
         if self.plan.seeds:  # --seeds: each row's seed, and its configuration's mean and spread over them
             table.add_columns("seed", f"{self.plan.metric} over seeds")
-        self.sweep.subscribe(self._forward)  # first, so nothing after the snapshot is missed
-        self.results, self.running = self.sweep.snapshot()
-        self.paused = self.sweep.paused
-        self.finished = not self.running and len(self.results) == self.total
-        self.set_interval(FLUSH_SECONDS, self.flush)
-        self.flush()
+        self.install_signal_handlers()  # SIGTERM and SIGHUP as Ctrl+C; a dead terminal: _hung_up
+        self._timer = self.set_interval(FLUSH_SECONDS, self.flush)
+        if self.sweep is not None:
+            self._attach(self.sweep)
+        else:
+            self.flush()  # the first frame: the plan's columns, the status saying what is starting
+            self.call_after_refresh(self.run_worker, self._starting, thread=True, name="start the sweep")
         table.focus()
 
+    def _starting(self) -> None:
+        """In a worker thread, after the first frame: the CLI's ``start`` (the data check, the
+        workers, the sweep's thread). A failure (a bad data file) leaves with ``("error", e)``."""
+        try:
+            sweep = self._start()
+        except Exception as e:  # noqa: BLE001 - the CLI reports it once the terminal is restored
+            self.call_from_thread(self.exit, ("error", e))
+            return
+        self.call_from_thread(self._attach, sweep)
+
+    def _attach(self, sweep: sw.Sweep) -> None:
+        self.sweep = sweep
+        sweep.subscribe(self._forward)  # first, so nothing after the snapshot is missed
+        self.results, self.running = sweep.snapshot()
+        self.paused = sweep.paused
+        self.finished = not self.running and len(self.results) == self.total
+        self._dirty = True
+        self.flush()
+
     def on_unmount(self) -> None:
-        self.sweep.unsubscribe(self._forward)
+        self._timer.stop()
+        self.remove_signal_handlers()
+        if self.sweep is not None:
+            self.sweep.unsubscribe(self._forward)
 
     def _forward(self, event: sw.SweepEvent) -> None:
         """Called in the sweep's thread."""
+        if isinstance(event, sw.SweepFinished):
+            self._ended.set()
         self.post_message(self.Update(event))
+
+    # -- stopping from outside (stopping.StopsOnSignals) ---------------------------------------------
+    def action_interrupt(self) -> None:
+        """Ctrl+C, SIGTERM, SIGHUP: leave; the CLI stops the sweep and exits 130."""
+        self.exit(("interrupt",))
+
+    def _hung_up(self) -> None:
+        """The terminal is gone (a dropped SSH connection): Textual can no longer draw or exit, so
+        this thread (the terminal watch's) stops the sweep, waits for it to close its results
+        file and its workers, and ends the process with the interrupted status. Every finished
+        configuration is in the results file; ``--resume`` continues."""
+        import os
+
+        from ..exit_codes import INTERRUPTED
+
+        sweep = self.sweep
+        if sweep is not None and not self.finished:
+            sweep.stop()
+            self._ended.wait(STOP_SECONDS)
+        os._exit(INTERRUPTED)
 
     # -- sweep events ------------------------------------------------------------------------------------
     def on_sweep_app_update(self, message: Update) -> None:
@@ -162,7 +226,7 @@ class SweepApp(App):
         return ranked[0] if ranked and math.isfinite(ranked[0].score(self.plan.metric)) else None
 
     def flush(self) -> None:
-        if not self._dirty or not self.is_mounted:
+        if not self._dirty or not self.is_mounted or self._exit:
             return
         self._dirty = False
         self._draw_status()
@@ -170,6 +234,9 @@ class SweepApp(App):
         self._draw_curves()
 
     def _draw_status(self) -> None:
+        if self.sweep is None:
+            self.query_one("#status", Static).update(f"0/{self.total} done · {STARTING}")
+            return
         done = len(self.results)
         parts = [f"{done}/{self.total} done", f"{len(self.running)} running"]
         best = self.best()
@@ -261,13 +328,22 @@ class SweepApp(App):
                 self._draw_curves()
 
     # -- actions -----------------------------------------------------------------------------------------
+    def _started(self) -> bool:
+        if self.sweep is None:
+            self.notify("The sweep is still starting.", severity="warning")
+        return self.sweep is not None
+
     def action_toggle_pause(self) -> None:
+        if not self._started():
+            return
         if self.paused:
             self.sweep.resume()
         else:
             self.sweep.pause()
 
     def action_cancel(self) -> None:
+        if not self._started():
+            return
         index = self.selected
         if index is None or index not in self.running:
             self.notify("Select a running configuration to cancel it.", severity="warning")
