@@ -312,7 +312,7 @@ async def test_stepping_a_gradient_optimizer_updates_its_lr_and_the_status_at_ea
             await until(pilot, lambda: app.view.iteration == k)
             app.flush()
             lr = app.trainer.optimizer.lr  # 1 / (1 + 0.5 k)
-            assert f"lr now {format_number(lr)}" in str(app.query_one("#optimizer-stats").render())
+            assert f"lr now {format_number(lr, trim=True)}" in str(app.query_one("#optimizer-stats").render())
             acc = float(app.trainer.accuracies.arrays()[3][-1])  # the last step's (mini-batch) accuracy
             assert f"acc {acc:.4g}" in status(app)
 
@@ -797,6 +797,35 @@ async def test_the_footer_says_resume_while_paused_and_pause_while_running():
         await pilot.press("space")
         await until(pilot, lambda: app.view.state == "paused")
         await footer_says("Resume")
+
+
+@scenario
+async def test_the_footer_of_a_finished_run_says_space_runs_on():
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(paused=False, speed=None, iterations=50)
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.state == "finished")
+        for _ in range(100):  # the footer is redrawn by the UI itself
+            await pilot.pause()
+            space = [" ".join(str(k.render()).split()) for k in app.query(FooterKey) if k.key == "space"]
+            if space == ["space Run on"]:
+                break
+        assert space == ["space Run on"], space  # it said "Resume": there is nothing paused to resume
+
+
+@scenario
+async def test_no_redraw_runs_while_the_dashboard_closes():
+    """The redraw timer and late event batches must not draw into a closing app (its panels
+    are being removed): quitting a running run raises nothing, and a redraw asked for after
+    the app has exited does nothing."""
+    app = make_app(paused=False, speed=None, iterations=10_000_000)
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.iteration > 100)
+        await pilot.press("q")  # the run's events keep coming while it saves and closes
+    assert app.outcome is not None and app.outcome.checkpoint
+    app._dirty |= {"status", "loss", "weights", "log", "layout"}
+    app.flush()  # a timer tick or an event batch after the panels are gone: nothing drawn, no error
 
 
 @scenario

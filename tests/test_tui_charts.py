@@ -137,3 +137,27 @@ async def test_the_status_bar_of_a_mini_batch_run_fits_one_line_at_120_columns()
         bar = status(app)
         assert len(bar) <= 118 and "\n" not in bar.strip()
         assert "batch loss" in bar and "best (full)" in bar and "e+" not in bar
+
+
+@scenario
+async def test_the_legend_hides_no_point_of_the_curves():
+    """The legend had the top or the bottom row, whichever the curves crossed less, and still
+    covered the first points (a loss starts high, an accuracy low). With room it has a row of
+    its own: no dot of any series is drawn in it and its words are all there."""
+    for optimizer, size in (("adam", (120, 40)), ("hill-climb", (200, 60))):
+        trainer = Trainer(TrainConfig(dataset="spiral", optimizer=optimizer, seed=0))
+        trainer.advance(600)
+        app = create_app(trainer, paused=True)
+        async with running(app, size=size) as pilot:
+            await settle(pilot)
+            app.flush()
+            for chart in (app.query_one(LossChart), app.query_one(AccuracyChart)):
+                lines = chart.text().splitlines()
+                legend, plot = lines[0], lines[1:-1]
+                assert any(word in legend for word in ("train loss", "best so far", "train")), legend
+                assert not any(0x2800 < ord(ch) <= 0x28FF for ch in legend.split("│", 1)[-1]
+                               if ch not in "⣿⡁"), legend  # only the legend's own glyphs
+                assert any(0x2800 < ord(ch) <= 0x28FF for line in plot for ch in line), plot
+            # the loss starts at the top left, where the legend was: its first points are drawn
+            plot = app.query_one(LossChart).text().splitlines()[1:-1]
+            assert any(0x2800 < ord(line.split("│")[-1].split("┤")[-1][0]) <= 0x28FF for line in plot), plot

@@ -88,4 +88,8 @@ def test_the_optimizer_panel_shows_rates_and_counts_in_the_one_format():
     assert str(OptimizerPanel._stats_text(view)) == "accepted 1,166/6,180 (18.9%)  T 0.00001235"
     view.optimizer_kind, view.lr = "gradient", 0.78125
     assert str(OptimizerPanel._stats_text(view)) == "lr now 0.7812"
+    view.lr = 0.001  # a learning rate as set reads as it was typed, not "0.001000"
+    assert str(OptimizerPanel._stats_text(view)) == "lr now 0.001"
+    view.lr = 0.5 / (1 + 0.001 * 3)  # decayed: four significant digits
+    assert str(OptimizerPanel._stats_text(view)) == "lr now 0.4985"
     assert np.isfinite(view.lr)

@@ -21,7 +21,16 @@ import numpy as np
 
 from .network import PRODUCTS, Dense, Dropout
 
-OUTLIER_PERCENTILES = (0.5, 99.5)  # each feature clipped to these before PCA (as the data panel)
+OUTLIER_PERCENTILES = (0.5, 99.5)  # each feature clipped to these before PCA (here and in the data panel)
+
+
+def clip_outliers(X: np.ndarray) -> np.ndarray:
+    """Each feature (column) of ``X`` clipped to its ``OUTLIER_PERCENTILES``: before a PCA, so
+    that one outlier (digits has a pixel at 75.8 standard deviations) cannot set an axis."""
+    if len(X) < 2:
+        return X
+    low, high = np.percentile(X, OUTLIER_PERCENTILES, axis=0)
+    return np.clip(X, low, high)
 
 
 def layer_outputs(net, X, upto: int | None = None) -> list[np.ndarray]:
@@ -83,10 +92,7 @@ class Plane:
             points = X if d == 2 else np.c_[X, np.zeros(len(X))]
             mean = axes = None
         else:
-            clipped = X
-            if len(X) > 1:
-                low, high = np.percentile(X, OUTLIER_PERCENTILES, axis=0)
-                clipped = np.clip(X, low, high)
+            clipped = clip_outliers(X)
             mean, axes = principal_axes(clipped)
             points = (clipped - mean) @ axes.T
         if len(points):

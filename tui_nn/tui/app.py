@@ -93,6 +93,12 @@ def slower(speed: float | None, measured: float = 0.0) -> float:
     return max(MIN_SPEED, speed / 2)
 
 
+def space_label(state: str) -> str:
+    """What space does now: pause a running run, resume a paused one, run a finished one on
+    (as many iterations again)."""
+    return {"running": "Pause", "finished": "Run on"}.get(state, "Resume")
+
+
 def faster(speed: float | None) -> float | None:
     if speed is None or speed * 2 > MAX_SPEED:
         return None
@@ -169,10 +175,11 @@ class TuiNNApp(StopsOnSignals, App):
         self.session.start()
         self.watch(self.query_one(WeightsView), "cursor", self._weight_selected, init=False)
         self.install_signal_handlers()  # SIGTERM and SIGHUP as Ctrl+C; a dead terminal: _hung_up
-        self.set_interval(FLUSH_SECONDS, self.flush)
+        self._flush_timer = self.set_interval(FLUSH_SECONDS, self.flush)
         self.flush()
 
     def on_unmount(self) -> None:
+        self._flush_timer.stop()
         self.remove_signal_handlers()
         self._stop_session()
         if self._blas_limits is not None:
@@ -265,6 +272,8 @@ class TuiNNApp(StopsOnSignals, App):
     # -- redrawing -------------------------------------------------------------------------------------
     def flush(self) -> None:
         """Redraw the panels whose data changed since the last redraw."""
+        if self._exit or not self.is_mounted:
+            return  # closing: the panels may already be gone (the timer or a late event batch)
         if len(self.screen_stack) > 1:
             # Help or the command palette is open over the panels: a redraw underneath would
             # re-render the whole dimmed dashboard behind it. The panels catch up when it closes.
@@ -280,7 +289,7 @@ class TuiNNApp(StopsOnSignals, App):
             return
         if "layout" in dirty:
             self.query_one(WeightsView).editable = view.paused
-            self.query_one(KeysFooter).relabel("toggle_pause", "Pause" if view.state == "running" else "Resume")
+            self.query_one(KeysFooter).relabel("toggle_pause", space_label(view.state))
         if "status" in dirty:
             self.query_one(StatusBar).show(view)
         if "log" in dirty:
@@ -476,6 +485,7 @@ class TuiNNApp(StopsOnSignals, App):
                 await asyncio.sleep(0.05)
             saved = self._saved_path
         self.outcome = Outcome(view, saved, interrupted)
+        self._flush_timer.stop()  # no redraw while the app closes
         self._stop_session()
         status = exit_codes.INTERRUPTED if interrupted else self.exit_status
         self.exit(return_code=status)
@@ -508,7 +518,7 @@ class TuiNNApp(StopsOnSignals, App):
                 continue
             label = k.label
             if k.action == "toggle_pause":  # say what it will do now
-                label = "Pause" if self.view.state == "running" else "Resume"
+                label = space_label(self.view.state)
             yield SystemCommand(f"{label} ({k.display})", k.help, self._palette_action(k.action))
         for i, name in enumerate(OPTIMIZERS):
             yield SystemCommand(f"Optimizer: {name} ({i + 1})", OPTIMIZERS[name].description,

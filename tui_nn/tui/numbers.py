@@ -25,7 +25,9 @@ LOSS_DIGITS = 7  # the log's losses: as many as the book's prints need to tell t
 MAX_DECIMALS = 12
 
 
-def num(x: float | None, digits: int = DIGITS, missing: str = "—") -> str:
+def num(x: float | None, digits: int = DIGITS, missing: str = "—", trim: bool = False) -> str:
+    """``trim``: without trailing zeros (``0.001``, not ``0.001000``): for a value derived from a
+    setting (the learning rate in force), where they would suggest a precision it never had."""
     if x is None:
         return missing
     x = float(x)
@@ -35,6 +37,8 @@ def num(x: float | None, digits: int = DIGITS, missing: str = "—") -> str:
         return "0"
     decimals = min(MAX_DECIMALS, max(0, digits - 1 - math.floor(math.log10(abs(x)))))
     s = f"{x:,.{decimals}f}"
+    if trim and "." in s:
+        s = s.rstrip("0").rstrip(".")
     return s[1:] if s.startswith("-") and not s.strip("-0.,") else s  # never "-0.0000"
 
 

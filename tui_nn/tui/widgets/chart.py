@@ -16,12 +16,13 @@ import numpy as np
 from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ..canvas import Canvas, nice_steps
 from ..numbers import fmt_tick
+from .strips import StripPanel
 
 SOLID, SPARSE, POINTS, RULE = "solid", "sparse", "points", "rule"
+LEGEND_ROW_FROM = 6  # rows of plot: from here on the legend has a row of its own
 LEGEND_GLYPH = {SOLID: "⣿", SPARSE: "⡁", RULE: "─"}
 
 
@@ -47,7 +48,7 @@ class Plot:
     empty: str = ""  # shown when there is nothing to draw
 
 
-class Chart(Widget):
+class Chart(StripPanel):
     """A chart drawn from a :class:`Plot`. See the module docstring."""
 
     DEFAULT_CSS = "Chart { height: 1fr; }"
@@ -60,7 +61,7 @@ class Chart(Widget):
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
 
-    def on_resize(self) -> None:
+    def redraw(self) -> None:  # on every resize (StripPanel)
         self.replot()
 
     def show(self, view) -> None:
@@ -74,13 +75,6 @@ class Chart(Widget):
 
     def plot(self, view) -> Plot:  # pragma: no cover - each chart has its own
         raise NotImplementedError
-
-    def text(self) -> str:
-        """What the chart shows, as plain text (for tests)."""
-        return "\n".join(strip.text for strip in self._strips)
-
-    def render_line(self, y: int) -> Strip:
-        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width, self.rich_style)
 
     # -- drawing -----------------------------------------------------------------------------------
     def draw(self, plot: Plot) -> None:
@@ -113,9 +107,13 @@ class Chart(Widget):
         labels = [fmt_tick(t, ticks) for t in ticks]
         gutter = max((len(s) for s in labels), default=1) + 1
         cols, rows = w - gutter, h - 1
+        # The legend gets the top row to itself when there is room (so it never hides the
+        # first points), else it shares the top or the bottom row with the series.
+        apart = rows >= LEGEND_ROW_FROM and any(line.label for line in plot.lines)
         canvas = Canvas(cols, rows)
         layers = [base, base + muted, base + muted]  # 0 empty, 1 axis and labels, 2 marker names
         W, H = canvas.width, canvas.height
+        top_dot = 4 if apart else 0  # the series' first row of dots
         x0, x1 = plot.x_range
         span = (x1 - x0) or 1.0
 
@@ -123,10 +121,10 @@ class Chart(Widget):
             return (np.asarray(x, float) - x0) / span * (W - 1)
 
         def py(y):
-            return (ty1 - tf(y)) / (ty1 - ty0) * (H - 1)
+            return top_dot + (ty1 - tf(y)) / (ty1 - ty0) * (H - 1 - top_dot)
 
         for at, _name in plot.markers:  # under the series
-            ys = np.arange(0, H, 2)
+            ys = np.arange(top_dot, H, 2)
             canvas.dots(np.full(ys.size, round(float(px(at)))), ys, 1)
         rules = []
         for line in plot.lines:
@@ -159,8 +157,8 @@ class Chart(Widget):
         items = [(3 + i, line.glyph if line.kind == POINTS else LEGEND_GLYPH[line.kind], line.label)
                  for i, line in enumerate(plot.lines) if line.label]
         length = sum(len(label) + 4 for _, _, label in items)
-        legend_row = min((0, rows - 1), key=lambda r: (np.count_nonzero(canvas.bits[r, :length + 1])
-                                                        + np.count_nonzero(canvas.chars[r, :length + 1])))
+        legend_row = 0 if apart else min((0, rows - 1), key=lambda r: (
+            np.count_nonzero(canvas.bits[r, :length + 1]) + np.count_nonzero(canvas.chars[r, :length + 1])))
         top = legend_row == 0
         for at, name, column, row, align in place_switch_labels(
                 plot.markers, x1, cols, rows - (0 if top else 1), 1 if top else 0, length + 1):

@@ -8,12 +8,13 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
-from textual.widget import Widget
 
+from ...activations import OUTLIER_PERCENTILES, clip_outliers
 from ..canvas import BRAILLE_BITS
 from ..colors import class_palette, marker, theme_color
-from ..numbers import count
+from ..numbers import count, exact
 from ..state import RunView
+from .strips import StripPanel
 
 # NO_COLOR: each predicted class gets its own texture where the model is sure, none near the
 # boundary (so the boundary shows as a blank band); past four classes the textures repeat.
@@ -23,11 +24,10 @@ PALE, DEEP = 0.18, 0.62  # how far a region's colour goes from the background to
 PALE_256, DEEP_256 = 0.35, 0.75  # 256 colours: paler shades would snap to greys of no class
 UPPER_HALF = "▀"
 UNSURE = 0.2  # NO_COLOR: below this confidence no texture (the boundary shows as a blank band)
-OUTLIER_PERCENTILES = (0.5, 99.5)  # projection: each feature clipped to these before PCA
 VIEW_PERCENTILES = (1.0, 99.0)  # ... and the view spans these of the projected points
 
 
-class DatasetView(Widget):
+class DatasetView(StripPanel):
     """Four ways to draw the data, chosen from its shape:
 
     - *regions* (classification, two features): the training points (filled markers, one shape
@@ -101,10 +101,7 @@ class DatasetView(Widget):
         from ...data import project_2d
 
         v = self.view
-        X = np.concatenate([v.X_train, v.X_val]).astype(np.float64)
-        if len(X) > 1:
-            lo, hi = np.percentile(X, OUTLIER_PERCENTILES, axis=0)
-            X = np.clip(X, lo, hi)
+        X = clip_outliers(np.concatenate([v.X_train, v.X_val]).astype(np.float64))
         P = project_2d(X)
         self.app.call_from_thread(self._projected, np.asarray(P, float))
 
@@ -113,7 +110,8 @@ class DatasetView(Widget):
         self._view_bounds = self._robust_bounds(P)
         lo, hi = self._view_bounds
         self.outliers = int(np.count_nonzero(((P < lo) | (P > hi)).any(axis=1)))
-        self.border_title = "Data · PCA (features clipped at 0.5–99.5%)" + (
+        low, high = (exact(q) for q in OUTLIER_PERCENTILES)
+        self.border_title = f"Data · PCA (features clipped at {low}–{high}%)" + (
             f" · {count(self.outliers)} outliers on the edge" if self.outliers else "")
         self.redraw()
 
@@ -133,24 +131,14 @@ class DatasetView(Widget):
         return lo - pad, hi + pad
 
     # -- drawing --------------------------------------------------------------------------------
-    def text(self) -> str:
-        """What the panel shows, as plain text (for tests)."""
-        return "\n".join(strip.text for strip in self._strips)
-
-    def render_line(self, y: int) -> Strip:
-        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width, self.rich_style)
-
-    def on_resize(self) -> None:
-        if self.view is not None:
-            self.border_subtitle = self._subtitle(self.view)
-        self.redraw()
-
     def redraw(self) -> None:
+        """Draw the data again (StripPanel calls it on every resize too)."""
         v = self.view
         w, h = self.size.width, self.size.height
         if v is None or w < 4 or h < 2 or not self.is_mounted:
             self._strips = []
             return
+        self.border_subtitle = self._subtitle(v)  # the longest wording that fits this width
         v.net.params[...] = v.params  # the app's private copy of the network
         if self.mode == "regions":
             self._strips = self._regions(v, w, h)
@@ -203,16 +191,16 @@ class DatasetView(Widget):
             out[:, s] = row
         return out
 
-    def _regions(self, v: RunView, w: int, h: int) -> list[Strip]:
-        X = np.concatenate([v.X_train, v.X_val]).astype(np.float64)
-        lo, hi = self._bounds(X)
-        H = 2 * h  # two pixels per cell: the upper and lower half
+    @staticmethod
+    def predict_plane(v: RunView, lo, hi, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+        """The model's class and confidence (0 to 1) at the centres of a ``w`` x ``h`` raster of
+        the data's plane between ``lo`` and ``hi``, row 0 at the top."""
         xs = lo[0] + (np.arange(w) + 0.5) / w * (hi[0] - lo[0])
-        ys = hi[1] - (np.arange(H) + 0.5) / H * (hi[1] - lo[1])
+        ys = hi[1] - (np.arange(h) + 0.5) / h * (hi[1] - lo[1])
         gx, gy = np.meshgrid(xs, ys)
         grid = v.inputs(np.c_[gx.ravel(), gy.ravel()].astype(np.float32))  # through --features, as the data
         out = np.asarray(v.net.forward(grid), np.float64)
-        out = out.reshape(H * w, -1)
+        out = out.reshape(h * w, -1)
         if out.shape[1] == 1:  # one sigmoid output: class 1 when above 0.5
             p = out[:, 0]
             pred = (p > 0.5).astype(np.int64)
@@ -221,7 +209,13 @@ class DatasetView(Widget):
             k = out.shape[1]
             pred = np.argmax(out, axis=1)
             conf = (out.max(axis=1) - 1 / k) / (1 - 1 / k)
-        pred, conf = pred.reshape(H, w), np.nan_to_num(np.clip(conf, 0, 1)).reshape(H, w)
+        return pred.reshape(h, w), np.nan_to_num(np.clip(conf, 0, 1)).reshape(h, w)
+
+    def _regions(self, v: RunView, w: int, h: int) -> list[Strip]:
+        X = np.concatenate([v.X_train, v.X_val]).astype(np.float64)
+        lo, hi = self._bounds(X)
+        H = 2 * h  # two pixels per cell: the upper and lower half
+        pred, conf = self.predict_plane(v, lo, hi, w, H)
         self.regions, self.confidence = pred, conf
         n_classes = max(len(v.class_names), int(pred.max()) + 1, int(v.y_train.max(initial=0)) + 1)
         colors = self._palette(n_classes)

@@ -131,7 +131,7 @@ class OptimizerPanel(Horizontal):
                 out.append(temperature, "bold")
         else:
             out.append("lr now ", "dim")
-            out.append(num(view.lr), "bold")
+            out.append(num(view.lr, trim=True), "bold")  # 0.001, as the setting reads
             if view.reg_loss:  # the losses elsewhere are data losses; this is what L1/L2 add
                 out.append("  reg loss ", "dim")
                 out.append(num(view.reg_loss), "bold")
