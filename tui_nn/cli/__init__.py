@@ -381,8 +381,11 @@ train_options = run_options()
 @click.option("--speed", type=SpeedType(), metavar="N|max",
               help="Dashboard: iterations per second at launch, or max for full speed "
                    "[default: 640, the book's 10,000 iterations in about 16 s; < and > halve and double it].")
+@click.option("--pixels", is_flag=True,
+              help="Dashboard: draw the decision regions in real pixels on terminals with a pixel graphics "
+                   "protocol (kitty's, sixel); needs pip install 'tui-nn[pixels]'.")
 def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, checkpoint, checkpoint_every,
-          resume, record, plot, timing, paused, speed) -> None:
+          resume, record, plot, timing, paused, speed, pixels) -> None:
     """Train a network: the live dashboard, or a headless stream with --headless.
 
     \b
@@ -414,6 +417,9 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     _lock_checkpoint("--checkpoint" if checkpoint else "--resume", checkpoint or resume)
     _lock_checkpoint("--record", record)
     interactive = not headless and _is_terminal()
+    if pixels and headless:
+        raise InputError("--pixels draws the dashboard's data panel; leave it out with --headless")
+    pixel_widget = _pixel_widget() if pixels and interactive else None
     if not interactive and not resume and _given(click.get_current_context(), "batch_size"):
         from ..optimizers import OPTIMIZERS
 
@@ -435,7 +441,8 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         from ..tui.app import create_app
 
         options = {} if speed is None else {"speed": None if speed == "max" else speed}
-        app = create_app(trainer, paused=paused, checkpoint_path=checkpoint, record=record, **options)
+        app = create_app(trainer, paused=paused, checkpoint_path=checkpoint, record=record, pixels=pixel_widget,
+                         **options)
         app.run()
         if app.outcome is not None:  # the terminal is restored: say where the run stands
             click.echo(app.outcome.summary())
@@ -458,6 +465,17 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     finally:
         interrupts.restore()  # only now: every output has been written
     raise SystemExit(status)
+
+
+def _pixel_widget() -> type:
+    """textual-image's widget for this terminal (asked before Textual takes the terminal), or a
+    one-line error saying why pixels cannot be had."""
+    from ..tui.widgets.data_pixels import PixelsUnavailable, pixel_widget
+
+    try:
+        return pixel_widget()
+    except PixelsUnavailable as e:
+        raise InputError(str(e)) from None
 
 
 def build_interruptibly(make):

@@ -119,8 +119,10 @@ class TuiNNApp(StopsOnSignals, App):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall"), (50, "-very-tall")]
 
     def __init__(self, trainer, *, paused: bool = False, speed: float | None = DEFAULT_SPEED,
-                 checkpoint_path: str | None = None, separate_process: bool = True, record: str | None = None):
+                 checkpoint_path: str | None = None, separate_process: bool = True, record: str | None = None,
+                 pixels: type | None = None):
         super().__init__()
+        self.pixels = pixels  # --pixels: the image widget that draws the data panel in pixels
         self.record = record  # the session records the run there (tui-nn train --record)
         from ..checkpoint import default_path
 
@@ -150,7 +152,12 @@ class TuiNNApp(StopsOnSignals, App):
             yield NetworkGraph(id="graph", classes="panel tab-graph inside view-graph")
             yield HiddenSpace(id="hidden", classes="panel tab-hidden inside view-hidden")
             yield ConfusionPanel(id="confusion", classes="panel tab-confusion inside view-confusion")
-            yield DatasetView(id="dataset", classes="panel tab-data data-panel")
+            if self.pixels is not None:
+                from .widgets.data_pixels import PixelDataView
+
+                yield PixelDataView(self.pixels, id="dataset", classes="panel tab-data data-panel")
+            else:
+                yield DatasetView(id="dataset", classes="panel tab-data data-panel")
             yield NeuronMapView(id="neuron-map", classes="panel tab-data neuron-panel")
             yield AccuracyChart(id="accuracy", classes="panel tab-charts charts-main")
             with VerticalScroll(id="weights-panel", classes="panel tab-weights"):
@@ -562,7 +569,7 @@ class Outcome:
 
 def create_app(trainer, *, paused: bool = False, speed: float | None | _Default = DEFAULT,
                checkpoint_path: str | None = None, separate_process: bool = True,
-               record: str | None = None) -> TuiNNApp:
+               record: str | None = None, pixels: type | None = None) -> TuiNNApp:
     """The dashboard over ``trainer`` (a :class:`~tui_nn.trainer.Trainer`).
 
     ``paused`` starts paused; ``speed`` is iterations per second (``DEFAULT``: ``DEFAULT_SPEED``;
@@ -570,11 +577,12 @@ def create_app(trainer, *, paused: bool = False, speed: float | None | _Default 
     was resumed from, else ``tui-nn-<data>-<optimizer>-seed<seed>.ckpt.npz`` in the current
     directory, numbered so that it never replaces another run's file); ``separate_process``
     runs the trainer in a child process (the default: the dashboard then costs it nothing) or,
-    if false, in a thread of this process.
+    if false, in a thread of this process; ``pixels``: a widget class that shows an image
+    (``widgets.data_pixels.pixel_widget()``), to draw the decision regions in pixels.
     """
     if speed is DEFAULT:
         speed = DEFAULT_SPEED
     if speed is not None and not speed > 0:
         raise ValueError(f"speed must be positive (iterations per second) or None for full speed, got {speed}")
     return TuiNNApp(trainer, paused=paused, speed=speed, checkpoint_path=checkpoint_path,
-                    separate_process=separate_process, record=record)
+                    separate_process=separate_process, record=record, pixels=pixels)
