@@ -125,7 +125,7 @@ def test_pixels_need_a_terminal_that_shows_them(monkeypatch):
 
 
 def train_on_a_terminal(monkeypatch, *args: str):
-    """``tui-nn train ARGS`` as if on a terminal, stopping where the dashboard would start."""
+    """``tui-nn train ARGS`` as if on a terminal, stopping where the dashboard would run."""
     import tui_nn.cli as cli
     import tui_nn.tui.app as app_module
 
@@ -134,11 +134,14 @@ def train_on_a_terminal(monkeypatch, *args: str):
     class Opened:
         outcome, exit_status, return_code = None, 0, 0
 
+        def __init__(self, trainer, **kwargs):
+            opened.update(kwargs)
+
         def run(self):
             return None
 
     monkeypatch.setattr(cli, "_is_terminal", lambda: True)
-    monkeypatch.setattr(app_module, "create_app", lambda trainer, **kwargs: (opened.update(kwargs), Opened())[1])
+    monkeypatch.setattr(app_module, "TuiNNApp", Opened)
     result = CliRunner().invoke(main, ["train", "--iterations", "10", *args])
     return result, opened
 
@@ -164,11 +167,6 @@ def test_pixels_go_to_the_dashboard_when_the_terminal_shows_them(monkeypatch):
     assert opened["pixels"] is ShownImage
     result, opened = train_on_a_terminal(monkeypatch)
     assert opened["pixels"] is None  # characters unless asked: the default
-
-
-def test_pixels_are_refused_headless(monkeypatch):
-    result = CliRunner().invoke(main, ["train", "--headless", "--iterations", "10", "--pixels"])
-    assert result.exit_code == 2 and "Error: --pixels draws the dashboard's data panel" in result.output
 
 
 def test_the_module_imports_textual_image_only_when_asked():

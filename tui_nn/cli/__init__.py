@@ -374,16 +374,13 @@ train_options = run_options()
 @click.option("--record", type=click.Path(dir_okay=False), metavar="RUN",
               help="Record the run to a new file RUN (its events and exact snapshots) for tui-nn replay.")
 @click.option("--plot", is_flag=True, help="Headless: draw the loss and accuracy curves at the end.")
-@click.option("--timing", is_flag=True,
-              help="Headless: wall-clock figures (seconds, it/s) in the summary and the log; without them the "
-                   "same command prints the same bytes.")
+@click.option("--timing", is_flag=True, help="Headless: wall-clock figures (seconds, it/s) in the summary and the "
+              "log; without them the same command prints the same bytes.")
 @click.option("--paused", is_flag=True, help="Dashboard: start paused.")
 @click.option("--speed", type=SpeedType(), metavar="N|max",
               help="Dashboard: iterations per second at launch, or max for full speed "
                    "[default: 640, the book's 10,000 iterations in about 16 s; < and > halve and double it].")
-@click.option("--pixels", is_flag=True,
-              help="Dashboard: draw the decision regions in real pixels on terminals with a pixel graphics "
-                   "protocol (kitty's, sixel); needs pip install 'tui-nn[pixels]'.")
+@click.option("--pixels", is_flag=True, help="Dashboard: decision regions in real pixels (kitty/sixel terminals).")
 def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, checkpoint, checkpoint_every,
           resume, record, plot, timing, paused, speed, pixels) -> None:
     """Train a network: the live dashboard, or a headless stream with --headless.
@@ -417,9 +414,6 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     _lock_checkpoint("--checkpoint" if checkpoint else "--resume", checkpoint or resume)
     _lock_checkpoint("--record", record)
     interactive = not headless and _is_terminal()
-    if pixels and headless:
-        raise InputError("--pixels draws the dashboard's data panel; leave it out with --headless")
-    pixel_widget = _pixel_widget() if pixels and interactive else None
     if not interactive and not resume and _given(click.get_current_context(), "batch_size"):
         from ..optimizers import OPTIMIZERS
 
@@ -441,8 +435,7 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
         from ..tui.app import create_app
 
         options = {} if speed is None else {"speed": None if speed == "max" else speed}
-        app = create_app(trainer, paused=paused, checkpoint_path=checkpoint, record=record, pixels=pixel_widget,
-                         **options)
+        app = create_app(trainer, paused=paused, checkpoint_path=checkpoint, record=record, pixels=pixels, **options)
         app.run()
         if app.outcome is not None:  # the terminal is restored: say where the run stands
             click.echo(app.outcome.summary())
@@ -465,17 +458,6 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     finally:
         interrupts.restore()  # only now: every output has been written
     raise SystemExit(status)
-
-
-def _pixel_widget() -> type:
-    """textual-image's widget for this terminal (asked before Textual takes the terminal), or a
-    one-line error saying why pixels cannot be had."""
-    from ..tui.widgets.data_pixels import PixelsUnavailable, pixel_widget
-
-    try:
-        return pixel_widget()
-    except PixelsUnavailable as e:
-        raise InputError(str(e)) from None
 
 
 def build_interruptibly(make):

@@ -143,6 +143,7 @@ class TuiNNApp(StopsOnSignals, App):
         self._batch: list[ev.Event] | None = None  # events the session added since the last message
         self._dirty: set[str] = set(TOPICS)
         self._blas_limits = None  # threadpoolctl's limit while the trainer runs in a child
+        self._flush_timer = None  # the redraw timer, from on_mount
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -186,7 +187,8 @@ class TuiNNApp(StopsOnSignals, App):
         self.flush()
 
     def on_unmount(self) -> None:
-        self._flush_timer.stop()
+        if self._flush_timer is not None:  # (the replay dashboard mounts its own way)
+            self._flush_timer.stop()
         self.remove_signal_handlers()
         self._stop_session()
         if self._blas_limits is not None:
@@ -492,7 +494,8 @@ class TuiNNApp(StopsOnSignals, App):
                 await asyncio.sleep(0.05)
             saved = self._saved_path
         self.outcome = Outcome(view, saved, interrupted)
-        self._flush_timer.stop()  # no redraw while the app closes
+        if self._flush_timer is not None:
+            self._flush_timer.stop()  # no redraw while the app closes
         self._stop_session()
         status = exit_codes.INTERRUPTED if interrupted else self.exit_status
         self.exit(return_code=status)
@@ -569,7 +572,7 @@ class Outcome:
 
 def create_app(trainer, *, paused: bool = False, speed: float | None | _Default = DEFAULT,
                checkpoint_path: str | None = None, separate_process: bool = True,
-               record: str | None = None, pixels: type | None = None) -> TuiNNApp:
+               record: str | None = None, pixels: bool | type = False) -> TuiNNApp:
     """The dashboard over ``trainer`` (a :class:`~tui_nn.trainer.Trainer`).
 
     ``paused`` starts paused; ``speed`` is iterations per second (``DEFAULT``: ``DEFAULT_SPEED``;
@@ -577,12 +580,17 @@ def create_app(trainer, *, paused: bool = False, speed: float | None | _Default 
     was resumed from, else ``tui-nn-<data>-<optimizer>-seed<seed>.ckpt.npz`` in the current
     directory, numbered so that it never replaces another run's file); ``separate_process``
     runs the trainer in a child process (the default: the dashboard then costs it nothing) or,
-    if false, in a thread of this process; ``pixels``: a widget class that shows an image
-    (``widgets.data_pixels.pixel_widget()``), to draw the decision regions in pixels.
+    if false, in a thread of this process; ``pixels``: draw the decision regions in pixels
+    (``tui-nn train --pixels``): true asks textual-image, now, before Textual reads the terminal,
+    for its widget (``PixelsUnavailable``, a ValueError, says why it cannot), or a widget class.
     """
+    if pixels is True:
+        from .widgets.data_pixels import pixel_widget
+
+        pixels = pixel_widget()
     if speed is DEFAULT:
         speed = DEFAULT_SPEED
     if speed is not None and not speed > 0:
         raise ValueError(f"speed must be positive (iterations per second) or None for full speed, got {speed}")
     return TuiNNApp(trainer, paused=paused, speed=speed, checkpoint_path=checkpoint_path,
-                    separate_process=separate_process, record=record, pixels=pixels)
+                    separate_process=separate_process, record=record, pixels=pixels or None)

@@ -4,7 +4,7 @@ as an image, shown with ``textual-image`` on terminals that speak a pixel graphi
 
 An option, never a requirement: ``textual-image`` (and Pillow) come with ``pip install
 'tui-nn[pixels]'``; the character rendering (:class:`DatasetView`) stays the default and is what
-the tests snapshot. :func:`pixel_widget` is called by the CLI before the dashboard starts (the
+the tests snapshot. :func:`pixel_widget` is called by ``create_app`` before the dashboard starts (the
 library asks the terminal what it supports, which it cannot do once Textual reads the keys) and
 says in one line why pixels cannot be had. :class:`PixelDataView` draws everything a
 :class:`DatasetView` draws (its text stays the panel's description for tests) and, for the
@@ -25,8 +25,9 @@ SCALE = 4  # image pixels per half-cell in each direction (a 60x20 panel: 240x16
 RADIUS = 3.5  # a point's disc, in image pixels
 
 
-class PixelsUnavailable(Exception):
-    """Pixels were asked for and cannot be had; the message says why and what to do."""
+class PixelsUnavailable(ValueError):
+    """Pixels were asked for and cannot be had; the message says why and what to do (the CLI
+    prints it as one ``Error:`` line, exit 2, as every ValueError)."""
 
 
 def pixel_widget() -> type:
