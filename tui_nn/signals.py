@@ -69,6 +69,7 @@ class TerminalWatch:
     def __init__(self, fd: int, on_hangup):
         self.fd, self.on_hangup = fd, on_hangup
         self._thread: threading.Thread | None = None
+        self._hung_up = threading.Event()  # on_hangup has been called: it ends the process
         self._stop_r = self._stop_w = -1
 
     def __enter__(self) -> "TerminalWatch":
@@ -96,6 +97,7 @@ class TerminalWatch:
             if self._stop_r in events:
                 return
             if events.get(self.fd, 0) & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                self._hung_up.set()
                 self.on_hangup()
                 return
 
@@ -103,6 +105,11 @@ class TerminalWatch:
         import os
 
         if self._thread is not None:
+            if self._hung_up.is_set():
+                # The terminal went away and on_hangup is saving the work: it ends the process
+                # with its own status. The program's own way out (the app failing on the dead
+                # terminal, an error printed to it) must not end it first with another.
+                self._thread.join()
             os.write(self._stop_w, b"x")
             self._thread.join(timeout=5)
             os.close(self._stop_r)
