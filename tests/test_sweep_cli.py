@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from tui_nn import weights
 from tui_nn.cli import main
-from tui_nn.sweep import InlineBackend, Sweep, plan_sweep
+from tui_nn.sweep import InlineBackend, Result, Sweep, plan_sweep
 
 FLAGS = ["--dataset", "vertical", "--samples", "60", "--nodes", "8,16", "--optimizer", "adam", "--lr", "0.05,0.01",
          "--batch-size", "32", "--epochs", "40", "--seed", "5"]
@@ -440,3 +440,14 @@ def test_a_giant_grid_is_counted_not_expanded():
     assert plan.total == 10**12 and len(plan.configurations) == 3
     assert run(*giant, "--random", "10001", "--headless", "--out", "g.csv").stderr.strip() == \
         "Error: --random must be at most 10,000, got 10001"
+
+
+def test_the_final_table_counts_epochs_in_full():
+    """30,000 epochs read as a count, not 3e+04 (issue 13, defect 6: no scientific notation for counts)."""
+    from tui_nn.cli.sweep import _final_table
+
+    plan = plan_sweep({**GRID, "epochs": 30000}, seed=5)
+    result = Result(index=0, params=plan.configuration(0).params, status="ok", seed=1, val_loss=0.1, val_accuracy=0.9,
+                    train_loss=0.1, train_accuracy=0.9, epochs=30000.0, seconds=1.0)
+    table = _final_table([result], plan)
+    assert "30,000" in table and "e+0" not in table, table

@@ -86,6 +86,9 @@ def test_the_optimizer_panel_shows_rates_and_counts_in_the_one_format():
     view.stats = {"tried": 6180, "accepted": 1166, "acceptance_rate": 1166 / 6180, "temperature": 0.000012346}
     view.optimizer_kind = "search"
     assert str(OptimizerPanel._stats_text(view)) == "accepted 1,166/6,180 (18.9%)  T 0.00001235"
+    view.stats["temperature"] = 0.000001  # anneal at its floor: no zeros that suggest a precision it has not
+    assert str(OptimizerPanel._stats_text(view)).endswith("T 0.000001")
+    view.stats["temperature"] = 0.000012346
     view.optimizer_kind, view.lr = "gradient", 0.78125
     assert str(OptimizerPanel._stats_text(view)) == "lr now 0.7812"
     view.lr = 0.001  # a learning rate as set reads as it was typed, not "0.001000"

@@ -452,13 +452,18 @@ def _final_table(results, plan, limit: int = 20) -> str:
         rows.append(("*" if r.index == best_index else "", str(r.index), *(show_value(r.params[k]) for k in plan.varying),
                      *((str(r.seed),) if seeds else ()),
                      fmt(r.val_loss), fmt(r.val_accuracy, 4), fmt(r.train_loss), fmt(r.train_accuracy, 4),
-                     *((fmt(r.test_accuracy, 4),) * tested), fmt(r.epochs, 4), f"{r.seconds:.1f}", r.status))
+                     *((fmt(r.test_accuracy, 4),) * tested), _epochs(r.epochs), f"{r.seconds:.1f}", r.status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.rjust(w) if i >= 1 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
              .rstrip() for row in rows]
     if len(results) > limit:
         lines.append(f"... and {len(results) - limit} more")
     return "\n".join(lines)
+
+
+def _epochs(x) -> str:
+    """``30,000`` when whole (not ``3e+04``), else four significant digits."""
+    return f"{int(x):,}" if x is not None and math.isfinite(x) and float(x).is_integer() else fmt(x, 4)
 
 
 def _seeds_table(results, plan) -> str:

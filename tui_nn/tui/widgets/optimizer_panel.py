@@ -125,7 +125,7 @@ class OptimizerPanel(Horizontal):
             out.append(f"{count(s.get('accepted', 0))}/{count(tried)}")
             out.append(f" ({percent(rate)})", "bold")
             if "temperature" in s:
-                temperature = num(s["temperature"])
+                temperature = num(s["temperature"], trim=True)  # at its floor: 0.000001, not 0.000001000
                 one_line = out.cell_len + 4 + len(temperature) <= width
                 out.append("  T " if one_line else "\nT ", "dim")
                 out.append(temperature, "bold")
