@@ -33,12 +33,15 @@ def evaluator(kernel, net):
 
 @functools.lru_cache(maxsize=None)
 def _sums_in_order(n_classes: int) -> bool:
-    """Does NumPy's sum over a row of ``n_classes`` float32 values add them left to right?"""
+    """Does NumPy's sum over a row of ``n_classes`` float32 values (the book's) add them left to
+    right, and so does its sum over the class axis of (K, classes, N) arrays (the kernel's)?"""
     e = np.random.RandomState(7).rand(4096, n_classes).astype(F32) + F32(0.5)
     seq = e[:, 0].copy()
     for c in range(1, n_classes):
         seq += e[:, c]
-    return bool(np.array_equal(np.sum(e, axis=1), seq))
+    stacked = np.ascontiguousarray(e.reshape(4, 1024, n_classes).transpose(0, 2, 1))
+    return bool(np.array_equal(np.sum(e, axis=1), seq)
+                and np.array_equal(np.add.reduce(stacked, axis=1).ravel(), seq))
 
 
 @functools.lru_cache(maxsize=None)
@@ -64,23 +67,40 @@ def _stacked_dot_matches(n: int, fan_in: int, fan_out: int) -> bool:
                for k in range(2))
 
 
+@functools.lru_cache(maxsize=None)
+def _strided_dot_matches(n: int, fan_in: int, fan_out: int) -> bool:
+    """Does ``np.matmul`` of each candidate's activations read from one (N, K, units) array (the
+    first layer's single product for all candidates) give exactly each candidate's ``np.dot(a, W)``?"""
+    rng = np.random.RandomState(10)
+    for k in (2, 5):
+        a = rng.randn(n, k, fan_in).astype(F32).astype(F64)
+        w = rng.randn(k, fan_in, fan_out).astype(F32).astype(F64)
+        out = np.matmul(a.transpose(1, 0, 2), w)
+        if not all(np.array_equal(out[j], np.dot(np.ascontiguousarray(a[:, j]), w[j])) for j in range(k)):
+            return False
+    return True
+
+
 class _BookKernel:
     """The book's forward pass, loss and accuracy for K candidates in one go.
 
-    Arrays are laid out (K, units, N): each unit of each candidate is one contiguous row over
-    the N samples, so every step is one NumPy call over all candidates, and the class axis is
-    never the innermost (NumPy is slow at reducing a last axis of 3). The arithmetic is the
-    book's under ``nnfs.init()``, operation for operation:
+    Every step is one NumPy call over all candidates, with a layer's values in one of three
+    layouts: "rows" (K, units, N), each unit of each candidate a contiguous row over the N
+    samples (what the softmax reads: the class axis is never the innermost, NumPy being slow at
+    reducing a last axis of 3); "cols" (K, N, units), each candidate's matrix as the book's
+    ``a @ W`` reads it; "ncols" (N, K, units), the first layer's one product for all candidates
+    side by side. The arithmetic is the book's under ``nnfs.init()``, operation for operation:
 
     - dot products in float64 on float32 values, rounded to float32. The products are exact in
-      float64, so only the order of the additions matters: a first layer with at most two inputs
-      (one rounding) is one BLAS call for all candidates; other layers are one small BLAS product
-      per candidate, ``W.T @ a`` when that adds in the same order as the book's ``a @ W`` here
-      (checked once per shape by ``_transposed_dot_matches``), else ``a @ W`` itself, reading its
-      input laid out (K, N, units): the layer before writes that layout directly (no transposed
-      copy of a wide layer), the rounding to float32 turning one layout into the other;
+      float64, so only the order of the additions matters. A first layer with at most two inputs
+      (one rounding) is one BLAS call for all candidates: ``W.T @ X.T`` when the next layer reads
+      rows, ``X @ [W_1 ... W_K]`` when it reads columns (each candidate's columns then read in
+      place, checked once per shape by ``_strided_dot_matches``). Other layers are one small BLAS
+      product per candidate, ``W.T @ a`` when that adds in the same order as the book's ``a @ W``
+      here (``_transposed_dot_matches``), else ``a @ W`` itself (``_stacked_dot_matches``); the
+      rounding to float32 turns one layout into the next layer's;
     - biases and activations in float32; softmax's max, subtraction, exp and left-to-right sum
-      (checked by ``_sums_in_order``) over class slices;
+      over the class axis (the sum's order checked by ``_sums_in_order``);
     - the loss only from the correct class's probability: clip, log and NumPy's pairwise mean
       over each candidate's contiguous row of samples (``np.mean``'s own sum and division);
       ``-mean(log p)`` equals ``mean(-log p)`` bit for bit, rounding being symmetric;
@@ -88,10 +108,18 @@ class _BookKernel:
       whose value is below 1 - 2**-21 has a strictly smaller probability, so when exactly one
       class per sample reaches that threshold, it is the book's prediction. Otherwise (near-ties,
       NaN) the batch falls back to the book's argmax over probabilities.
+
+    Scratch arrays are few and reused: a layer's products and then its float64 activations share
+    one of two float64 arrays that take turns, every layer's float32 values one array, so a batch
+    stays in a core's L2 cache (``bytes_per_candidate`` tells the batcher how many fit).
     """
 
     NEAR = F32(1 - 2.0**-21)
     ONE_NEAR = F32(1) + NEAR  # exact in float32
+    # Each layout's shape, and the transposition that reads it as (candidate, unit, sample).
+    SHAPES = {"rows": lambda K, u, N: (K, u, N), "cols": lambda K, u, N: (K, N, u),
+              "ncols": lambda K, u, N: (N, K, u)}
+    LOGICAL = {"rows": (0, 1, 2), "cols": (0, 2, 1), "ncols": (1, 2, 0)}
 
     @classmethod
     def build(cls, net, X, y):
@@ -118,31 +146,38 @@ class _BookKernel:
         return cls(net, X, y, modes)
 
     def __init__(self, net, X, y, modes):
-        self.N, self.C = len(X), net.widths[-1]
+        self.N, self.C = N, C = len(X), net.widths[-1]
         self.X64 = X.astype(F64)
         self.XT = np.ascontiguousarray(self.X64.T)
         self.y = y
         # Which samples belong to each class: slices when the data are grouped by class (the
         # book's sets), else masks.
         if np.all(y[1:] >= y[:-1]):
-            bounds = np.searchsorted(y, np.arange(self.C + 1))
-            self.select = [(c, slice(int(bounds[c]), int(bounds[c + 1]))) for c in range(self.C)
+            bounds = np.searchsorted(y, np.arange(C + 1))
+            self.select = [(c, slice(int(bounds[c]), int(bounds[c + 1]))) for c in range(C)
                            if bounds[c + 1] > bounds[c]]
         else:
-            self.select = [(c, y == c) for c in range(self.C)]
-        self.count_dtype = np.uint16 if self.N < 2**16 else np.int64
-        # Per layer: where its weights start, its shape, activation, how it multiplies, and the
-        # layout of its activations, (K, units, N) "rows" or (K, N, units) "cols": what the next
-        # layer's product reads (a@W reads cols: no transposed copy of a wide layer), rows for the
-        # softmax.
+            self.select = [(c, y == c) for c in range(C)]
+        self.count_dtype = np.uint16 if N < 2**16 else np.int64
+        # Per layer: where its weights start, its shape, activation, how it multiplies, the layout
+        # of its products and the layout of its outputs (what the next layer reads; rows for the
+        # softmax).
         self.layers = []
         start = 0
         for i, (layer, act, mode) in enumerate(zip(net.dense, net.activation_names, modes)):
-            out = "cols" if i + 1 < len(modes) and modes[i + 1] == "a@W" else "rows"
-            self.layers.append((start, layer.n_inputs, layer.n_neurons, act, mode, out, f"z{i}", f"d{i}", f"a{i}"))
+            after = modes[i + 1] if i + 1 < len(modes) else None
+            if mode == "gemm" and after == "a@W":
+                nxt = net.dense[i + 1]
+                made = "ncols" if _strided_dot_matches(N, nxt.n_inputs, nxt.n_neurons) else "cols"
+            else:
+                made = "cols" if mode == "a@W" else "rows"
+            out = ("ncols" if made == "ncols" else "cols") if after == "a@W" else "rows"
+            self.layers.append((start, layer.n_inputs, layer.n_neurons, act, mode, made, out))
             start += layer.n_params
         self._store: dict[str, np.ndarray] = {}
-        self._views: dict[int, dict[str, np.ndarray]] = {}
+        self._views: dict[int, dict] = {}
+        self.bytes_per_candidate = self._make_views(1)["bytes"]
+        self._make_views(_Batcher.cap(self.bytes_per_candidate))  # the largest batch: no array grows later
         self.memo: tuple[bytes, np.ndarray, np.ndarray] | None = None
 
     def remember(self, point: np.ndarray, loss: float, acc: float) -> None:
@@ -150,74 +185,102 @@ class _BookKernel:
         self.memo = (point.tobytes(), np.array([loss], F32), np.array([acc], F64))
 
     def __call__(self, P: np.ndarray):
-        K, N = len(P), self.N
+        K = len(P)
         if K == 1 and self.memo is not None and P[0].tobytes() == self.memo[0]:
             return self.memo[1].copy(), self.memo[2].copy()
         v = self._views.get(K) or self._make_views(K)
-        last = len(self.layers) - 1
-        src = self.XT  # the previous layer's activations, float64, in the layout this layer reads
-        for li, (start, n_in, n_out, act, mode, out, zn, dn, an) in enumerate(self.layers):
+        src = None  # the previous layer's activations, float64, in the layout this layer reads
+        for (start, n_in, n_out, act, mode, made, out), (w, w_in, d, round_to, round_from, z, zeros, a) in zip(
+                self.layers, v["layers"]):
             n_w = n_in * n_out
-            W = P[:, start:start + n_w].reshape(K, n_in, n_out)
-            b = P[:, start + n_w:start + n_w + n_out]
-            z, d = v[zn], v[dn]  # z: float32 outputs in this layer's `out` layout; d: float64 products
-            if mode == "gemm" and out == "rows":  # all candidates' first layers in one BLAS call
-                np.dot(W.transpose(0, 2, 1).astype(F64).reshape(K * n_out, n_in), self.XT,
-                       out=d.reshape(K * n_out, N))
-            elif mode == "gemm":  # (K, N, n_out): each of the <= 2 products exact, one rounding
-                np.matmul(self.X64, W.astype(F64), out=d)
-            elif mode == "wT@a":  # (K, n_out, N)
-                np.matmul(W.transpose(0, 2, 1).astype(F64), src, out=d)
-            else:  # the book's orientation, a @ W, per candidate: (K, N, n_out)
-                np.matmul(self.X64 if li == 0 else src, W.astype(F64), out=d)
+            np.copyto(w_in, P[:, start:start + n_w].reshape(K, n_in, n_out))  # to float64, laid out for BLAS
+            if mode == "gemm" and made == "rows":  # (K·units, N) = W.T @ X.T: all first layers, one BLAS call
+                np.dot(w, self.XT, out=d)
+            elif mode == "gemm" and made == "ncols":  # (N, K·units) = X @ [W_1 ... W_K], one BLAS call
+                np.dot(self.X64, w, out=d)
+            elif mode == "gemm":  # (K, N, units): each of the <= 2 products exact, one rounding
+                np.matmul(self.X64, w, out=d)
+            elif mode == "wT@a":  # (K, units, N)
+                np.matmul(w, self.XT if src is None else src, out=d)
+            else:  # the book's orientation, a @ W, per candidate: (K, N, units)
+                np.matmul(self.X64 if src is None else src, w, out=d)
             # Round to float32, then add the biases in float32 (as book_dot(...) + biases); the
             # rounding also turns the products' layout into the one the next layer reads.
-            d_out = "cols" if mode == "a@W" or (mode == "gemm" and out == "cols") else "rows"
-            np.copyto(z, d if d_out == out else d.transpose(0, 2, 1), casting="unsafe")
-            z += b[:, None, :] if out == "cols" else b[:, :, None]
-            if li < last:
-                a = v[an]  # float64 for the next product; the activation's float32 values are exact in it
-                if act == "relu":  # np.maximum(0, z); an array of zeros is faster
-                    np.maximum(v["zeros"][:z.size].reshape(z.shape), z, out=z)
-                elif act == "sigmoid":  # as Sigmoid.forward: 1 / (1 + exp(-z)); exp(inf) gives 0
-                    with np.errstate(over="ignore"):
-                        z[...] = 1 / (1 + np.exp(-z))
-                elif act == "tanh":
-                    np.tanh(z, out=z)
-                np.copyto(a, z)
-                src = a
+            np.copyto(round_to, round_from, casting="unsafe")
+            b = P[:, start + n_w:start + n_w + n_out]
+            z += b[:, :, None] if out == "rows" else b[:, None, :] if out == "cols" else b
+            if a is None:  # the output layer: softmax, loss and accuracy below
+                break
+            if act == "relu":  # np.maximum(0, z); an array of zeros is faster
+                np.maximum(zeros, z, out=z)
+            elif act == "sigmoid":  # as Sigmoid.forward: 1 / (1 + exp(-z)); exp(inf) gives 0
+                with np.errstate(over="ignore"):
+                    z[...] = 1 / (1 + np.exp(-z))
+            elif act == "tanh":
+                np.tanh(z, out=z)
+            np.copyto(a, z)  # float64 for the next product; the float32 values are exact in it
+            src = a.transpose(1, 0, 2) if out == "ncols" else a
         return self._loss_and_accuracy(z, v, K)
 
-    def _make_views(self, K: int) -> dict[str, np.ndarray]:
+    def _make_views(self, K: int) -> dict:
         """Views of K candidates' size into scratch arrays that are reused, so no batch pays for
-        fresh memory pages."""
-        N, v, grown = self.N, {}, False
+        fresh memory pages: per layer (weights in float64, the weights' float32 view to fill them
+        from, products, the rounding's destination and source, float32 values, zeros for ReLU,
+        float64 activations), and the softmax's arrays."""
+        N, C, last = self.N, self.C, len(self.layers) - 1
+        need: dict[str, tuple[int, type]] = {}  # each scratch array as large as its largest use
 
-        def view(name, shape, dtype, fill=None):
-            nonlocal grown
-            size = math.prod(shape)
+        def needs(name, size, dtype):
+            need[name] = (max(size, need.get(name, (0,))[0]), dtype)
+
+        for i, (_, n_in, n_out, act, *_) in enumerate(self.layers):
+            needs(f"w{i}", K * n_in * n_out, F64)
+            needs(f"f{i % 2}", K * N * n_out, F64)  # products, then activations
+            needs("z", K * N * n_out, F32)
+            if act == "relu" and i < last:
+                needs("zeros", K * N * n_out, F32)
+        for name in ("m", "s", "ey"):
+            needs(name, K * N, F32)
+        needs("ok", K * N, np.bool_)
+        needs("near", K * C * N, np.bool_)
+        needs("losses", K, F32)
+        grown = False
+        for name, (size, dtype) in need.items():
             flat = self._store.get(name)
             if flat is None or flat.size < size:
                 flat = self._store[name] = np.empty(max(size, 2 * (0 if flat is None else flat.size)), dtype)
-                if fill is not None:
-                    flat.fill(fill)  # never written afterwards
+                if name == "zeros":
+                    flat.fill(0)  # never written afterwards
                 grown = True
-            v[name] = flat[:size].reshape(shape)
 
-        widest = max(layer[2] for layer in self.layers)
-        view("zeros", (K * widest * N,), F32, fill=0)
-        for li, (_, n_in, n_out, _, mode, out, zn, dn, an) in enumerate(self.layers):
-            d_cols = mode == "a@W" or (mode == "gemm" and out == "cols")
-            view(dn, (K, N, n_out) if d_cols else (K, n_out, N), F64)
-            view(zn, (K, N, n_out) if out == "cols" else (K, n_out, N), F32)
-            if li < len(self.layers) - 1:
-                view(an, (K, N, n_out) if out == "cols" else (K, n_out, N), F64)
-        view("m", (K, N), F32)
-        view("s", (K, N), F32)
-        view("ey", (K, N), F32)
-        view("ok", (K, N), np.bool_)
-        view("near", (K, self.C, N), np.bool_)
-        view("losses", (K,), F32)
+        def take(name, shape):
+            return self._store[name][:math.prod(shape)].reshape(shape)
+
+        layers = []
+        for i, (_, n_in, n_out, act, mode, made, out) in enumerate(self.layers):
+            d = take(f"f{i % 2}", self.SHAPES[made](K, n_out, N))
+            z = take("z", self.SHAPES[out](K, n_out, N))
+            round_to, round_from = z.transpose(self.LOGICAL[out]), d.transpose(self.LOGICAL[made])
+            if mode == "gemm" and made == "rows":
+                w = take(f"w{i}", (K * n_out, n_in))
+                w_in = w.reshape(K, n_out, n_in).transpose(0, 2, 1)
+                d = d.reshape(K * n_out, N)
+            elif mode == "gemm" and made == "ncols":
+                w = take(f"w{i}", (n_in, K * n_out))
+                w_in = w.reshape(n_in, K, n_out).transpose(1, 0, 2)
+                d = d.reshape(N, K * n_out)
+            elif mode == "wT@a":
+                w = take(f"w{i}", (K, n_out, n_in))
+                w_in = w.transpose(0, 2, 1)
+            else:
+                w = w_in = take(f"w{i}", (K, n_in, n_out))
+            hidden = i < last
+            zeros = take("zeros", z.shape) if hidden and act == "relu" else None
+            a = take(f"f{i % 2}", z.shape) if hidden else None  # over the products, used by then
+            layers.append((w, w_in, d, round_to, round_from, z, zeros, a))
+        v = {"layers": layers, "m": take("m", (K, N)), "s": take("s", (K, N)), "ey": take("ey", (K, N)),
+             "ok": take("ok", (K, N)), "near": take("near", (K, C, N)), "losses": take("losses", (K,)),
+             "bytes": sum(size * np.dtype(dtype).itemsize for size, dtype in need.values())}
         if grown:  # older views point into replaced arrays
             self._views.clear()
         self._views[K] = v
@@ -226,14 +289,10 @@ class _BookKernel:
     def _loss_and_accuracy(self, z, v, K):
         N, C = self.N, self.C
         m, s, ey, ok, near, losses = v["m"], v["s"], v["ey"], v["ok"], v["near"], v["losses"]
-        np.maximum(z[:, 0], z[:, 1], out=m)
-        for c in range(2, C):
-            np.maximum(m, z[:, c], out=m)
+        np.maximum.reduce(z, axis=1, out=m)  # exact in any order (a zero's sign changes no exp)
         z -= m[:, None, :]
         e = np.exp(z, out=z)
-        np.add(e[:, 0], e[:, 1], out=s)
-        for c in range(2, C):
-            s += e[:, c]
+        np.add.reduce(e, axis=1, out=s)  # left to right (_sums_in_order)
         for c, where in self.select:  # the correct class's exp
             if isinstance(where, slice):
                 np.copyto(ey[:, where], e[:, c, where])
@@ -275,10 +334,14 @@ class _Batcher:
     def __init__(self):
         self.size = 8
 
-    def take(self, remaining: int, net, n_samples: int) -> int:
-        per_candidate = n_samples * (24 * sum(net.widths[1:]) + 16)  # bytes of scratch arrays
-        cap = max(1, self.BUDGET // max(1, per_candidate))
-        return max(1, min(remaining, self.size, cap))
+    @classmethod
+    def cap(cls, per_candidate: int) -> int:
+        """The most candidates whose scratch arrays (``per_candidate`` bytes each) fit the budget."""
+        return max(1, cls.BUDGET // max(1, per_candidate))
+
+    def take(self, remaining: int, per_candidate: int) -> int:
+        """The next batch's size; ``per_candidate``: bytes of scratch arrays a candidate takes."""
+        return max(1, min(remaining, self.size, self.cap(per_candidate)))
 
     def accepted_at(self, j: int | None, k: int) -> None:
         if j is None:
@@ -339,18 +402,20 @@ class BatchedSearch:
     @classmethod
     def build(cls, net, X, y, kernel):
         if kernel is not None:
-            return cls(net, X, y, kernel, remember=True)
+            return cls(net, X, y, kernel, kernel.bytes_per_candidate, remember=True)
         stacked = _StackedEvaluator.build(net, X)
         if stacked is None:
             return None
-        return cls(net, X, y, lambda P: stacked(P, y), remember=False)
+        per_candidate = len(X) * (24 * sum(net.widths[1:]) + 16)  # its float32 and float64 arrays
+        return cls(net, X, y, lambda P: stacked(P, y), per_candidate, remember=False)
 
-    def __init__(self, net, X, y, score, remember: bool):
+    def __init__(self, net, X, y, score, per_candidate: int, remember: bool):
         self.net, self.X, self.y, self.score, self.remember = net, X, y, score, remember
+        self.per_candidate = per_candidate
         self.batcher = _Batcher()
 
     def __call__(self, opt, n: int, rng):
-        net, X = self.net, self.X
+        net = self.net
         opt.begin(n, rng)
         noise = opt.draw(rng, n, net.n_params)
         point = net.params.copy()
@@ -360,7 +425,7 @@ class BatchedSearch:
         i = 0
         point_acc = None
         while i < n:
-            k = self.batcher.take(n - i, net, len(X))
+            k = self.batcher.take(n - i, self.per_candidate)
             cand = opt.candidates(point, noise[i:i + k])
             l, a = self.score(cand)
             j = opt.accept(l, i)
