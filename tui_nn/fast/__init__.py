@@ -11,8 +11,11 @@ when the answer is ``None``.
 job         plain code it replaces                          fast implementation
 ==========  ==============================================  =====================================
 evaluate    ``Network.evaluate(X, y)``                      ``search._BookKernel`` for one point;
-                                                            other models: the plain code, its last
-                                                            answer kept (``Remembered``)
+                                                            sigmoid and linear outputs:
+                                                            ``point.BookPoint`` (arrays reused),
+                                                            other models the plain code; either
+                                                            with its last answer kept
+                                                            (``Remembered``)
 search      ``SearchOptimizer.run(net, X, y, n, rng)``      ``search.BatchedSearch``: candidates
                                                             scored many at a time
 step        ``Network.forward``/``backward`` of one batch   ``step.LeanStep``: scratch arrays,
@@ -97,13 +100,16 @@ def _cached(net, key, X, y, build):
 
 
 class Remembered:
-    """``net.evaluate(X, y)``, computed again only when the parameters or a setting of the network
-    or its layers changed since the last call. The trainer evaluates the same weights up to three
+    """``net.evaluate(X, y)`` (by ``point.BookPoint`` where it applies), computed again only when
+    the parameters or a setting of the network or its layers changed since the last call. The trainer evaluates the same weights up to three
     times in a row (the last evaluation, then the summary at the end of the run and of ``run()``);
     on MAGIC 10-64-64-1 each costs as much as ~1.5 epochs of batch-32 Adam."""
 
     def __init__(self, net, X, y):
+        from .point import BookPoint
+
         self.net, self.X, self.y = net, X, y
+        self.evaluate = BookPoint.build(net, X, y) or (lambda: net.evaluate(X, y))
         self.key: tuple | None = None
         self.result: tuple[float, float] | None = None
 
@@ -116,5 +122,5 @@ class Remembered:
     def __call__(self) -> tuple[float, float]:
         key = self._key()
         if key != self.key:
-            self.result, self.key = self.net.evaluate(self.X, self.y), key
+            self.result, self.key = self.evaluate(), key
         return self.result

@@ -11,6 +11,8 @@ import numpy as np
 
 from ..network import EPS, score
 
+F32 = np.float32
+
 
 class LeanStep:
     """For plain stacks of dense layers in float32 (no dropout: its masks are drawn by the
@@ -36,6 +38,7 @@ class LeanStep:
                        for d, act in zip(net.dense, net.activation_names)]
         self._bufs: dict[int, dict] = {}
         self._scratch = (np.empty_like(net.params), np.empty_like(net.params))
+        self._adam_key, self._adam = None, ()
 
     def _buffers(self, B: int) -> dict:
         bufs = self._bufs.get(B)
@@ -156,18 +159,24 @@ class LeanStep:
             return
         m, c = opt.buffer("momentum", params), opt.buffer("cache", params)
         beta1, beta2, t = hp["beta1"], hp["beta2"], opt.steps + 1
+        key = (beta1, beta2, hp["epsilon"])
+        if key != self._adam_key:  # Python floats meet float32 arrays as float32 (NEP 50): convert once
+            self._adam_key = key
+            self._adam = tuple(F32(x) for x in (beta1, 1 - beta1, beta2, 1 - beta2, hp["epsilon"]))
+        b1, one_b1, b2, one_b2, eps = self._adam
         s1, s2 = self._scratch
-        np.multiply(m, beta1, out=m)  # momentums = beta1 * momentums + (1 - beta1) * grads
-        m += np.multiply(grads, 1 - beta1, out=s1)
-        np.multiply(c, beta2, out=c)  # cache = beta2 * cache + (1 - beta2) * grads**2
+        np.multiply(m, b1, out=m)  # momentums = beta1 * momentums + (1 - beta1) * grads
+        m += np.multiply(grads, one_b1, out=s1)
+        np.multiply(c, b2, out=c)  # cache = beta2 * cache + (1 - beta2) * grads**2
         np.square(grads, out=s1)
-        c += np.multiply(s1, 1 - beta2, out=s1)
-        np.divide(c, 1 - beta2**t, out=s1)  # sqrt(cache_corrected) + epsilon
-        np.sqrt(s1, out=s1)
-        s1 += hp["epsilon"]
-        np.divide(m, 1 - beta1**t, out=s2)  # -lr * momentums_corrected / (...)
-        np.multiply(s2, -lr, out=s2)
-        params += np.divide(s2, s1, out=s2)
+        c += np.multiply(s1, one_b2, out=s1)
+        # The corrections 1 - beta**t become exactly 1 in float32 once beta**t < 2**-25 (Adam's
+        # beta1 0.9 after 165 steps): dividing by 1 changes no bit, so the division is skipped.
+        c1, c2 = F32(1 - beta1**t), F32(1 - beta2**t)
+        np.sqrt(c if c2 == 1 else np.divide(c, c2, out=s1), out=s1)  # sqrt(cache_corrected) + epsilon
+        s1 += eps
+        np.multiply(m if c1 == 1 else np.divide(m, c1, out=s2), F32(-lr), out=s2)  # -lr * momentums_corrected
+        params += np.divide(s2, s1, out=s2)  # ... / (...)
         opt.steps += 1
 
 
