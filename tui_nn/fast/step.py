@@ -51,26 +51,37 @@ class LeanStep:
                 "mask": [np.empty((B, w), bool) for w in widths[1:]],
                 "rows": np.arange(B), "m": np.empty((B, 1), np.float32), "s": np.empty((B, 1), np.float32),
                 "q": np.empty((B, widths[-1]), np.float32), "yes": np.empty((B, widths[-1]), bool),
+                "no": np.empty((B, widths[-1]), bool), "B": np.float32(B),
             }
+            last = len(self.layers) - 1
+            # The layers as each pass meets them, with their arrays for this batch size: forward
+            # (weights, biases, outputs, hidden activation or None for the output layer);
+            # backward from the output (input activations or None for the batch itself, weights,
+            # their gradients, this layer's and the previous layer's dvalues, its activation,
+            # and its mask and scratch array).
+            bufs["forward"] = [(W, bias, bufs["z"][i], act if i < last else None)
+                               for i, (W, bias, _, _, act) in enumerate(self.layers)]
+            bufs["backward"] = [
+                (None if i == 0 else bufs["z"][i - 1], W, dW, db, bufs["d"][i],
+                 None if i == 0 else bufs["d"][i - 1], None if i == 0 else self.layers[i - 1][4],
+                 None if i == 0 else bufs["mask"][i - 1], None if i == 0 else bufs["tmp"][i - 1])
+                for i, (W, _, dW, db, _) in reversed(list(enumerate(self.layers)))]
         return bufs
 
     def forward(self, Xb, yb) -> tuple[float, float]:
         """Forward pass of one batch; returns (loss, accuracy or R²) as the trainer reports them."""
         B = len(Xb)
-        b = self._buffers(B)
+        b = self._bufs.get(B) or self._buffers(B)
         a = Xb
-        last = len(self.layers) - 1
-        for i, (W, bias, _, _, act) in enumerate(self.layers):
-            z = b["z"][i]
+        for W, bias, z, act in b["forward"]:
             np.dot(a, W, out=z)
             z += bias
-            if i < last:
-                if act == "relu":
-                    np.maximum(z, 0, out=z)
-                elif act == "sigmoid":
-                    _sigmoid(z)
-                elif act == "tanh":
-                    np.tanh(z, out=z)
+            if act == "relu":
+                np.maximum(z, 0, out=z)
+            elif act == "sigmoid":
+                _sigmoid(z)
+            elif act == "tanh":
+                np.tanh(z, out=z)
             a = z
         p, q = a, b["q"]
         if self.out_act == "softmax":
@@ -89,10 +100,11 @@ class LeanStep:
             np.minimum(np.maximum(p, EPS, out=q), 1 - EPS, out=q)  # np.clip, without its wrappers
             yes = np.greater(yb, 0.5, out=b["yes"])
             if p.shape[1] == 1:  # labels 0/1: y*log(c) + (1-y)*log(1-c) is log(c) or log(1-c)
-                np.subtract(1, q, out=q, where=~yes)
+                np.subtract(1, q, out=q, where=np.logical_not(yes, out=b["no"]))
                 np.log(q, out=q)
-                loss = -float(np.add.reduce(q, axis=None) / np.float32(B))  # as np.mean
-                acc = float(np.count_nonzero(np.greater(p, 0.5, out=b["mask"][-1]) == yes)) / B
+                loss = -float(np.add.reduce(q, axis=None) / b["B"])  # as np.mean
+                right = np.equal(np.greater(p, 0.5, out=b["mask"][-1]), yes, out=b["mask"][-1])
+                acc = float(np.count_nonzero(right)) / B
             else:
                 loss = float(np.mean(self.net.loss_function.forward(p, yb)))
                 acc = score(self.net.task, p, yb, self.net.predictions)
@@ -123,27 +135,22 @@ class LeanStep:
             d *= -2
             d /= p.shape[1]
             d /= B
-        for i in range(last, -1, -1):
-            W, _, dW, db, _ = self.layers[i]
-            a = Xb if i == 0 else b["z"][i - 1]
-            np.dot(a.T, d, out=dW)
+        for a, W, dW, db, d, prev, act, mask, t in b["backward"]:
+            np.dot(Xb.T if a is None else a.T, d, out=dW)
             np.add.reduce(d, axis=0, keepdims=True, out=db)
-            if i == 0:
+            if prev is None:  # the first layer: no dvalues for the batch itself
                 break
-            prev = b["d"][i - 1]
             np.dot(d, W.T, out=prev)
-            act = self.layers[i - 1][4]
             if act == "relu":
-                prev *= np.greater(a, 0, out=b["mask"][i - 1])
+                prev *= np.greater(a, 0, out=mask)
             elif act == "sigmoid":  # d * (1 - out) * out
-                t = np.subtract(1, a, out=b["tmp"][i - 1])
+                np.subtract(1, a, out=t)
                 prev *= t
                 prev *= a
             elif act == "tanh":  # d * (1 - out * out)
-                t = np.multiply(a, a, out=b["tmp"][i - 1])
+                np.multiply(a, a, out=t)
                 np.subtract(1, t, out=t)
                 prev *= t
-            d = prev
 
 
     def update(self, opt) -> None:
@@ -153,16 +160,18 @@ class LeanStep:
         net, hp = self.net, opt.hp
         params, grads = net.params, net.grads
         lr = opt.lr
-        if (opt.name != "adam" or params.dtype != np.float32
-                or not all(type(v) is float for v in (lr, hp["beta1"], hp["beta2"], hp["epsilon"]))):
+        if opt.name != "adam" or params.dtype != np.float32:
             opt.update(params, grads)
             return
+        beta1, beta2, epsilon, t = hp["beta1"], hp["beta2"], hp["epsilon"], opt.steps + 1
+        if not (type(lr) is float and type(beta1) is float and type(beta2) is float and type(epsilon) is float):
+            opt.update(params, grads)  # a NumPy scalar would make the book's arithmetic float64
+            return
         m, c = opt.buffer("momentum", params), opt.buffer("cache", params)
-        beta1, beta2, t = hp["beta1"], hp["beta2"], opt.steps + 1
-        key = (beta1, beta2, hp["epsilon"])
+        key = (beta1, beta2, epsilon)
         if key != self._adam_key:  # Python floats meet float32 arrays as float32 (NEP 50): convert once
             self._adam_key = key
-            self._adam = tuple(F32(x) for x in (beta1, 1 - beta1, beta2, 1 - beta2, hp["epsilon"]))
+            self._adam = tuple(F32(x) for x in (beta1, 1 - beta1, beta2, 1 - beta2, epsilon))
         b1, one_b1, b2, one_b2, eps = self._adam
         s1, s2 = self._scratch
         np.multiply(m, b1, out=m)  # momentums = beta1 * momentums + (1 - beta1) * grads
