@@ -9,11 +9,13 @@ by sleeping.
 from __future__ import annotations
 
 import functools
+import gc
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tui_nn import events as ev
 from tui_nn.trainer import TrainConfig, Trainer
 from tui_nn.tui.app import DEFAULT_SPEED, MAX_SPEED, MIN_SPEED, faster, slower
 from tui_nn.tui.app import create_app as create_app_in_a_child_process
@@ -60,6 +62,30 @@ def test_factory_defaults_and_validation():
     assert create_app(Trainer(small()), speed=None).view.speed is None
     with pytest.raises(ValueError, match="speed"):
         create_app(Trainer(small()), speed=0)
+
+
+@scenario
+async def test_a_key_pressed_while_the_first_frame_is_drawn_is_not_lost():
+    # The trainer's session starts after the first frame (start-up time): what the user asked
+    # for before that waits for it, in order.
+    app = make_app()
+    app.send(ev.Step())
+    app.send(ev.Step())
+    async with running(app) as pilot:
+        await until(pilot, lambda: app.view.iteration == 2)
+        assert app.trainer.iteration == 2 and app.view.state == "paused"
+
+
+@scenario
+async def test_the_garbage_collector_is_back_on_once_the_trainer_runs():
+    gc.disable()  # as tui-nn train does while the dashboard draws its first frame
+    try:
+        app = make_app()
+        async with running(app) as pilot:
+            await settle(pilot)
+            assert app.session is not None and gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_speed_ladder():

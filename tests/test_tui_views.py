@@ -48,10 +48,10 @@ async def test_v_shows_the_graph_in_place_of_the_charts_and_c_brings_them_back()
     app = create_app(trained(), paused=True)
     async with running(app) as pilot:
         await settle(pilot)
-        graph = app.query_one(NetworkGraph)
-        assert not shown(graph) and shown(app.query_one("#loss"))
+        assert not any(shown(graph) for graph in app.query(NetworkGraph)) and shown(app.query_one("#loss"))
         await pilot.press("v")
         await pilot.pause()
+        graph = app.query_one(NetworkGraph)
         assert shown(graph) and graph.has_focus
         assert not shown(app.query_one("#loss")) and not shown(app.query_one("#accuracy"))
         for panel in ("#dataset", "#weights-panel", "#log", "#optimizer"):
@@ -71,12 +71,11 @@ async def test_selecting_in_either_view_selects_in_both_and_nudging_works_from_t
     async with running(app) as pilot:
         await settle(pilot)
         weights = app.query_one(WeightsView)
-        graph = app.query_one(NetworkGraph)
-        weights.select(5)  # dense1 w[x2→h2] (2 inputs, 4 neurons: 1 * 4 + 1)
-        await pilot.pause()
-        assert graph.cursor == 5 and graph.selected_neuron == (1, 1)
+        weights.select(5)  # dense1 w[x2→h2] (2 inputs, 4 neurons: 1 * 4 + 1), before the graph is shown
         await pilot.press("v")
         await pilot.pause()
+        graph = app.query_one(NetworkGraph)
+        assert graph.cursor == 5 and graph.selected_neuron == (1, 1)
         assert "dense1 w[x2→h2]" in str(graph.border_subtitle).replace("\\", "")
         await pilot.press("right")  # the next target neuron: h3
         assert graph.cursor == weights.cursor == 6

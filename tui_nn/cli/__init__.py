@@ -431,12 +431,11 @@ def train(source: DataSource, spec, run: dict, headless, fmt, every, log, save, 
     if not headless and not interactive:
         click.echo("tui-nn: not a terminal, running headless (use --headless to silence this note)", err=True)
     if interactive:
-        # Deferred: Textual and plotext cost ~0.3 s to import.
-        from ..tui.app import create_app
+        from ..tui import run_dashboard  # it imports Textual and plotext (~0.3 s)
 
         options = {} if speed is None else {"speed": None if speed == "max" else speed}
-        app = create_app(trainer, paused=paused, checkpoint_path=checkpoint, record=record, pixels=pixels, **options)
-        app.run()
+        app = run_dashboard(trainer, paused=paused, checkpoint_path=checkpoint, record=record, pixels=pixels,
+                            **options)
         if app.outcome is not None:  # the terminal is restored: say where the run stands
             click.echo(app.outcome.summary())
         raise SystemExit(app.exit_status if app.return_code is None else app.return_code)

@@ -7,7 +7,7 @@ Build it with :func:`create_app` (the CLI and the tests share it)::
 
     create_app(Trainer(TrainConfig(dataset="spiral", optimizer="adam")), paused=True).run()
 
-On mount the app starts a :class:`~tui_nn.runner.ProcessSession`: the trainer runs in a child
+After its first frame the app starts a :class:`~tui_nn.runner.ProcessSession`: the trainer runs in a child
 process (so drawing never slows it: each has a core), and its events come back as
 :class:`~tui_nn.tui.messages.TrainerEvents` messages. ``separate_process=False`` runs it in a
 thread of this process instead (:class:`~tui_nn.runner.Session`), which lets tests look at the
@@ -18,11 +18,13 @@ same redraw (so titles, status bar and charts show the same iteration), or at on
 command the user is waiting for. Drawing is cheap enough for that (the charts are NumPy braille
 canvases, a few milliseconds each at 200x60: ``benchmarks/bench_panels.py``), so it is never
 stretched or rationed. Keys become commands sent to the session.
+Start-up: the views inside the network are mounted when first shown (:meth:`TuiNNApp.views`);
+the session starts after the first frame, and commands given before it wait for it, in order.
 """
 
 from __future__ import annotations
 
-import math
+import gc
 import os
 import threading
 from pathlib import Path
@@ -45,17 +47,14 @@ from .keys import KEYS, bindings, footer_ranks
 from .messages import TrainerEvents
 from .numbers import count
 from .numbers import speed as format_speed
+from .outcome import Outcome
 from .state import RunView
 from .stopping import StopsOnSignals
 from .widgets.accuracy_chart import AccuracyChart
-from .widgets.confusion_panel import ConfusionPanel
 from .widgets.dataset_view import DatasetView
 from .widgets.event_log import EventLog
 from .widgets.footer import KeysFooter
-from .widgets.hidden_space import HiddenSpace
 from .widgets.loss_chart import LossChart
-from .widgets.network_graph import NetworkGraph
-from .widgets.neuron_map import NeuronMapView
 from .widgets.optimizer_panel import OptimizerPanel
 from .widgets.status_bar import StatusBar
 from .widgets.weights_view import WeightsView
@@ -144,22 +143,20 @@ class TuiNNApp(StopsOnSignals, App):
         self._dirty: set[str] = set(TOPICS)
         self._blas_limits = None  # threadpoolctl's limit while the trainer runs in a child
         self._flush_timer = None  # the redraw timer, from on_mount
+        self._waiting: list[ev.Command] = []  # commands given before the session started
+        self._views: tuple | None = None  # the views inside the network, once mounted (views())
 
     # -- layout ------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Tabs(*[Tab(label, id=f"tab-{name}") for name, label in PANEL_TABS], id="panel-tabs")
         with Grid(id="panels", classes="show-charts"):
             yield LossChart(id="loss", classes="panel tab-charts charts-main")
-            yield NetworkGraph(id="graph", classes="panel tab-graph inside view-graph")
-            yield HiddenSpace(id="hidden", classes="panel tab-hidden inside view-hidden")
-            yield ConfusionPanel(id="confusion", classes="panel tab-confusion inside view-confusion")
-            if self.pixels is not None:
+            if self.pixels is not None:  # (the views inside the network come when first shown: views())
                 from .widgets.data_pixels import PixelDataView
 
                 yield PixelDataView(self.pixels, id="dataset", classes="panel tab-data data-panel")
             else:
                 yield DatasetView(id="dataset", classes="panel tab-data data-panel")
-            yield NeuronMapView(id="neuron-map", classes="panel tab-data neuron-panel")
             yield AccuracyChart(id="accuracy", classes="panel tab-charts charts-main")
             with VerticalScroll(id="weights-panel", classes="panel tab-weights"):
                 yield WeightsView(id="weights")
@@ -168,7 +165,33 @@ class TuiNNApp(StopsOnSignals, App):
         yield StatusBar(id="status")
         yield KeysFooter(ranks=footer_ranks())
 
+    def views(self) -> tuple:
+        """(graph, neuron map, hidden space, confusion): mounted (hidden) in their places when first
+        needed, not for the first frame (~40 ms with their imports); the graph has the weights' selection."""
+        if self._views is None:
+            from .widgets import confusion_panel, hidden_space, network_graph, neuron_map
+            graph = network_graph.NetworkGraph(id="graph", classes="panel tab-graph inside view-graph")
+            graph.cursor = self.query_one(WeightsView).cursor
+            self._views = (graph, neuron_map.NeuronMapView(id="neuron-map", classes="panel tab-data neuron-panel"),
+                           hidden_space.HiddenSpace(id="hidden", classes="panel tab-hidden inside view-hidden"),
+                           confusion_panel.ConfusionPanel(id="confusion", classes="panel tab-confusion inside view-confusion"))
+            self.query_one("#panels", Grid).mount(graph, self._views[2], self._views[3], after="#loss")
+            self.query_one("#panels", Grid).mount(self._views[1], after="#dataset")
+            self._dirty.add("weights")
+            self.call_after_refresh(self.flush)
+        return self._views
+
     def on_mount(self) -> None:
+        self.watch(self.query_one(WeightsView), "cursor", self._weight_selected, init=False)
+        self.install_signal_handlers()  # SIGTERM and SIGHUP as Ctrl+C; a dead terminal: _hung_up
+        self._flush_timer = self.set_interval(FLUSH_SECONDS, self.flush)
+        self.flush()
+        # The trainer's session (a child process: 30-50 ms to start) once the first frame is out.
+        self.call_after_refresh(self._start_session)
+
+    def _start_session(self) -> None:
+        if self.session is not None or self.outcome is not None:  # started, or quitting already
+            return
         # ProcessSession passes pipe descriptors to its child (POSIX); elsewhere, a thread.
         kind = ProcessSession if self.separate_process and os.name == "posix" else Session
         if kind is ProcessSession:
@@ -178,13 +201,14 @@ class TuiNNApp(StopsOnSignals, App):
             from threadpoolctl import threadpool_limits  # comes with scikit-learn
 
             self._blas_limits = threadpool_limits(1)
-        self.session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
-                            speed=self.view.speed, record=self.record)
-        self.session.start()
-        self.watch(self.query_one(WeightsView), "cursor", self._weight_selected, init=False)
-        self.install_signal_handlers()  # SIGTERM and SIGHUP as Ctrl+C; a dead terminal: _hung_up
-        self._flush_timer = self.set_interval(FLUSH_SECONDS, self.flush)
-        self.flush()
+        session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
+                       speed=self.view.speed, record=self.record)
+        session.start()
+        self.session = session
+        for command in self._waiting:
+            session.send(command)
+        self._waiting.clear()
+        gc.enable()  # run_dashboard turned it off for the first frame (tui/__init__.py says why)
 
     def on_unmount(self) -> None:
         if self._flush_timer is not None:  # (the replay dashboard mounts its own way)
@@ -223,6 +247,8 @@ class TuiNNApp(StopsOnSignals, App):
         for name, _ in PANEL_TABS:
             grid.set_class(event.tab.id == f"tab-{name}", f"show-{name}")
         name = event.tab.id.removeprefix("tab-")
+        if name in INSIDE_VIEWS:
+            self.views()
         if name == "charts" or name in INSIDE_VIEWS:  # the wide layout's left column
             for view in INSIDE_VIEWS:
                 grid.set_class(view == name, f"inside-{view}")
@@ -310,10 +336,8 @@ class TuiNNApp(StopsOnSignals, App):
         if "weights" in dirty:
             self.query_one(WeightsView).show(view)
             self.query_one(DatasetView).show(view)
-            self.query_one(NetworkGraph).show(view)
-            self.query_one(NeuronMapView).show(view)
-            self.query_one(HiddenSpace).show(view)
-            self.query_one(ConfusionPanel).show(view)
+            for panel in self._views or ():
+                panel.show(view)
         if "optimizer" in dirty:
             self.query_one(OptimizerPanel).show(view)
 
@@ -332,6 +356,8 @@ class TuiNNApp(StopsOnSignals, App):
             return
         if self.session is not None:
             self.session.send(command)
+        else:  # the first frame is being drawn: the session starts right after it
+            self._waiting.append(command)
 
     def action_toggle_pause(self) -> None:
         self.send(ev.Pause() if self.view.state == "running" else ev.Resume())
@@ -413,6 +439,8 @@ class TuiNNApp(StopsOnSignals, App):
     def action_show_tab(self, name: str) -> None:
         """A panel group by its key (c, w, p, d, e): its tab on narrow or short terminals, and the
         focus to its panel (away from the weights, so the arrows stop moving the selection)."""
+        if name in INSIDE_VIEWS:
+            self.views()
         self.query_one("#panel-tabs", Tabs).active = f"tab-{name}"
         if name == "weights":
             self.query_one(WeightsView).focus()
@@ -437,6 +465,7 @@ class TuiNNApp(StopsOnSignals, App):
 
     def action_toggle_neuron_map(self) -> None:
         """The data panel shows the selected neuron's map instead of the data (m again: back)."""
+        self.views()
         grid = self.query_one("#panels", Grid)
         grid.toggle_class("neuron-map")
         if grid.has_class("neuron-map"):
@@ -444,14 +473,16 @@ class TuiNNApp(StopsOnSignals, App):
             self.call_after_refresh(self._show_neuron_map)
 
     def _show_neuron_map(self) -> None:
-        self.query_one(NeuronMapView).show(self.view, self.query_one(NetworkGraph).selected_neuron)
+        graph, neuron_map = self.views()[:2]
+        neuron_map.show(self.view, graph.selected_neuron)
 
     def _weight_selected(self, index: int) -> None:
-        """The weights panel's selection changed: the graph and the neuron map follow."""
-        self.query_one(NetworkGraph).select(index, announce=False)
-        self._show_neuron_map()
+        """The weights panel's selection changed: the graph and the neuron map follow (once mounted)."""
+        if self._views is not None:
+            self._views[0].select(index, announce=False)
+            self._show_neuron_map()
 
-    def on_network_graph_selected(self, message: NetworkGraph.Selected) -> None:
+    def on_network_graph_selected(self, message) -> None:
         self.query_one(WeightsView).select(message.index)
 
     def action_nudge_hint(self) -> None:
@@ -478,6 +509,7 @@ class TuiNNApp(StopsOnSignals, App):
         summary and the command that continues the run once the terminal is restored."""
         if self.outcome is not None:
             return  # a second Ctrl+C while saving: the first one finishes
+        self._start_session()  # (quit during the first frame: the session saves a resumed run)
         view = self.view
         saved = None
         unfinished = view.state not in ("finished", "failed") and not self._trainer_lost()
@@ -540,34 +572,6 @@ class TuiNNApp(StopsOnSignals, App):
             await self.run_action(action)
 
         return run
-
-
-class Outcome:
-    """How a dashboard ended: the run's figures as it last showed them, the checkpoint saved on
-    the way out (None: finished, or nothing to save) and whether a signal or Ctrl+C ended it."""
-
-    def __init__(self, view: RunView, checkpoint: str | None, interrupted: bool):
-        self.view, self.checkpoint, self.interrupted = view, checkpoint, interrupted
-
-    def summary(self) -> str:
-        """What the terminal shows after the dashboard has gone (the headless summary's wording)."""
-        from .numbers import num
-
-        v = self.view
-        head = {"finished": "Finished", "diverged": "Diverged", "failed": "Failed"}.get(
-            v.state, "Interrupted" if self.interrupted else "Stopped")
-        metric = "R²" if v.task == "regression" else "accuracy"
-        lines = [f"{head}: {count(v.iteration)} iterations, optimizer {v.optimizer}",
-                 f"  best loss        {num(v.best_loss, 7) if math.isfinite(v.best_loss) else 'none yet'}",
-                 f"  train loss       {num(v.train_loss, 7)}   train {metric} {num(v.train_accuracy)}"]
-        if v.val_loss is not None:
-            lines.append(f"  val loss         {num(v.val_loss, 7)}   val {metric} {num(v.val_accuracy)}")
-        if self.checkpoint:
-            lines.append(f"  checkpoint saved to {self.checkpoint}; continue with: tui-nn train --resume "
-                         f"{self.checkpoint}")
-        elif v.state not in ("finished", "failed") and v.iteration:
-            lines.append("  no checkpoint could be saved: the progress of this session is lost")
-        return "\n".join(lines)
 
 
 def create_app(trainer, *, paused: bool = False, speed: float | None | _Default = DEFAULT,
