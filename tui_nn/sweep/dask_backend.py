@@ -30,11 +30,24 @@ from .worker import limit_blas_threads, redirect_output, run_configuration
 # 10 ms) slows this Python-heavy training loop by about 15%, and the nanny's default
 # MALLOC_TRIM_THRESHOLD_=65536 (memory handed back to the system after every small free) by
 # 15-20% more; the event-loop health tick (20 ms) and memory monitor (100 ms) add a little.
+# The rest (issue 16, benchmarks/README.md) takes CPU from the two cores the workers train on:
+# the sweep's process hosts the scheduler and both nannies, and each worker's event loop shares
+# the GIL with its training thread. A worker holds one task at a time (saturation 1.0: the
+# others wait at the scheduler, in the sweep's longest-first order, and go to whichever worker
+# is free, as in the local pool; at 1.1 each worker queued a second one, which could leave the
+# other idle at the end), so there is nothing to steal or rebalance: work stealing and the
+# active memory manager (a pass every 1 and 2 s) are off; the system monitor (CPU, memory,
+# network and disk counters of every process, every 0.5 s) samples every 2 s, without disks.
 LOCAL_DASK_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,  # None: not set
     "distributed.admin.tick.interval": "1s",
     "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.scheduler.work-stealing": False,
+    "distributed.scheduler.active-memory-manager.start": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.disk": False,
 }
 
 
