@@ -82,3 +82,106 @@ def test_a_torn_recording_is_not_forked(recording, tmp_path):
     with pytest.raises(RecordingError, match="torn record"):
         fork(Recording.open(recording), 100, "b", optimizer="adam")
     assert recording.read_bytes() == data[:-50]
+
+
+# --- a fork of a paused live run (the training dashboard's f and b) ---------------------------
+
+
+def _session_to(t, at, record_path=None):
+    import queue
+
+    from tui_nn import events as ev
+    from tui_nn.runner import Session
+
+    q: queue.SimpleQueue = queue.SimpleQueue()
+    s = Session(t, q.put, paused=True, record=record_path, snapshot_every=97).start()
+    while t.iteration < at:
+        s.send(ev.Step())
+        _wait_for(q, ev.Stepped)
+    return s, q
+
+
+def _wait_for(q, kind):
+    from tui_nn import events as ev
+
+    while True:
+        batch = q.get(timeout=60)
+        assert not any(isinstance(e, ev.Failed) for e in batch), batch
+        found = [e for e in batch if isinstance(e, kind)]
+        if found:
+            return found[-1]
+
+
+def test_a_live_fork_is_the_resumed_checkpoint_taken_there_and_both_are_recorded(tmp_path, monkeypatch):
+    from tui_nn import events as ev
+    from tui_nn.trainer import TrainConfig
+
+    monkeypatch.chdir(tmp_path)
+    t = Trainer(TrainConfig(iterations=1500))
+    s, q = _session_to(t, 300, str(tmp_path / "live.rec"))
+    s.send(ev.SaveCheckpoint(str(tmp_path / "at.npz")))
+    _wait_for(q, ev.CheckpointSaved)
+    s.send(ev.Fork())
+    shown = _wait_for(q, ev.BranchShown)
+    assert (shown.branch, shown.branches, shown.forked, shown.iteration) == ("fork-1", ["main", "fork-1"], True, 300)
+    assert [label for label, _, _ in shown.overlays] == ["main (hill-climb)"]
+    s.send(ev.SwitchOptimizer("adam", {"lr": 0.01}))
+    s.send(ev.Resume())
+    _wait_for(q, ev.Finished)
+    result = run("train", "--headless", "--resume", "at.npz", "--optimizer", "adam", "--lr", "0.01",
+                 "--checkpoint", "resumed.npz")
+    assert result.exit_code == 0, result.output
+    assert_same_state(t, Trainer.from_checkpoint("resumed.npz"))  # the branch, bit for bit
+
+    s.send(ev.ChooseBranch("main"))  # the original goes on from where it was left
+    shown = _wait_for(q, ev.BranchShown)
+    assert (shown.branch, shown.iteration, [label for label, _, _ in shown.overlays]) == (
+        "main", 300, ["fork-1 (adam)"])
+    s.send(ev.Resume())
+    _wait_for(q, ev.Finished)
+    s.stop()
+    straight = Trainer(TrainConfig(iterations=1500))
+    straight.run()
+    np.testing.assert_array_equal(t.net.params, straight.net.params)
+
+    main, branch = Recording.open(tmp_path / "live.rec"), Recording.open(tmp_path / "live.rec", "fork-1")
+    assert (main.end, branch.end, branch.current.at) == (1500, 1500, 300)
+    assert_same_state(Replayer(branch).state_at(1500), Trainer.from_checkpoint("resumed.npz"))
+    np.testing.assert_array_equal(Replayer(main).state_at(1500).net.params, straight.net.params)
+
+
+def test_the_dashboard_forks_the_paused_run_and_switches_branches():
+    import functools
+
+    from tui_helpers import notifications, running, scenario, settle, until
+
+    from tui_nn.trainer import TrainConfig
+    from tui_nn.tui.app import create_app
+
+    @scenario
+    async def body():
+        app = functools.partial(create_app, separate_process=False)(
+            Trainer(TrainConfig(iterations=100_000)), paused=True)
+        async with running(app) as pilot:
+            await settle(pilot)
+            for _ in range(3):
+                await pilot.press("n")
+            await until(pilot, lambda: app.view.iteration == 3)
+            await pilot.press("f")
+            await until(pilot, lambda: app.view.branch == "fork-1")
+            assert [label for label, _, _ in app.view.overlays] == ["main (hill-climb)"]
+            await pilot.press("o")  # the new branch's optimizer
+            await until(pilot, lambda: app.view.optimizer != "hill-climb")
+            await pilot.press("b")
+            await until(pilot, lambda: app.view.branch == "main")
+            assert app.view.optimizer == "hill-climb" and app.view.iteration == 3
+            assert [label for label, _, _ in app.view.overlays] == ["fork-1 (anneal)"]
+            assert any("Forked at iteration 3" in n for n in notifications(app))
+            await pilot.press("space")
+            await until(pilot, lambda: app.view.state == "running")
+            await pilot.press("f")
+            assert "Pause first (space)" in notifications(app)[-1]
+            await pilot.press("space")
+            await until(pilot, lambda: app.view.state == "paused")
+
+    body()

@@ -130,3 +130,44 @@ def test_replay_screen_with_a_fork(snap_compare, tmp_path):
 
     rec = Recording.open(tmp_path / "run.rec", "adam-600")
     assert snap_compare(create_replay_app(Replayer(rec), cursor=1000), terminal_size=(120, 36), run_before=at_cursor)
+
+
+@scenario
+async def test_help_palette_status_log_and_network_views_at_the_cursor(recording):
+    from textual.command import CommandPalette
+
+    from tui_nn.tui.help_screen import HelpScreen
+    from tui_nn.tui.widgets.network_graph import NetworkGraph
+    from tui_helpers import log_text, status
+
+    app = replay_app(recording, cursor=1000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.iteration == 1000)
+        app.flush()
+        bar = status(app)
+        assert "cursor 1,000" in bar and "of 0–2,000" in bar and "branch main" in bar
+        assert "speed" not in bar and "it/s" not in bar
+        # the run's log up to the cursor: its evaluations (every 20 iterations, before the iteration named), the last at 1,000
+        lines = log_text(app).splitlines()
+        assert lines[-1].startswith("1,000: training loss")
+        assert not any("iteration 1,020" in line for line in lines)
+        await pilot.press("left_square_bracket")  # back a tenth: the log follows the cursor
+        await wait_for(pilot, lambda: app.view.iteration == 800)
+        assert log_text(app).splitlines()[-1].startswith("800: training loss")
+        await pilot.press("v")  # the network graph, of the weights at the cursor
+        await pilot.pause()
+        assert app.query_one("#panel-tabs").active == "tab-graph"
+        np.testing.assert_array_equal(app.query_one(NetworkGraph).view.params, straight(CONFIG, 800).net.params)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = [key for key, _ in app.screen.key_rows(app.screen.keys, app.screen.other_keys)]
+        assert {"←", "[", "f", "b", "v", "?"} <= set(keys) and "space" not in keys
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Fork (f)" in commands and "Start (Home)" in commands
+        await pilot.press("escape")
+        await pilot.press("q")

@@ -14,6 +14,7 @@ from tui_nn.race import Race, contender_config, parse_contenders
 from tui_nn.trainer import TrainConfig, Trainer
 from tui_nn.tui.race_app import RaceApp, RaceBoard
 from tui_nn.tui.widgets.race_chart import RaceChart
+from tui_nn.tui.numbers import num
 from tui_nn.tui.widgets.race_table import RaceTable
 
 from tui_helpers import scenario
@@ -76,6 +77,11 @@ async def test_step_pause_and_drop_reach_every_contender():
         await ready(pilot)
         table = app.query_one(RaceTable)
         assert [table.get_row(str(k))[2] for k in range(4)] == ["602"] * 4
+        # the loss and accuracy of that iteration, as the chart's (not the last evaluation's, at 600)
+        views = app.board.views
+        assert [table.get_row(str(k))[3:5] for k in range(4)] == [[num(v.train_loss), num(v.train_accuracy)]
+                                                                   for v in views]
+        assert any(table.get_row(str(k))[3] != num(app.race.standings[k].train_loss) for k in range(4))
         await pilot.press("space")  # resume all
         await wait_for(pilot, lambda: all(s.state == "running" or s.done for s in app.race.standings))
         await pilot.press("space")  # pause all

@@ -266,6 +266,21 @@ class LimitChanged(Event):
     limit: int
 
 
+@dataclass
+class BranchShown(Event):
+    """The session now runs ``branch`` of the run (just forked at ``iteration`` when ``forked``,
+    or chosen): ``started`` is its whole state, for a view to start again from; ``overlays``
+    the other branches' loss curves as (label, iterations, losses); ``branches`` every name."""
+
+    kind: ClassVar[str] = "branch_shown"
+    LOGGED: ClassVar[tuple[str, ...]] = ("iteration", "branch", "branches", "forked")
+    branch: str
+    branches: list
+    started: Started
+    overlays: list = field(default_factory=list)
+    forked: bool = False
+
+
 # -- commands -------------------------------------------------------------------------------
 
 
@@ -330,3 +345,14 @@ class Extend(Command):
 @dataclass(frozen=True)
 class Stop(Command):
     pass
+
+
+@dataclass(frozen=True)
+class Fork(Command):
+    """Keep the run as it stands as one branch and go on from exactly this state as a new one
+    (what is changed next, e.g. the optimizer, changes the new branch only)."""
+
+
+@dataclass(frozen=True)
+class ChooseBranch(Command):
+    name: str

@@ -201,7 +201,7 @@ class Recorder:
                 self._progress.append(e)
                 self._buffered += len(e)
                 self._since += len(e)
-            elif not isinstance(e, (ev.Snapshot, ev.Started)):
+            elif not isinstance(e, (ev.Snapshot, ev.Started, ev.BranchShown)):
                 self._pending.append(e)
         self._compute += seconds
         now = time.monotonic()
@@ -323,6 +323,9 @@ class Recording:
     branch: str = "main"
     offset: int = 0  # where the next unread record starts
     torn: bool = False  # the last record is incomplete (the writer was killed, or is writing it)
+    # a checkpoint's history where it could not be recomputed (tui_nn.checkpoint_history): its
+    # bucketed loss Series arrays ("losses") and its evaluations, shown instead of the stream
+    kept: dict | None = None
 
     @classmethod
     def open(cls, path, branch: str = "main") -> "Recording":
@@ -401,9 +404,20 @@ class Recording:
         return its, losses.astype(np.float64), accs.astype(np.float64), accepted
 
     def evaluations(self, branch: str | None = None) -> list[dict]:
+        if self.kept is not None:
+            return list(self.kept["evaluations"])
         out, until = [], None
         for b in self.lineage(branch):
             out += [e for e in b.events if e.get("event") == "evaluation" and (until is None or e["iteration"] < until)]
+            until = b.at
+        return sorted(out, key=lambda e: e["iteration"])
+
+    def events_until(self, iteration: int, branch: str | None = None) -> list[dict]:
+        """The run's other events (evaluations, switches, edits, ...) along ``branch`` at or
+        before ``iteration``, in order."""
+        out, until = [], None
+        for b in self.lineage(branch):
+            out += [e for e in b.events if e.get("iteration", 0) <= iteration and (until is None or e["iteration"] < until)]
             until = b.at
         return sorted(out, key=lambda e: e["iteration"])
 
@@ -452,8 +466,8 @@ class Recording:
                     if MAGIC.startswith(head) and size < len(MAGIC):
                         self.torn = True
                         return False
-                    raise RecordingError(f"{self.path} is not a tui-nn recording; give a recording of a run "
-                                         "(tui-nn train can record one)")
+                    raise RecordingError(f"{self.path} is not a tui-nn recording or checkpoint; give a recording "
+                                         "of a run (tui-nn train --record) or a checkpoint")
                 self.offset = len(MAGIC)
             f.seek(self.offset)
             grew = False

@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -230,6 +231,8 @@ class ReplaySession:
             self._series = Series()
             if len(its):
                 self._series.extend(int(its[0]), losses)
+            elif rec.kept is not None:  # a checkpoint's own history: its buckets
+                self._series = Series.from_arrays(rec.kept["losses"])
             self._overlays = [(name, *self._curve(b)) for name, b in rec.branches.items()
                               if name != rec.branch and b.snapshots]
         switches = [(rec.first, rec.config["optimizer"])] + [
@@ -271,8 +274,7 @@ def fork(recording: Recording, at: int, name: str, *, optimizer: str | None = No
     branch's end. The state is handed over as a checkpoint of it would be, and the changes are
     made as ``tui-nn train --resume`` makes them (:func:`continue_as`), so the branch is that
     resumed run, bit for bit (``tests/test_fork.py``)."""
-    from .checkpoint import Checkpoint, capture
-    from .recording import Recorder, _plain
+    from .recording import Recorder
 
     hyperparams = dict(hyperparams or {})
     if not BRANCH_NAME.fullmatch(name) or name in recording.branches:
@@ -284,9 +286,7 @@ def fork(recording: Recording, at: int, name: str, *, optimizer: str | None = No
                              "appended to it")
     replayer = Replayer(recording)
     t = replayer.state_at(at)
-    meta, arrays = capture(t)  # as a checkpoint holds it: what --resume starts from
-    t.restore(Checkpoint(recording.path, json.loads(json.dumps(meta, default=_plain)),
-                         {k: np.array(v) for k, v in arrays.items()}))
+    handover(t)
     left = recording.end - at
     events = continue_as(t, iterations or max(left, 1), optimizer, hyperparams)
     recorder = Recorder(recording.path, t, snapshot_every=snapshot_every, fork={
@@ -303,6 +303,26 @@ def fork(recording: Recording, at: int, name: str, *, optimizer: str | None = No
         recorder.close(t)
     recording.refresh()
     return t
+
+
+def kept_state(t) -> tuple[dict, dict]:
+    """``t``'s whole state as a checkpoint of it holds it, copied (JSON and arrays)."""
+    from .checkpoint import capture
+    from .recording import _plain
+
+    meta, arrays = capture(t)
+    return json.loads(json.dumps(meta, default=_plain)), {k: np.array(v) for k, v in arrays.items()}
+
+
+def handover(t, state: tuple[dict, dict] | None = None, *, resumed: bool = True) -> None:
+    """Make ``t`` stand as a checkpoint of ``state`` (default: of itself now) resumes: what
+    ``tui-nn train --resume`` starts from, so a branch made from here is that resumed run."""
+    from .checkpoint import Checkpoint
+
+    meta, arrays = state or kept_state(t)
+    # copies: the trainer takes some of them as its own (its evaluations, optimizer buffers)
+    meta, arrays = json.loads(json.dumps(meta)), {k: np.array(v) for k, v in arrays.items()}
+    t.restore(Checkpoint(Path("(fork)"), meta, arrays), resumed=resumed)
 
 
 def continue_as(t, iterations: int, optimizer: str | None, hyperparams: dict) -> list[ev.Event]:

@@ -45,6 +45,9 @@ class Session:
         self.record = record  # a recording (tui_nn.recording) of everything from here, or None
         self.snapshot_every = snapshot_every
         self.recorder = None
+        from .branches import Branches
+
+        self.branches = Branches(record, snapshot_every)  # the forks of the run (f in the dashboard)
         # CPU seconds of this process the run may use (a race's --time); then it ends where it is.
         # Meant for a session in a process of its own (ProcessSession), whose CPU time is the run's.
         self.cpu_budget = cpu_budget
@@ -120,6 +123,7 @@ class Session:
             if self.recorder is not None:
                 try:
                     self.recorder.close(self.trainer)
+                    self.branches.close()
                 except OSError:
                     pass  # the recording keeps what was written; its reader drops a torn end
 
@@ -166,7 +170,8 @@ class Session:
                     return
                 was_speed = self.speed
                 applied = self._apply(cmd)
-                if self.recorder is not None and not isinstance(cmd, (ev.Pause, ev.SetSpeed, ev.SaveCheckpoint)):
+                if self.recorder is not None and not isinstance(cmd, (ev.Pause, ev.SetSpeed, ev.SaveCheckpoint,
+                                                                      ev.Fork, ev.ChooseBranch)):
                     self.recorder.record(applied, t, command=True)
                 self._emit(self._held + applied)
                 self._held, last_emit = [], time.perf_counter()
@@ -272,6 +277,12 @@ class Session:
                 return [ev.SpeedChanged(t.iteration, cmd.speed)]
             if isinstance(cmd, ev.Extend):
                 return t.extend(cmd.iterations)
+            if isinstance(cmd, ev.Fork):
+                out, self.recorder = self.branches.fork(t, self.recorder)
+                return out + [t.snapshot(self._rate)]
+            if isinstance(cmd, ev.ChooseBranch):
+                out, self.recorder = self.branches.choose(cmd.name, t, self.recorder)
+                return out + ([t.snapshot(self._rate)] if out else [])
         except (ValueError, OSError) as e:
             # A refused command (bad value, unwritable path) changes nothing; say why.
             return [ev.Failed(t.iteration, str(e), "")]
@@ -431,6 +442,9 @@ class ProcessSession:
                 self._trainer_state = None
             elif isinstance(e, (ev.ResetDone, ev.LimitChanged)):
                 self._trainer_state = None
+            elif isinstance(e, ev.BranchShown):  # another branch: its own state
+                state = TrainerState(e.started.state)
+                self._trainer_state = state if state in (TrainerState.FINISHED, TrainerState.DIVERGED) else None
             elif isinstance(e, ev.Finished):
                 self._trainer_state = TrainerState.FINISHED
             elif isinstance(e, ev.Diverged):

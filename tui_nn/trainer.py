@@ -688,14 +688,18 @@ class Trainer:
         self._restore(ck)
         return self
 
-    def restore(self, ck) -> None:
+    def restore(self, ck, *, resumed: bool = True) -> None:
         """Stand exactly where the state ``ck`` was captured (a :class:`tui_nn.checkpoint.Checkpoint`
         read from a file or from a recording's snapshot, of this run's configuration): what replay
-        does before it recomputes forward to its cursor."""
+        does before it recomputes forward to its cursor. Without ``resumed`` the run keeps the
+        file it came from (a live fork's state is no file's)."""
         from . import checkpoint
 
         checkpoint.check_fits(ck, self)
+        came_from = getattr(self, "resumed_from", None)
         self._restore(ck)
+        if not resumed:
+            self.resumed_from = came_from
 
     def _restore(self, ck) -> None:
         from .checkpoint import ARRAYS, HISTORY, OPTIONAL_ARRAYS, RUN_STATE

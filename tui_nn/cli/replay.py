@@ -42,7 +42,9 @@ def replay(run, branch, fork_name, optimizer, iterations, at, checkpoint, headle
     """Travel through a recorded run: its exact state at any iteration.
 
     RUN is a file written by `tui-nn train --record RUN`; the state at an iteration is the
-    nearest snapshot before it, recomputed forward with the deterministic trainer.
+    nearest snapshot before it, recomputed forward with the deterministic trainer. RUN may be a
+    checkpoint: its history is recomputed from its configuration and optimizer switches (exact
+    when that gives the checkpoint's state bit for bit; else its own state and loss history).
 
     \b
     Exit status: 0 done, 2 bad input (not a recording, a damaged one, an iteration outside it).
@@ -63,14 +65,42 @@ def replay(run, branch, fork_name, optimizer, iterations, at, checkpoint, headle
             raise InputError(f"--checkpoint: {problem}")
         _lock_checkpoint("--checkpoint", checkpoint)
     from ..recording import Recording  # NumPy: ~0.1 s
-    from ..replay import Replayer  # the trainer; scikit-learn (~0.7 s) only for the sets that need it
 
     hyperparams = {k: v for k, v in hyper.items() if v is not None}
     if fork_name is None and (optimizer or hyperparams or iterations):
         raise InputError("--optimizer, --iterations and hyperparameters say how to fork: add --fork NAME and --at N")
     if fork_name is not None and at is None:
         raise InputError("--fork needs --at N: the iteration to fork at")
-    recording = Recording.open(run, branch)
+    from ..checkpoint_history import is_checkpoint
+
+    if not is_checkpoint(run):
+        _replay(run, Recording.open(run, branch), None, fork_name, optimizer, iterations, at, checkpoint, headless,
+                hyperparams)
+        return
+    if fork_name is not None or branch != "main":
+        raise InputError(f"{run} is a checkpoint, which has no branches to open or add; fork it with "
+                         f"tui-nn train --resume {run} --optimizer NAME")
+    import shutil
+    import tempfile
+
+    from ..checkpoint_history import recompute
+
+    if not headless and _is_terminal():
+        click.echo(f"{run}: recomputing the run's history from its configuration...", err=True)
+    folder = tempfile.mkdtemp(prefix="tui-nn-history-")  # the history is recomputed, never kept
+    try:
+        history = recompute(run, os.path.join(folder, "history.rec"))
+        _replay(run, history.recording, history.note, None, None, None, at, checkpoint, headless, hyperparams)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _replay(run, recording, note, fork_name, optimizer, iterations, at, checkpoint, headless, hyperparams) -> None:
+    """Replay ``recording``: ``run`` itself, or (``note`` not None) the history recomputed from
+    the checkpoint ``run``, which ``note`` describes when it is not the exact history."""
+    history = note is not None
+    from ..replay import Replayer
+
     replayer = Replayer(recording)
     if at is not None:
         replayer.check_cursor(at)
@@ -90,12 +120,14 @@ def replay(run, branch, fork_name, optimizer, iterations, at, checkpoint, headle
     if not headless and _is_terminal():
         from ..tui.replay_app import create_replay_app  # Textual: ~0.3 s
 
-        app = create_replay_app(replayer, cursor=at, live=lambda: is_live(recording.path))
+        app = create_replay_app(replayer, cursor=at, live=lambda: is_live(recording.path), note=note)
         app.run()
         raise SystemExit(app.return_code or exit_codes.OK)
     cursor = recording.end if at is None else at
     t = replayer.state_at(cursor)
-    click.echo(describe(recording))
+    click.echo(describe(recording, run if history else None))
+    if note:
+        click.echo(note)
     if at is not None or checkpoint is not None:
         click.echo(state_line(t))
     if checkpoint is not None:
@@ -104,8 +136,8 @@ def replay(run, branch, fork_name, optimizer, iterations, at, checkpoint, headle
                    f"tui-nn train --resume {checkpoint}")
 
 
-def describe(recording) -> str:
-    """One line: what the recording holds."""
+def describe(recording, name=None) -> str:
+    """One line: what the recording (of ``name``, a checkpoint's history) holds."""
     c = recording.config
     src = os.path.basename(c["data"]) if c.get("data") else c["dataset"]
     live = " (still being recorded)" if is_live(recording.path) else ""
@@ -113,8 +145,10 @@ def describe(recording) -> str:
     branch = "" if recording.branch == "main" else f" branch {recording.branch} (forked at {recording.current.at:,}),"
     others = [n for n in recording.branches if n != recording.branch]
     others = f"; branches: {', '.join(others)}" if others else ""
-    return (f"{recording.path}:{branch} {c['optimizer']} on {src}, seed {c['seed']}, iterations "
-            f"{recording.first:,} to {recording.end:,}, {len(recording.snapshots):,} snapshots{live}{torn}{others}")
+    # a checkpoint's history is recomputed (its snapshots follow the speed, so their number is not told)
+    held = "recomputed from the checkpoint" if name else f"{len(recording.snapshots):,} snapshots"
+    return (f"{name or recording.path}:{branch} {c['optimizer']} on {src}, seed {c['seed']}, iterations "
+            f"{recording.first:,} to {recording.end:,}, {held}{live}{torn}{others}")
 
 
 def state_line(t) -> str:

@@ -42,6 +42,7 @@ from .. import exit_codes
 from ..optimizers import OPTIMIZERS
 from ..runner import ProcessSession, Session
 from ..settings import REGULARIZERS
+from .branching import Branching
 from .help_screen import HelpScreen
 from .keys import KEYS, bindings, footer_ranks
 from .messages import TrainerEvents
@@ -104,7 +105,7 @@ def faster(speed: float | None) -> float | None:
     return speed * 2
 
 
-class TuiNNApp(StopsOnSignals, App):
+class TuiNNApp(Branching, StopsOnSignals, App):
     """The tui-nn dashboard. See the module docstring."""
 
     CSS_PATH = "app.tcss"
@@ -280,7 +281,8 @@ class TuiNNApp(StopsOnSignals, App):
             if self._batch is message.events:
                 self._batch = None  # claimed: the session starts a new batch
         events = message.events
-        self._dirty |= self.view.apply(events)
+        rest = self._show_branch(events) if any(isinstance(e, ev.BranchShown) for e in events) else events
+        self._dirty |= self.view.apply(rest)
         for e in events:
             self._notify_event(e)
         if any(not isinstance(e, QUIET_EVENTS) for e in events):

@@ -51,11 +51,16 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "dismiss", "Close help"),
     ]
 
+    def __init__(self, keys=None, other_keys=None):
+        super().__init__()
+        self.keys = keys  # the dashboard's keys (default: the training dashboard's, KEYS)
+        self.other_keys = other_keys  # and the rows after them (default: OTHER_KEYS and WEIGHT_KEYS)
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = "tui-nn · keys"
             body.border_subtitle = "Esc, ? or q closes"
-            yield Static(self._keys_table(), id="help-keys")
+            yield Static(self._keys_table(self.key_rows(self.keys, self.other_keys)), id="help-keys")
             yield Static(self._panels_table(), id="help-panels")
 
     def on_mount(self) -> None:
@@ -63,22 +68,23 @@ class HelpScreen(ModalScreen[None]):
         self.query_one("#help-body", VerticalScroll).focus()
 
     @staticmethod
-    def key_rows() -> list[tuple[str, str]]:
-        """(key, what it does) for every key of the dashboard."""
+    def key_rows(keys=None, other_keys=None) -> list[tuple[str, str]]:
+        """(key, what it does) for every key of the dashboard (``keys``: another's, e.g. replay's)."""
         rows = []
         seen = set()
-        for k in KEYS:
-            if k.action.startswith("pick_optimizer") or k.display in seen:  # 1-9: one row below
+        for k in KEYS if keys is None else keys:
+            if k.action.startswith(("pick_optimizer", "type_digit")) or k.display in seen:  # 1-9: one row below
                 continue
             seen.add(k.display)
             rows.append((k.display, k.help))
-        return rows + OTHER_KEYS + WEIGHT_KEYS
+        return rows + (OTHER_KEYS + WEIGHT_KEYS if other_keys is None else other_keys)
 
-    def _keys_table(self) -> Table:
+    @staticmethod
+    def _keys_table(rows) -> Table:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for display, text in self.key_rows():
+        for display, text in rows:
             table.add_row(display, text)
         return table
 

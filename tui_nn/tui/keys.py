@@ -54,6 +54,9 @@ KEYS: list[Key] = [
     Key("l", "l", "toggle_log_scale", "Log", "Loss chart: toggle a logarithmic scale", rank=3),
     Key("g", "g", "toggle_gradients", "Grads", "Weights panel: show the last gradient instead (gradient optimizers)",
         rank=3),
+    Key("f", "f", "fork", "Fork", "While paused: fork the run here; the run so far is kept as a branch and what "
+        "you change next (optimizer, hyperparameters) changes the new one; both on the loss chart", show=False),
+    Key("b", "b", "next_branch", "Branch", "Show the next branch of the run (after f) in the panels", show=False),
     Key("ctrl+c", "ctrl+c", "interrupt", "Quit", "Stop as q does; the command exits 130", show=False,
         priority=True),
 ]
@@ -90,11 +93,13 @@ REPLAY_KEYS: list[Key] = [
         "Halve the fork's learning rate (gradient) or perturbation scale (search)", group="lr/scale"),
     Key("b", "b", "next_branch", "Branch", "Show the next branch of the run in the panels (the original is main)"),
     Key("q", "q", "quit", "Quit", "Quit the replay (forks are in the recording already)"),
+    Key("question_mark", "?", "help", "Help", "Show every key of the replay and what the panels mean"),
     Key("l", "l", "toggle_log_scale", "Log", "Loss chart: toggle a logarithmic scale"),
     Key("g", "g", "toggle_gradients", "Grads", "Weights panel: show the gradient at the cursor (gradient optimizers)"),
     Key("ctrl+c", "ctrl+c", "quit", "Quit", "Quit as q does", show=False, priority=True),
 ]
-REPLAY_KEYS += TAB_KEYS
+VIEW_ACTIONS = ("show_tab('graph')", "toggle_neuron_map", "show_tab('hidden')", "show_tab('confusion')")
+REPLAY_KEYS += [k for k in KEYS if k.action in VIEW_ACTIONS] + TAB_KEYS  # the views show the state at the cursor
 for _i in range(10):
     REPLAY_KEYS.append(Key(str(_i), str(_i), f"type_digit({_i})", str(_i), f"Type the digit {_i} of an iteration",
                            show=False))
@@ -109,6 +114,13 @@ OTHER_KEYS: list[tuple[str, str]] = [
     ("1–9", "Switch to that optimizer in the list (or click it)"),
     ("Enter", "Optimizer panel: apply the hyperparameter being edited"),
     ("Escape", "Leave an input field (its value in force comes back)"),
+    ("Tab", "Move the focus between panels"),
+    ("ctrl+p", "Command palette: every action by name"),
+]
+
+
+REPLAY_OTHER_KEYS: list[tuple[str, str]] = [
+    ("0–9", "Type an iteration number (Enter goes there)"),
     ("Tab", "Move the focus between panels"),
     ("ctrl+p", "Command palette: every action by name"),
 ]

@@ -129,7 +129,7 @@ class RaceApp(StopsOnSignals, App):
         views = self.board.views
         self.query_one(RaceChart).show_all(views)
         self.query_one(RaceRegions).show_all(views, dirty)
-        self.query_one(RaceTable).show_all(self.race.standings)
+        self.query_one(RaceTable).show_all(self.race.standings, views)
         self.query_one("#race-status", Static).update(self._status())
 
     def _status(self) -> str:

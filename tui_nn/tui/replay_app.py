@@ -14,9 +14,10 @@ from .. import events as ev
 from .. import exit_codes
 from ..replay import CursorMoved, ReplaySession
 from .app import TuiNNApp
-from .keys import REPLAY_KEYS, bindings
-from .numbers import count, exact
-from .state import RunView
+from .keys import REPLAY_KEYS, REPLAY_OTHER_KEYS, bindings
+from .numbers import count, exact, num
+from .state import LogLine, RunView
+from .widgets.event_log import EventLog
 from .widgets.loss_chart import LossChart
 
 
@@ -25,8 +26,9 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
     TITLE = "tui-nn replay"
     AUTO_FOCUS = None  # the arrows move the cursor
 
-    def __init__(self, replayer, *, cursor: int | None = None, live=None):
+    def __init__(self, replayer, *, cursor: int | None = None, live=None, note: str | None = None):
         self.replayer = replayer
+        self.note = note  # a checkpoint's history that is not exact: what is shown instead
         self.recording = replayer.recording
         self.cursor = self.recording.end if cursor is None else cursor
         self.first, self.end = self.recording.first, self.recording.end
@@ -43,6 +45,8 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         self.session.start()
         self.set_interval(0.2, self.flush)
         self.flush()
+        if self.note:
+            self.notify(self.note, title="Checkpoint history", severity="warning", timeout=30)
 
     def on_trainer_events(self, message) -> None:
         message.prevent_default()
@@ -64,7 +68,12 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         view.marks = [(e.iteration, f"▼{count(e.iteration)}")]
         view.overlays = e.overlays
         self.branch, self.branches = e.branch, e.branches
+        recording = " (recording)" if e.live else ""
+        view.replay_status = [("cursor", "cursor", count(e.iteration)),
+                              ("run", "of", f"{count(e.first)}–{count(e.end)}{recording}"),
+                              ("branch", "branch", e.branch)]
         view.take_log()
+        self.query_one(EventLog).replace(log_lines(self.recording.events_until(e.iteration)))
         self.view = view
         self.cursor, self.first, self.end = e.iteration, e.first, e.end
         self._dirty |= {"status", "series", "weights", "optimizer", "layout"}
@@ -159,12 +168,57 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         self._stop_session()
         self.exit(return_code=exit_codes.OK)
 
+    def action_help(self) -> None:
+        from .help_screen import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(REPLAY_KEYS, REPLAY_OTHER_KEYS))
+
     def get_system_commands(self, screen):
+        from textual.app import SystemCommand
+
+        for k in REPLAY_KEYS:
+            if not k.action.startswith("type_digit"):
+                yield SystemCommand(f"{k.label} ({k.display})", k.help, self._palette_action(k.action))
         yield from super(TuiNNApp, self).get_system_commands(screen)
 
 
-def create_replay_app(replayer, *, cursor: int | None = None, live=None) -> ReplayApp:
+LOG_LINES = 60  # the log shows the run's last lines before the cursor
+
+
+def log_lines(events: list[dict]) -> list[LogLine]:
+    """What the run's log said up to the cursor: its recorded events (evaluations, switches,
+    edits, resets, its end) in the dashboard's words, the last ``LOG_LINES``."""
+    out = []
+    for e in events:
+        i, kind = e["iteration"], e.get("event")
+        if kind == "evaluation":
+            val = f", val loss {num(e.get('val_loss'), 7)}" if e.get("val_loss") is not None else ""
+            text = (f"{count(i)}: training loss {num(e.get('train_loss'), 7)}, accuracy "
+                    f"{num(e.get('train_accuracy'))}{val}")
+        elif kind == "optimizer_switched":
+            text, kind = f"Optimizer switched from {e['old']} to {e['new']} from iteration {count(i)} on", "optimizer"
+        elif kind == "hyperparam_changed":
+            text = f"{e['name']} {exact(e['old'])} → {exact(e['new'])} from iteration {count(i)} on"
+        elif kind == "weight_changed":
+            text = f"Weight {count(e['index'])} set from {num(e['old'])} to {num(e['new'])} before iteration {count(i)}"
+        elif kind == "reset":
+            text = "Reset: the weights re-initialised (same seed, same start)"
+        elif kind == "diverged":
+            text = f"Diverged at iteration {count(i)}: {e.get('reason', '')}"
+        elif kind == "finished":
+            text = f"Finished after iteration {count(max(i - 1, 0))}"
+        elif kind == "limit_changed":
+            text = f"The run's length set to {count(e['limit'])} iterations"
+        else:  # pauses, steps, speeds: how the run was watched, not what it did
+            continue
+        out.append(LogLine(kind, text))
+    return out[-LOG_LINES:]
+
+
+def create_replay_app(replayer, *, cursor: int | None = None, live=None, note: str | None = None) -> ReplayApp:
     """The replay dashboard over ``replayer`` (a :class:`~tui_nn.replay.Replayer`), its cursor
     at ``cursor`` (default: the recording's end); ``live()`` says whether the recording is still
-    being written (then the dashboard follows its end)."""
-    return ReplayApp(replayer, cursor=cursor, live=live)
+    being written (then the dashboard follows its end); ``note`` is said first (a checkpoint's
+    history that could not be recomputed exactly)."""
+    return ReplayApp(replayer, cursor=cursor, live=live, note=note)

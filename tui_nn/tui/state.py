@@ -108,7 +108,10 @@ class RunView:
         self.switches: list[tuple[int, str]] = [tuple(s) for s in start.switches]
         self.span = 0  # the charts' x axis reaches at least this far (replay: the recording's end)
         self.marks: list[tuple[int, str]] = []  # further labelled markers on the charts (replay's cursor)
-        self.overlays: list[tuple[str, np.ndarray, np.ndarray]] = []  # other branches' loss curves (replay)
+        self.overlays: list[tuple[str, np.ndarray, np.ndarray]] = []  # other branches' loss curves (replay, forks)
+        self.branch, self.branches = "main", ["main"]  # the branch shown, and every branch (f forks one)
+        # replay: the status bar's (name, label, value) fields in place of the live run's count and speed
+        self.replay_status: list[tuple[str, str, str]] | None = None
         self.params = start.params.copy()
         self.grads: np.ndarray | None = None
         self.delta = np.zeros_like(self.params)

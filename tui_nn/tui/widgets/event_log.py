@@ -49,6 +49,12 @@ class EventLog(RichLog):
             for line in lines:
                 self._write(line)
 
+    def replace(self, lines: list[LogLine]) -> None:
+        """Show ``lines`` instead of what was written (the replay's log at its cursor)."""
+        self.lines_written.clear()
+        self._wrapped_at = -1  # every line wrapped again
+        self.add(lines)
+
     def on_resize(self, event: Resize) -> None:
         # (RichLog's own handler runs too: it writes what came before the size was known.)
         self._rewrap(self.scrollable_content_region.width)

@@ -51,6 +51,8 @@ class StatusBar(Static):
             ("seed", "seed", str(view.seed) if view.data_seed in (None, view.seed)
              else f"{view.seed} data {view.data_seed}"),
         ]
+        if view.replay_status is not None:  # a replay: no speed or clock; its cursor, branch and length
+            fields = fields[:1] + view.replay_status + [f for f in fields[2:] if f[0] not in ("it/s", "clock", "speed")]
         fields = [f for f in fields if f[2] is not None]
         width = self.content_region.width or self.app.size.width
         if width >= TWO_LINES_BELOW:
