@@ -21,7 +21,7 @@ with records after it is damage, reported as :class:`RecordingError`.
 Compactness: per iteration a float32 loss (a search's losses are float32; a gradient run's are
 kept as float64 when float32 would round them), a float64 accuracy and two flags, byte-shuffled
 and deflated; a snapshot every ``SNAPSHOT_SECONDS`` of training (arrays equal to the weights
-stored once). ``benchmarks/bench_recording.py`` measures size and overhead.
+stored once). ``benchmarks/bench_replay.py`` measures size, overhead and scrubbing.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ MAX_RECORD = 1 << 30  # no real record is this large; a larger length is damage
 FLUSH_ITERATIONS = 1 << 16  # iterations buffered before a PROG record is written
 FLUSH_SECONDS = 0.5  # or this long (a replay following the run sees it this late at most)
 SYNC_SECONDS = 10.0  # fsync at most this often (and at the end)
-SNAPSHOT_SECONDS = 0.05  # training time between snapshots: replay recomputes at most about this much
+SNAPSHOT_SECONDS = 0.03  # training time between snapshots: replay recomputes at most about this much
 MIN_SNAPSHOT_EVERY, MAX_SNAPSHOT_EVERY = 64, 1 << 16
 _DTYPES = {"<f4", "<f8", "<i8", "<u8", "|b1", "|u1", "<i4", "<u4"}
 

@@ -61,6 +61,7 @@ class Session:
         self.error: str | None = None
         self._thread = threading.Thread(target=self._main, name="tui-nn-trainer", daemon=True)
         self._chunk = 1
+        self._cut = False  # the last chunk was cut short (at a checkpoint or a snapshot)
         self._rate = 0.0  # measured iterations per second
         self._held: list[ev.Event] = []  # routine events not sent yet (full speed only)
 
@@ -228,10 +229,15 @@ class Session:
             n = min(n, (it // self.checkpoint_every + 1) * self.checkpoint_every - it)
         if self.recorder is not None:  # and at each snapshot's
             n = max(1, min(n, self.recorder.next_snapshot - self.trainer.iteration))
+        self._cut = n < self._chunk
         return n
 
     def _tune(self, n: int, dt: float) -> None:
-        self._chunk = next_chunk(n, dt)
+        # A chunk cut short at a checkpoint or a snapshot says nothing of the pace: without this,
+        # the chunks would start small again after each (doubling back up), and a recorded run
+        # would pay the per-chunk cost many times over.
+        if not self._cut:
+            self._chunk = next_chunk(n, dt)
 
     def _apply(self, cmd: ev.Command) -> list[ev.Event]:
         t = self.trainer
