@@ -82,3 +82,28 @@ def test_replay_refuses_a_truncated_or_foreign_checkpoint_in_one_line(tmp_path, 
     assert_one_line_error(run("replay", "other.npz", "--headless"), "other.npz is not a tui-nn checkpoint")
     (tmp_path / "notes.txt").write_text("hello\n")
     assert_one_line_error(run("replay", "notes.txt", "--headless"), "notes.txt is not a tui-nn recording or checkpoint")
+
+
+def test_the_dashboard_on_a_checkpoint_says_what_it_shows_and_does_not_fork(tmp_path):
+    from tui_helpers import notifications, scenario
+    from test_tui_snapshots import wait_for
+
+    from tui_nn.tui.replay_app import create_replay_app
+
+    t = straight(CONFIGS["hill-climb"], 300)
+    t.set_weight(0, 0.5)
+    t.advance(100)
+    t.save_checkpoint(tmp_path / "run.npz")
+    history = recompute(tmp_path / "run.npz", tmp_path / "history.rec")
+
+    @scenario
+    async def body():
+        app = create_replay_app(Replayer(history.recording), note=history.note, checkpoint="run.npz")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.view.iteration == 400)
+            assert history.note in notifications(app)
+            await pilot.press("f")
+            assert "tui-nn train --resume run.npz" in notifications(app)[-1]
+            await pilot.press("q")
+
+    body()

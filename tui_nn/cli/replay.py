@@ -120,7 +120,8 @@ def _replay(run, recording, note, fork_name, optimizer, iterations, at, checkpoi
     if not headless and _is_terminal():
         from ..tui.replay_app import create_replay_app  # Textual: ~0.3 s
 
-        app = create_replay_app(replayer, cursor=at, live=lambda: is_live(recording.path), note=note)
+        app = create_replay_app(replayer, cursor=at, live=lambda: is_live(recording.path), note=note,
+                                checkpoint=run if history else None)
         app.run()
         raise SystemExit(app.return_code or exit_codes.OK)
     cursor = recording.end if at is None else at

@@ -26,9 +26,11 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
     TITLE = "tui-nn replay"
     AUTO_FOCUS = None  # the arrows move the cursor
 
-    def __init__(self, replayer, *, cursor: int | None = None, live=None, note: str | None = None):
+    def __init__(self, replayer, *, cursor: int | None = None, live=None, note: str | None = None,
+                 checkpoint: str | None = None):
         self.replayer = replayer
         self.note = note  # a checkpoint's history that is not exact: what is shown instead
+        self.checkpoint = checkpoint  # the checkpoint whose history this is (recomputed; no forks kept)
         self.recording = replayer.recording
         self.cursor = self.recording.end if cursor is None else cursor
         self.first, self.end = self.recording.first, self.recording.end
@@ -150,6 +152,10 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         self._caption()
 
     def action_fork(self) -> None:
+        if self.checkpoint:
+            self.notify(f"A checkpoint's history keeps no branches: fork it with tui-nn train --resume "
+                        f"{self.checkpoint} --optimizer NAME (or record a run with --record).", severity="warning")
+            return
         name, k = f"{self.fork_optimizer}-{self.cursor}", 1
         while name in self.branches:
             k += 1
@@ -216,9 +222,11 @@ def log_lines(events: list[dict]) -> list[LogLine]:
     return out[-LOG_LINES:]
 
 
-def create_replay_app(replayer, *, cursor: int | None = None, live=None, note: str | None = None) -> ReplayApp:
+def create_replay_app(replayer, *, cursor: int | None = None, live=None, note: str | None = None,
+                      checkpoint: str | None = None) -> ReplayApp:
     """The replay dashboard over ``replayer`` (a :class:`~tui_nn.replay.Replayer`), its cursor
     at ``cursor`` (default: the recording's end); ``live()`` says whether the recording is still
     being written (then the dashboard follows its end); ``note`` is said first (a checkpoint's
-    history that could not be recomputed exactly)."""
-    return ReplayApp(replayer, cursor=cursor, live=live, note=note)
+    history that could not be recomputed exactly); ``checkpoint`` names the checkpoint whose
+    history is replayed (it cannot be forked here)."""
+    return ReplayApp(replayer, cursor=cursor, live=live, note=note, checkpoint=checkpoint)
