@@ -467,7 +467,7 @@ class Recording:
                         self.torn = True
                         return False
                     raise RecordingError(f"{self.path} is not a tui-nn recording or checkpoint; give a recording "
-                                         "of a run (tui-nn train --record) or a checkpoint")
+                                         "of a run (tui-nn train can record one) or a checkpoint")
                 self.offset = len(MAGIC)
             f.seek(self.offset)
             grew = False
