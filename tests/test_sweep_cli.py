@@ -451,3 +451,19 @@ def test_the_final_table_counts_epochs_in_full():
                     train_loss=0.1, train_accuracy=0.9, epochs=30000.0, seconds=1.0)
     table = _final_table([result], plan)
     assert "30,000" in table and "e+0" not in table, table
+
+
+def test_a_sweep_over_epochs_resumes(tmp_path):
+    """A grid over epochs writes two `epochs` columns (the option, then the epochs each
+    configuration ran); --resume must read them by position, not refuse its own table."""
+    out = tmp_path / "results.csv"
+    flags = ["--headless", "--dataset", "vertical", "--samples", "30", "--nodes", "4", "--epochs", "1,2",
+             "--seed", "3", "--out", str(out)]
+    first = run(*flags)
+    assert first.exit_code == 0, first.stderr
+    table = out.read_text()
+    assert table.splitlines()[0].split(",").count("epochs") == 2
+    again = run(*flags, "--resume")
+    assert again.exit_code == 0, again.stderr
+    assert "2 already in" in again.output
+    assert sorted(out.read_text().splitlines()) == sorted(table.splitlines())

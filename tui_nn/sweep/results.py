@@ -207,8 +207,11 @@ class ResultsFiles:
                     continue  # not drawn by this --random: keep the row, do not count it
                 raise SweepError(f"{self.out}: configuration {index} is not in this grid; "
                                  "resume needs the same grid, or choose another out", mentions=("resume", "out"))
-            record = dict(zip(columns, row))
-            if str(c.seed) != record["seed"] or any(show_value(c.params[k]) != record[k] for k in self.plan.varying):
+            # By position: a grid over epochs has two "epochs" columns (the option, then how many
+            # epochs the configuration ran), so a dict by name would keep only the second.
+            given = dict(zip(self.plan.varying, row[1:1 + len(self.plan.varying)]))
+            record = dict(zip(CSV_RESULTS, row[1 + len(self.plan.varying):]))
+            if str(c.seed) != record["seed"] or any(show_value(c.params[k]) != given[k] for k in self.plan.varying):
                 raise SweepError(f"{self.out}: configuration {index} was run with other options or another "
                                  "seed; resume needs the same options, or choose another out",
                                  mentions=("resume", "out"))
