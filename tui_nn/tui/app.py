@@ -7,19 +7,17 @@ Build it with :func:`create_app` (the CLI and the tests share it)::
 
     create_app(Trainer(TrainConfig(dataset="spiral", optimizer="adam")), paused=True).run()
 
-After its first frame the app starts a :class:`~tui_nn.runner.ProcessSession`: the trainer runs in a child
-process (so drawing never slows it: each has a core), and its events come back as
-:class:`~tui_nn.tui.messages.TrainerEvents` messages. ``separate_process=False`` runs it in a
-thread of this process instead (:class:`~tui_nn.runner.Session`), which lets tests look at the
-trainer object itself.
+After its first frame the app starts a :class:`~tui_nn.runner.ProcessSession`: the trainer runs in a
+child process (so drawing never slows it: each has a core), and its events come back as
+:class:`~tui_nn.tui.messages.TrainerEvents` messages. ``separate_process=False`` runs it in a thread
+of this process instead (:class:`~tui_nn.runner.Session`) (tests look at the trainer object itself).
 Events are folded into a :class:`~tui_nn.tui.state.RunView` as they arrive (no loss value is
-dropped); every panel whose data changed redraws from it every ``FLUSH_SECONDS``, all in the
-same redraw (so titles, status bar and charts show the same iteration), or at once after a
-command the user is waiting for. Drawing is cheap enough for that (the charts are NumPy braille
-canvases, a few milliseconds each at 200x60: ``benchmarks/bench_panels.py``), so it is never
-stretched or rationed. Keys become commands sent to the session.
-Start-up: the views inside the network are mounted when first shown (:meth:`TuiNNApp.views`);
-the session starts after the first frame, and commands given before it wait for it, in order.
+dropped); every panel whose data changed redraws from it every ``FLUSH_SECONDS``, all in the same
+redraw (so titles, status bar and charts show the same iteration), or at once after a command the
+user is waiting for. Drawing is cheap enough for that (the charts are NumPy braille canvases,
+milliseconds each at 200x60: ``benchmarks/bench_panels.py``), so it is never stretched or rationed.
+Start-up: the views inside the network are mounted when first shown (:meth:`TuiNNApp.views`); the
+session starts after the first frame, and commands given before it wait for it, in order.
 """
 
 from __future__ import annotations
