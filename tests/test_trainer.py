@@ -631,7 +631,7 @@ def test_a_saturated_classifier_counts_as_diverged_and_a_healthy_run_does_not():
     assert diverged.reason == f"loss exploded (over 5x the first for {EXPLOSION_PATIENCE} steps)"
     assert 5 * 1.0986 < diverged.loss < 16.2
     assert wild.net.loss(wild.X_train, wild.y_train) < 5 * 1.0986
-    for config in (TrainConfig(dataset="spiral", layers=(64,), optimizer="adam", hyperparams={"lr": 0.05},
+    for config in (TrainConfig(dataset="spiral", layers=(64,), optimizer="adam", hyperparams={"lr": 0.5},
                                iterations=3000),
                    TrainConfig(dataset="sine", layers=(16, 16), optimizer="sgd", hyperparams={"lr": 0.5},
                                iterations=3000)):
@@ -799,3 +799,22 @@ def test_the_trainers_state_is_a_typed_state_through_its_life_and_a_checkpoint(t
     assert resumed.state is TrainerState.FINISHED
     resumed.extend(10)
     assert resumed.state is TrainerState.RUNNING
+
+
+def test_full_batch_best_weights_are_the_best_steps_whatever_the_chunks():
+    """Full-batch gradient descent takes the best loss per step: the best weights are the ones
+    that gave it (before their update), not the chunk's last weights, so a run cut into other
+    chunks (the dashboard's, a fork's, a resume's) keeps the same best weights, bit for bit."""
+    def run(chunk):
+        t = Trainer(TrainConfig(dataset="spiral", layers=(16,), optimizer="adam", hyperparams={"lr": 0.5},
+                                iterations=1000))
+        run_chunked(t, chunk)
+        return t
+
+    a, b = run(7), run(1000)
+    assert a.per_iteration_best and a.best_iteration % a.eval_every == 0  # first of its segment
+    np.testing.assert_array_equal(a.best_params, b.best_params)
+    replay = Trainer(TrainConfig(dataset="spiral", layers=(16,), optimizer="adam", hyperparams={"lr": 0.5},
+                                 iterations=a.best_iteration))
+    run_chunked(replay, 50)  # the weights at the best iteration, before its update
+    np.testing.assert_array_equal(a.best_params, replay.net.params)

@@ -404,9 +404,7 @@ class Trainer:
         losses, accs = losses[:done], accs[:done]
         accepted = np.ones(done, bool)
         if self.per_iteration_best:
-            improved = self._mark(losses, accepted, start)
-            if improved.any():
-                self.best_params = self.last_good.copy()
+            improved = self._mark(losses, accepted, start)  # best_params: kept by the loop
         else:
             improved = np.zeros(done, bool)  # the best loss is taken at evaluations
         self.accepted_total += done
@@ -415,7 +413,8 @@ class Trainer:
     def _gradient_loop(self, n, lean, losses, accs) -> None:
         opt: GradientOptimizer = self.optimizer
         net, bs, N, steps_per_epoch = self.net, self.batch_size, self.n_train, self.steps_per_epoch
-        test_explosion = self.per_iteration_best
+        test_explosion = track_best = self.per_iteration_best
+        best = self.best_loss  # as _mark reads the chunk's losses, so that best_params is the best step's
         stop_on_explosion = self.config.stop_on_explosion
         for i in range(n):
             if self.batch_pos == 0:
@@ -455,6 +454,9 @@ class Trainer:
                 net.backward(yb)
             self.last_good[...] = net.params
             self.prev_params = self.last_good
+            if track_best and loss < best:  # the weights that gave this loss (before their update)
+                best = float(loss)
+                self.best_params = self.last_good.copy()
             if lean is not None:
                 lean.update(opt)
             else:
