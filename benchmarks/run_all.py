@@ -117,7 +117,12 @@ def write_results(rows: list[dict], header: str, command: str) -> Path:
         lines.append(f"| {TITLES.get(r['target'], r['target'])} | {r['case']} | {r['figure']} | {ratio} | "
                      f"{result} | `{r['command']}` | {date} |")
     lines += ["", "What each benchmark measures, and what the figures mean: [README.md](README.md)."]
-    path.write_text("\n".join(lines) + "\n")
+    # The dated sections below the table (each session's measurements and how they were made)
+    # are the file's history: kept as they are, only the table is replaced.
+    old = path.read_text() if path.exists() else ""
+    at = old.find("\n## ")
+    history = old[at:] if at >= 0 else ""
+    path.write_text("\n".join(lines) + "\n" + history)
     return path
 
 
