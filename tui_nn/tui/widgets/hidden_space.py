@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.strip import Strip
 
 from ...activations import Projection, layer_outputs, neuron_pairs
-from ..heat import HeatPainter, cell_of, class_markers, to_strips
+from ..heat import cell_of, class_markers, to_strips
 from ..numbers import count
 from ..state import RunView, neuron_label
 from .dataset_view import DatasetView
@@ -45,7 +45,6 @@ class HiddenSpace(StripPanel, can_focus=True):
         self._computed = None  # (weights version, projection, (layer, axes), (points, bounds)) last computed
         self._inputs = (None, None)  # (run view, its data as the network's inputs)
         self._strips: list[Strip] = []
-        self._painter: HeatPainter | None = None
         self._markers = None
 
     @property
@@ -78,8 +77,6 @@ class HiddenSpace(StripPanel, can_focus=True):
         w, h = self.size.width, self.size.height
         if v is None or w < 4 or h < 2 or not self.is_mounted or not self.display:
             return
-        if self._painter is None:
-            self._painter = HeatPainter(self)
         if not self.n_hidden:
             self.border_title = "Hidden space"
             self.border_subtitle = ""
@@ -94,7 +91,7 @@ class HiddenSpace(StripPanel, can_focus=True):
         cx, cy = cell_of(P, lo, hi, w, h)
         chars[cy, cx] = markers
         keys[cy, cx] = classes
-        styles = self._painter.class_styles(max(int(classes.max(initial=0)) + 1, len(v.class_names)))
+        styles = self.heat_painter().class_styles(max(int(classes.max(initial=0)) + 1, len(v.class_names)))
         plain = Style()
         self._strips = to_strips(chars, keys, lambda k: styles[int(k) % len(styles)] if k >= 0 else plain,
                                  self.rich_style)

@@ -14,7 +14,7 @@ from textual.strip import Strip
 
 from ...activations import Plane, neuron_maps, scaled
 from ..canvas import BRAILLE, BRAILLE_BITS, Canvas
-from ..heat import HeatPainter, to_strips
+from ..heat import to_strips
 from ..numbers import count, num
 from ..state import RunView, neuron_label
 from .weights_view import BIG_NUDGE, NUDGE, NUDGE_GROUP, WeightsView
@@ -85,7 +85,6 @@ class NetworkGraph(StripPanel, can_focus=True):
         self.hidden_edges = 0
         self._edges = None  # (flat index, x0, y0, x1, y1) of the drawn edges, in dots
         self._strips: list[Strip] = []
-        self._painter: HeatPainter | None = None
         self._styles: dict[int, Style] = {}
         self._computed = None  # (weights version, map size, the neuron maps) last computed
 
@@ -255,8 +254,6 @@ class NetworkGraph(StripPanel, can_focus=True):
         if v is None or w < 8 or h < 2 or not self.is_mounted:
             self._strips = []
             return
-        if self._painter is None:
-            self._painter = HeatPainter(self)
         lay = self.layout_ = self._layout(w, h)
         canvas = Canvas(w, h)
         self._draw_edges(canvas, lay)
@@ -315,7 +312,7 @@ class NetworkGraph(StripPanel, can_focus=True):
         h, w = glyphs.shape
         for k, (x0, shown, tops) in enumerate(zip(lay.xs, lay.shown, lay.tops)):
             if maps is not None:
-                cells, cell_keys = self._painter.cells(scaled(maps[k][:, :, shown], axis=(0, 1)).transpose(2, 0, 1)
+                cells, cell_keys = self.heat_painter().cells(scaled(maps[k][:, :, shown], axis=(0, 1)).transpose(2, 0, 1)
                                                        .reshape(-1, lay.map_cols))
                 cells = cells.reshape(len(shown), lay.map_rows, lay.map_cols)
                 cell_keys = cell_keys.reshape(len(shown), lay.map_rows, lay.map_cols)
@@ -352,7 +349,7 @@ class NetworkGraph(StripPanel, can_focus=True):
         return style
 
     def _make_style(self, key: int) -> Style:
-        painter = self._painter
+        painter = self.heat_painter()
         if key >= MAP_KEYS:
             return painter.style(key - MAP_KEYS)
         if key == LABEL:

@@ -6,7 +6,7 @@ import numpy as np
 from textual.strip import Strip
 
 from ...activations import Plane, neuron_maps, scaled
-from ..heat import NO_COLOR_LEGEND, HeatPainter, cell_of, class_markers, to_strips
+from ..heat import NO_COLOR_LEGEND, cell_of, class_markers, to_strips
 from ..numbers import num
 from ..state import RunView, neuron_label
 from .strips import StripPanel
@@ -29,7 +29,6 @@ class NeuronMapView(StripPanel):
         self.neuron: tuple[int, int] = (1, 0)  # (layer, index); layer 1: the first hidden
         self.values: np.ndarray | None = None  # the activations last drawn, (2h, w)
         self._strips: list[Strip] = []
-        self._painter: HeatPainter | None = None
         self._markers = None
         self._computed = None  # (weights version, (neuron, size), its map) last computed
         self._cells = (None, None)  # (size, the data points' cells)
@@ -63,9 +62,7 @@ class NeuronMapView(StripPanel):
         w, h = self.size.width, self.size.height
         if v is None or w < 4 or h < 2 or not self.is_mounted or not self.display:
             return
-        if self._painter is None:
-            self._painter = HeatPainter(self)
-        painter = self._painter
+        painter = self.heat_painter()
         layer, n = self.neuron
         raw = self.values = self._map(v, w, h)
         chars, keys = painter.cells(scaled(raw))

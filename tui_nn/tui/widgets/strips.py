@@ -1,13 +1,16 @@
 """A panel drawn as a list of ready-made lines (``Strip``s): the network views share it.
 
-A subclass builds ``self._strips`` in ``redraw`` (called again on every resize) and may keep a
-style-dependent painter in ``self._painter``, dropped when the theme's styles change.
+A subclass builds ``self._strips`` in ``redraw`` (called again on every resize); a view of
+activations paints with :meth:`StripPanel.heat_painter`, made for the theme's styles on first use
+and dropped when they change.
 """
 
 from __future__ import annotations
 
 from textual.strip import Strip
 from textual.widget import Widget
+
+from ..heat import HeatPainter
 
 
 class StripPanel(Widget):
@@ -26,6 +29,12 @@ class StripPanel(Widget):
 
     def on_resize(self) -> None:
         self.redraw()
+
+    def heat_painter(self) -> HeatPainter:
+        """The painter for the theme's current styles (made on first use)."""
+        if self._painter is None:
+            self._painter = HeatPainter(self)
+        return self._painter
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
