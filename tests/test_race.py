@@ -181,10 +181,14 @@ def test_the_merged_stream_does_not_depend_on_which_contender_sends_first():
 # --- interrupts: nothing left running, nothing lost --------------------------------------------------
 
 
-def training_children(proc: subprocess.Popen, n: int) -> list:
-    """The race's ``n`` contender processes, once each has trained a while (at most a minute)."""
+def training_children(proc: subprocess.Popen, contenders: int) -> list:
+    """The race's worker processes (one per contender, up to the cores), once each has
+    trained a while (at most a minute)."""
     import psutil
 
+    from tui_nn.race_pool import available_cores
+
+    n = min(available_cores(), contenders)
     race, children = psutil.Process(proc.pid), []
     for _ in range(600):
         try:
@@ -195,7 +199,7 @@ def training_children(proc: subprocess.Popen, n: int) -> list:
         if len(busy) == n or proc.poll() is not None:
             break
         psutil.wait_procs([race], timeout=0.1)
-    assert len(children) == n, f"the race never had {n} contenders training"
+    assert len(children) == n, f"the race never had {n} workers training"
     return children
 
 

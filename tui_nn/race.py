@@ -6,14 +6,14 @@ the same seed gives every contender the same data and the same initial weights (
 the weights are drawn before the optimizer draws anything), and its final weights equal a
 separate run's bit for bit (``tests/test_race.py``).
 
-:class:`Race` runs each contender in a :class:`~tui_nn.runner.ProcessSession` of its own (a
-child process, one BLAS thread), so contenders train at once on as many cores as there are;
-with more contenders than cores the kernel's scheduler shares the cores between them evenly,
+:class:`Race` trains the contenders on a pool of worker processes
+(:class:`~tui_nn.race_pool.Pool`): one per contender, up to the cores; with more contenders
+than cores they share the workers fairly, in segments, the least-served (by CPU time) first,
 which changes when a contender finishes, never what it computes. The budget is the same for
 every contender: an iteration budget (the configuration's, deterministic), or CPU seconds
-(``cpu_seconds``, the ``--time`` option): each contender's own process counts the CPU time it
-used, so waiting for a shared core costs a contender nothing. Commands (pause, step, drop) go
-to every session; events come back tagged with the contender's index.
+(``cpu_seconds``, the ``--time`` option): the CPU time each contender's jobs used, so waiting
+for a shared core costs a contender nothing. Commands (pause, step, drop) go to the pool per
+contender; events come back tagged with the contender's index.
 
 :class:`Merge` turns the contenders' event streams into one stream whose order does not depend
 on their speeds: records sorted by iteration, then contender (what ``race --headless`` prints).
@@ -173,8 +173,7 @@ class Standing:
     params: object = None  # the last weights seen (the final ones once finished)
     error: str | None = None
     start: ev.Started | None = None
-    saved: list[str] = field(default_factory=list)  # checkpoints the session wrote
-    answers: int = 0  # checkpoint requests answered (saved, or refused with a Failed event)
+    saved: list[str] = field(default_factory=list)  # checkpoints written of it
 
     @property
     def done(self) -> bool:
@@ -217,18 +216,16 @@ class Standing:
                 self.state = "running"
             elif isinstance(e, ev.Failed) and e.traceback:
                 self.state, self.error = "failed", e.error
-            elif isinstance(e, ev.Failed):
-                self.answers += 1
             elif isinstance(e, ev.CheckpointSaved):
                 self.saved.append(e.path)
-                self.answers += 1
 
 
 @dataclass
 class Race:
-    """Contenders trained at once, each in a process of its own. See the module docstring.
+    """Contenders trained at once on a pool of worker processes. See the module docstring.
 
-    ``on_events(index, events)`` is called from each session's reader thread as its events come.
+    ``on_events(index, events)`` is called from the pool's threads as the events come.
+    ``cores`` caps the workers (default: the cores this process may use).
     """
 
     config: TrainConfig
@@ -236,9 +233,10 @@ class Race:
     on_events: Callable[[int, list[ev.Event]], None] | None = None
     cpu_seconds: float | None = None
     paused: bool = False
+    cores: int | None = None
     trainers: list = field(default_factory=list, init=False)
     standings: list[Standing] = field(default_factory=list, init=False)
-    sessions: list = field(default_factory=list, init=False)
+    pool: object = field(default=None, init=False)
 
     def __post_init__(self):
         from .trainer import Trainer  # NumPy; scikit-learn only for the sets that need it
@@ -249,33 +247,50 @@ class Race:
         self.standings = [Standing(i, c) for i, c in enumerate(self.contenders)]
         for s, t in zip(self.standings, self.trainers):
             s.apply([t.started()])
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
 
     def start(self) -> "Race":
-        from .runner import ProcessSession
+        from .race_pool import Pool
 
-        for i, t in enumerate(self.trainers):
-            def forward(events, i=i):
-                with self._lock:
-                    self.standings[i].apply(events)
-                    self._lock.notify_all()
-                if self.on_events is not None:
-                    self.on_events(i, events)
+        def forward(i: int, events: list[ev.Event]) -> None:
+            with self._lock:
+                self.standings[i].apply(events)
+            if self.on_events is not None:
+                self.on_events(i, events)
 
-            session = ProcessSession(t, forward, paused=self.paused, cpu_budget=self.cpu_seconds, blas_threads=1)
-            self.sessions.append(session.start())
+        self.pool = Pool(self.trainers, forward, paused=self.paused, cpu_budget=self.cpu_seconds,
+                         cores=self.cores).start()
         return self
+
+    @property
+    def started(self) -> bool:
+        return self.pool is not None
 
     @property
     def done(self) -> bool:
         return all(s.done for s in self.standings)
 
+    def running(self, index: int) -> bool:
+        """Contender ``index`` can still train (in the race, a worker left to run it)."""
+        return self.pool is not None and self.pool.active(index)
+
     def send(self, index: int, command: ev.Command) -> None:
-        if not self.standings[index].done or isinstance(command, (ev.Stop, ev.SaveCheckpoint)):
-            self.sessions[index].send(command)
+        """Pause, Resume, Step or Stop (out of the race) contender ``index``; finished ones stay so."""
+        if self.standings[index].done and not isinstance(command, ev.Stop):
+            return
+        if isinstance(command, ev.Pause):
+            self.pool.pause(index)
+        elif isinstance(command, ev.Resume):
+            self.pool.resume(index)
+        elif isinstance(command, ev.Step):
+            self.pool.step(index)
+        elif isinstance(command, ev.Stop):
+            self.pool.halt(index, "stopped")
+        else:
+            raise TypeError(f"a race contender takes pause, resume, step and stop, not {command!r}")
 
     def send_all(self, command: ev.Command) -> None:
-        for i in range(len(self.sessions)):
+        for i in range(len(self.standings)):
             self.send(i, command)
 
     def drop(self, index: int) -> None:
@@ -283,29 +298,18 @@ class Race:
         with self._lock:
             if not self.standings[index].done:
                 self.standings[index].state = "dropped"
-        self.sessions[index].send(ev.Stop())
+        self.pool.halt(index)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """End every contender's process (each is killed if it does not stop in time)."""
-        for s in self.sessions:
-            if s.running:
-                s.send(ev.Stop())
-        for s in self.sessions:
-            s.stop(timeout)
+        """End every worker process (each is killed if it does not stop in time)."""
+        if self.pool is not None:
+            self.pool.stop(timeout)
 
     def save(self, index: int, path, timeout: float = 60.0):
-        """Have contender ``index`` write its checkpoint to ``path`` (its trainer's full state, from
+        """Write contender ``index``'s checkpoint to ``path`` (its trainer's full state, from
         which :meth:`tui_nn.trainer.Trainer.from_checkpoint` continues bit-identically); the
-        path, or None if its process did not answer (gone, or a failed write)."""
-        path = str(path)
-        standing = self.standings[index]
-        with self._lock:
-            before, answered = len(standing.saved), standing.answers
-            if not self.sessions[index].running:
-                return None
-            self.sessions[index].send(ev.SaveCheckpoint(path))
-            self._lock.wait_for(lambda: standing.answers > answered or not self.sessions[index].running, timeout)
-            return path if path in standing.saved[before:] else None
+        path, or None if it could not be written."""
+        return None if self.pool is None else self.pool.save(index, path, timeout)
 
     def trainer(self, index: int, path):
         """Contender ``index``'s trainer as it stands, handed over through a checkpoint at ``path``."""
@@ -316,7 +320,8 @@ class Race:
         return Trainer.from_checkpoint(path)
 
     def pids(self) -> list[int]:
-        return [s.pid for s in self.sessions if s.pid is not None]
+        """The worker processes' ids."""
+        return [] if self.pool is None else self.pool.pids()
 
 
 def ranking(standings: list[Standing]) -> list[Standing]:

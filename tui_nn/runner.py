@@ -327,27 +327,9 @@ class ProcessSession:
 
     # -- public API (any thread) ------------------------------------------------------------------
     def start(self) -> "ProcessSession":
-        command_r, command_w = os.pipe()
-        event_r, event_w = os.pipe()
-        # The child imports this very tui_nn: -P keeps the working directory off its path (a
-        # folder named tui_nn there must not win), and the folder this package came from goes
-        # first unless it is on the path already (site-packages, which must stay after the
-        # standard library).
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        code = (f"import sys; root = {root!r}; sys.path[:0] = [] if root in sys.path else [root]; "
-                f"from tui_nn.runner import _child_main; _child_main({command_r}, {event_w})")
         self._stderr = tempfile.TemporaryFile()
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-P", "-c", code],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr,
-                pass_fds=(command_r, event_w), close_fds=True,
-                env=child_environment(threads=self.blas_threads))
-        finally:
-            os.close(command_r)  # the child has its copies; closing ours lets each side see EOF
-            os.close(event_w)  # when the other goes away
-        self._command_writer = Connection(command_w, readable=False)
-        self._event_reader = Connection(event_r, writable=False)
+        self._process, self._command_writer, self._event_reader = spawn_child(
+            "tui_nn.runner", "_child_main", self._stderr, blas_threads=self.blas_threads, stdin=subprocess.PIPE)
         self._reader.start()
         return self
 
@@ -365,15 +347,7 @@ class ProcessSession:
             return
         if self._process.poll() is None:
             self.send(ev.Stop())
-        try:
-            self._process.wait(timeout)
-        except subprocess.TimeoutExpired:  # stuck: it must not outlive the app
-            self._process.kill()
-            self._process.wait()
-        self._reader.join(timeout)
-        with self._send_lock:
-            self._command_writer.close()
-        self._stderr.close()
+        end_child(self._process, self._reader, self._command_writer, self._send_lock, self._stderr, timeout)
 
     def join(self, timeout: float | None = None) -> bool:
         if self._process is not None:
@@ -461,6 +435,46 @@ class ProcessSession:
                 self.error = e.error
             elif isinstance(e, ev.Stopped):
                 self._stopped = True
+
+
+def spawn_child(module: str, function: str, stderr, *, blas_threads: int | None = None,
+                stdin=subprocess.DEVNULL) -> tuple[subprocess.Popen, Connection, Connection]:
+    """A fresh interpreter running ``module.function(command_fd, event_fd)``: the process, the
+    connection that sends it commands and the one its events come back on (a ProcessSession's
+    child, a race's worker)."""
+    command_r, command_w = os.pipe()
+    event_r, event_w = os.pipe()
+    # The child imports this very tui_nn: -P keeps the working directory off its path (a
+    # folder named tui_nn there must not win), and the folder this package came from goes
+    # first unless it is on the path already (site-packages, which must stay after the
+    # standard library).
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (f"import sys; root = {root!r}; sys.path[:0] = [] if root in sys.path else [root]; "
+            f"from {module} import {function}; {function}({command_r}, {event_w})")
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-P", "-c", code],
+            stdin=stdin, stdout=subprocess.DEVNULL, stderr=stderr,
+            pass_fds=(command_r, event_w), close_fds=True, env=child_environment(threads=blas_threads))
+    finally:
+        os.close(command_r)  # the child has its copies; closing ours lets each side see EOF
+        os.close(event_w)  # when the other goes away
+    return process, Connection(command_w, readable=False), Connection(event_r, writable=False)
+
+
+def end_child(process: subprocess.Popen, reader: threading.Thread, commands: Connection, send_lock: threading.Lock,
+              stderr, timeout: float | None) -> None:
+    """Wait for a child told to stop (killed if it does not in time: it must not outlive its
+    front end), then its reader thread; close the pipe and its standard error's file."""
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    reader.join(timeout)
+    with send_lock:
+        commands.close()
+    stderr.close()
 
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

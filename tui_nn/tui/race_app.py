@@ -6,7 +6,7 @@ space pauses or resumes every contender, ``n`` steps every one by one iteration,
 contender under the table's cursor, ``o`` opens it in the full training dashboard (the CLI hands
 its trainer over through a checkpoint, exactly; the race waits, paused), ``q`` ends the race.
 
-Events come from each contender's session thread into a :class:`RaceBoard` (which outlives one
+Events come from the race's worker threads into a :class:`RaceBoard` (which outlives one
 app, so the race dashboard comes back with its curves after the full dashboard closes); the
 app folds them into one :class:`~tui_nn.tui.state.RunView` per contender and redraws the
 changed panels every ``FLUSH_SECONDS``, or at once after a command.
@@ -36,7 +36,7 @@ QUIET = (ev.Progress, ev.Evaluation, ev.Snapshot)  # anything else redraws at on
 
 class RaceBoard:
     """What the race dashboard knows, kept across app instances: a RunView per contender and
-    the events not folded in yet (appended from the sessions' threads)."""
+    the events not folded in yet (appended from the race's threads)."""
 
     def __init__(self, race: Race, paused: bool = False):
         self.race = race
@@ -102,7 +102,7 @@ class RaceApp(StopsOnSignals, App):
 
     def on_mount(self) -> None:
         self.board.listener = lambda: self.post_message(self.Arrived())
-        if not self.race.sessions:
+        if not self.race.started:
             self.race.start()
         self.install_signal_handlers()  # SIGTERM and SIGHUP as Ctrl+C; a dead terminal: _hung_up
         self.set_interval(FLUSH_SECONDS, self.flush)
@@ -172,7 +172,7 @@ class RaceApp(StopsOnSignals, App):
         index = self._selected()
         if index is None:
             return
-        if not self.race.sessions[index].running or self.race.standings[index].state in ("dropped", "failed"):
+        if not self.race.running(index) or self.race.standings[index].state in ("dropped", "failed"):
             self.notify(f"{self.board.labels[index]} is out of the race; pick another", severity="warning")
             return
         self.race.send_all(ev.Pause())
