@@ -98,3 +98,33 @@ async def test_the_footer_refits_when_the_terminal_is_resized():
         await pilot.resize_terminal(200, 60)
         await footer_settled(pilot)
         assert "g" in on_screen(app, 200)[0]
+
+
+@scenario
+async def test_space_is_relabelled_without_rebuilding_the_footer(monkeypatch):
+    # Room is kept for every label of space (Pause, Resume, Run on) from the start: relabelling
+    # it redraws that key only. (The first redraw relabelled it, and the rebuild that followed
+    # held the first frame back: Textual draws nothing while a widget is rebuilt.)
+    builds = []
+    compose = KeysFooter.compose
+
+    def counted(self):
+        keys = list(compose(self))
+        builds.append(len(keys))
+        yield from keys
+
+    monkeypatch.setattr(KeysFooter, "compose", counted)
+    app = create_app(Trainer(TrainConfig(samples=30, iterations=10**9, seed=0)), paused=False, speed=2.5)
+    async with running(app, (160, 48)) as pilot:
+        await settle(pilot)
+        app.set_focus(None)
+        await footer_settled(pilot)
+        footer = app.query_one(KeysFooter)
+        assert {k.key: k.description for k in footer.query(FooterKey)}["space"] == "Pause"
+        built = len(builds)
+        await pilot.press("space")
+        await footer_settled(pilot)
+        for _ in range(5):
+            await pilot.pause()
+        assert {k.key: k.description for k in footer.query(FooterKey)}["space"] == "Resume"
+        assert len(builds) == built

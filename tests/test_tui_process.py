@@ -126,3 +126,37 @@ def test_the_trainer_process_leaves_a_core_to_the_dashboard():
     assert child_environment({}, cores=8)["OMP_NUM_THREADS"] == "7"
     assert child_environment({}, cores=1)["MKL_NUM_THREADS"] == "1"
     assert child_environment({"OMP_NUM_THREADS": "4"}, cores=2) == {"OMP_NUM_THREADS": "4"}  # the user's choice
+
+
+def test_events_held_until_the_app_takes_them_come_first_and_in_order():
+    from tui_nn.tui.startup import HeldEvents
+
+    held, got = HeldEvents(), []
+    held(["started", "evaluation"])
+    held(["snapshot"])
+    assert not held.attached and got == []
+    held.attach(got.extend)
+    assert got == ["started", "evaluation", "snapshot"]
+    held(["paused"])  # then straight through
+    assert got == ["started", "evaluation", "snapshot", "paused"]
+
+
+@scenario
+async def test_a_trainer_started_before_the_dashboard_is_shown_and_steered():
+    # tui-nn train starts the trainer's child process before importing Textual (start-up): what
+    # it says before the dashboard is up is shown, and keys steer it as usual.
+    from tui_nn.tui.startup import start_session_early
+
+    trainer = Trainer(TrainConfig(samples=30, iterations=300, seed=0))
+    session = start_session_early(trainer, paused=True)
+    try:
+        app = create_app(trainer, paused=True, session=session)
+        async with running(app) as pilot:
+            await until(pilot, lambda: app.view.started and "Training on vertical" in log_text(app))
+            assert app.session is session and "acc 0." in status(app)  # the run's first evaluation
+            await pilot.press("n")
+            await until(pilot, lambda: app.view.iteration == 1)
+            await pilot.press("q")
+        assert session.on_events.attached and not session.running
+    finally:
+        session.stop()

@@ -11,16 +11,22 @@ def run_dashboard(trainer, **options):
     The cyclic garbage collector is off while Textual is imported and the dashboard draws its
     first frame (the app turns it back on once its trainer has started): start-up makes hundreds
     of thousands of objects and frees almost none, and the collector's passes over them cost
-    50-70 ms of a 0.7 s first frame (``benchmarks/README.md``, start-up).
+    50-70 ms of a 0.7 s first frame (``benchmarks/README.md``, start-up). The trainer's child
+    process is started first, so that it starts alongside (``startup.start_session_early``).
     """
     import gc
 
+    from .startup import start_session_early
+
     gc.disable()
+    session = start_session_early(trainer, **options)  # its child starts while Textual is imported
     try:
         from .app import create_app  # Textual and plotext: ~0.3 s
 
-        app = create_app(trainer, **options)
+        app = create_app(trainer, session=session, **options)
         app.run()
         return app
     finally:
         gc.enable()
+        if session is not None and not session.on_events.attached:  # the app never took it
+            session.stop()

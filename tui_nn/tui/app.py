@@ -47,6 +47,8 @@ from .messages import TrainerEvents
 from .numbers import count
 from .numbers import speed as format_speed
 from .outcome import Outcome
+from .speeds import DEFAULT_SPEED, MAX_SPEED, MIN_SPEED, SPACE_LABELS, faster, slower, space_label  # noqa: F401
+from .startup import breakpoint_classes
 from .state import RunView
 from .stopping import StopsOnSignals
 from .widgets.accuracy_chart import AccuracyChart
@@ -58,9 +60,6 @@ from .widgets.optimizer_panel import OptimizerPanel
 from .widgets.status_bar import StatusBar
 from .widgets.weights_view import WeightsView
 
-DEFAULT_SPEED = 640.0  # iterations per second: the book's 10,000 iterations in about 16 s
-MIN_SPEED = 1.25  # 640 halved nine times: each accept or reject can be followed by eye
-MAX_SPEED = 81_920.0  # 640 doubled seven times; one more doubling is full speed ("max")
 FLUSH_SECONDS = 0.2  # every changed panel redraws this often while training runs (5 times a second)
 TOPICS = {"status", "series", "weights", "optimizer", "log", "layout"}
 QUIET_EVENTS = (ev.Progress, ev.Evaluation, ev.Snapshot)  # everything else redraws at once
@@ -79,30 +78,6 @@ class _Default:
 DEFAULT = _Default()
 
 
-def slower(speed: float | None, measured: float = 0.0) -> float:
-    """Half the rate. From full speed: the step of the ladder (640 doubled or halved) at or
-    below half the measured rate, so the first press slows down visibly (not 81,920/s when the
-    trainer only manages 30,000/s); MAX_SPEED when nothing was measured yet."""
-    if speed is None:
-        if measured <= 0:
-            return MAX_SPEED
-        ladder = [MIN_SPEED * 2 ** k for k in range(17)]  # 1.25 ... 81,920
-        return max([s for s in ladder if s <= measured / 2] or [MIN_SPEED])
-    return max(MIN_SPEED, speed / 2)
-
-
-def space_label(state: str) -> str:
-    """What space does now: pause a running run, resume a paused one, run a finished one on
-    (as many iterations again)."""
-    return {"running": "Pause", "finished": "Run on"}.get(state, "Resume")
-
-
-def faster(speed: float | None) -> float | None:
-    if speed is None or speed * 2 > MAX_SPEED:
-        return None
-    return speed * 2
-
-
 class TuiNNApp(Branching, StopsOnSignals, App):
     """The tui-nn dashboard. See the module docstring."""
 
@@ -118,7 +93,7 @@ class TuiNNApp(Branching, StopsOnSignals, App):
 
     def __init__(self, trainer, *, paused: bool = False, speed: float | None = DEFAULT_SPEED,
                  checkpoint_path: str | None = None, separate_process: bool = True, record: str | None = None,
-                 pixels: type | None = None):
+                 pixels: type | None = None, session: ProcessSession | None = None):
         super().__init__()
         self.pixels = pixels  # --pixels: the image widget that draws the data panel in pixels
         self.record = record  # the session records the run there (tui-nn train --record)
@@ -136,6 +111,7 @@ class TuiNNApp(Branching, StopsOnSignals, App):
         self._saved_path: str | None = None
         self.separate_process = separate_process
         self.session: ProcessSession | Session | None = None
+        self._early = session  # started by run_dashboard with HeldEvents, taken on mount (startup.py)
         self.exit_status = exit_codes.OK  # FAILED when the trainer failed (the CLI exits with it)
         self._lock = threading.Lock()
         self._batch: list[ev.Event] | None = None  # events the session added since the last message
@@ -160,9 +136,10 @@ class TuiNNApp(Branching, StopsOnSignals, App):
             with VerticalScroll(id="weights-panel", classes="panel tab-weights"):
                 yield WeightsView(id="weights")
             yield EventLog(id="log", classes="panel tab-log")
-            yield OptimizerPanel(id="optimizer", classes="panel tab-optimizer")
+            yield OptimizerPanel(self.view, id="optimizer", classes="panel tab-optimizer")
         yield StatusBar(id="status")
-        yield KeysFooter(ranks=footer_ranks())
+        yield KeysFooter(ranks=footer_ranks(), labels={"toggle_pause": space_label(self.view.state)},
+                         room={"toggle_pause": tuple(SPACE_LABELS.values())})  # no rebuild when relabelled
 
     def views(self) -> tuple:
         """(graph, neuron map, hidden space, confusion): mounted (hidden) in their places when first
@@ -181,12 +158,16 @@ class TuiNNApp(Branching, StopsOnSignals, App):
         return self._views
 
     def on_mount(self) -> None:
+        self.screen.update_classes(breakpoint_classes(self), animate=False)  # before the first layout: startup.py
+        if not self.query_one("#weights-panel").display:  # narrow or short: no focus on a panel in a hidden tab
+            self.screen.AUTO_FOCUS = ""
         self.watch(self.query_one(WeightsView), "cursor", self._weight_selected, init=False)
         self.install_signal_handlers()  # SIGTERM and SIGHUP as Ctrl+C; a dead terminal: _hung_up
         self._flush_timer = self.set_interval(FLUSH_SECONDS, self.flush)
         self.flush()
-        # The trainer's session (a child process: 30-50 ms to start) once the first frame is out.
-        self.call_after_refresh(self._start_session)
+        # The trainer's session (a child process: 30-50 ms to start) once the first frame is out,
+        # or one already started: now, its first events are for the first frame.
+        self._start_session() if self._early is not None else self.call_after_refresh(self._start_session)
 
     def _start_session(self) -> None:
         if self.session is not None or self.outcome is not None:  # started, or quitting already
@@ -200,14 +181,17 @@ class TuiNNApp(Branching, StopsOnSignals, App):
             from threadpoolctl import threadpool_limits  # comes with scikit-learn
 
             self._blas_limits = threadpool_limits(1)
-        session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
-                       speed=self.view.speed, record=self.record)
-        session.start()
+        session, self._early = self._early, None
+        if session is None:
+            session = kind(self.trainer, self._on_session_events, paused=self.start_paused,
+                           speed=self.view.speed, record=self.record).start()
+        else:
+            session.on_events.attach(self._on_session_events)  # what it sent so far, then the rest
         self.session = session
         for command in self._waiting:
             session.send(command)
         self._waiting.clear()
-        gc.enable()  # run_dashboard turned it off for the first frame (tui/__init__.py says why)
+        self.call_after_refresh(gc.enable)  # run_dashboard turned it off for the first frame (tui/__init__.py)
 
     def on_unmount(self) -> None:
         if self._flush_timer is not None:  # (the replay dashboard mounts its own way)
@@ -576,7 +560,7 @@ class TuiNNApp(Branching, StopsOnSignals, App):
 
 def create_app(trainer, *, paused: bool = False, speed: float | None | _Default = DEFAULT,
                checkpoint_path: str | None = None, separate_process: bool = True,
-               record: str | None = None, pixels: bool | type = False) -> TuiNNApp:
+               record: str | None = None, pixels: bool | type = False, session=None) -> TuiNNApp:
     """The dashboard over ``trainer`` (a :class:`~tui_nn.trainer.Trainer`).
 
     ``paused`` starts paused; ``speed`` is iterations per second (``DEFAULT``: ``DEFAULT_SPEED``;
@@ -587,6 +571,8 @@ def create_app(trainer, *, paused: bool = False, speed: float | None | _Default 
     if false, in a thread of this process; ``pixels``: draw the decision regions in pixels
     (``tui-nn train --pixels``): true asks textual-image, now, before Textual reads the terminal,
     for its widget (``PixelsUnavailable``, a ValueError, says why it cannot), or a widget class.
+    ``session``: the trainer's :class:`~tui_nn.runner.ProcessSession`, started already with
+    :class:`~tui_nn.tui.startup.HeldEvents` (by ``run_dashboard``: ``startup.py`` says why).
     """
     if pixels is True:
         from .widgets.data_pixels import pixel_widget
@@ -597,4 +583,4 @@ def create_app(trainer, *, paused: bool = False, speed: float | None | _Default 
     if speed is not None and not speed > 0:
         raise ValueError(f"speed must be positive (iterations per second) or None for full speed, got {speed}")
     return TuiNNApp(trainer, paused=paused, speed=speed, checkpoint_path=checkpoint_path,
-                    separate_process=separate_process, record=record, pixels=pixels or None)
+                    separate_process=separate_process, record=record, pixels=pixels or None, session=session)

@@ -18,7 +18,12 @@ at once (before the first render) and coalesces the signals that arrive while a 
 queued; a change of width rebuilds it too (what fits changes).
 
 :meth:`KeysFooter.relabel` changes what one key says (``space Pause`` while running, ``space
-Resume`` while paused) in place: only that key is drawn again, the footer is not rebuilt.
+Resume`` while paused) in place: only that key is drawn again, the footer is not rebuilt, as
+long as the new label fits the room laid out for the key. ``labels`` gives the labels to show
+from the first frame and ``room`` every label a key may take (its widest is laid out from the
+start): the dashboard's first redraw relabelled ``space`` from its binding's ``Pause`` to
+``Resume``, a wider label, and the rebuild that followed held the first full frame back by
+~150 ms (Textual draws nothing while a widget recomposes: the render before it was thrown away).
 """
 
 from __future__ import annotations
@@ -49,6 +54,17 @@ class _Entry:
     grouped: bool
 
 
+def _key(compact: bool, *args, **kwargs) -> FooterKey:
+    """A footer key, compact or not from the start. Textual's footer binds each key's ``compact``
+    to its own, and each key, compact by default, restyled itself twice as it was mounted (into
+    compact, then out of it): ~35 ms of the first frame's CPU for ~25 keys. Compact is decided
+    per rebuild (``fit``), so a plain value is enough."""
+    key = FooterKey(*args, **kwargs)
+    key.set_reactive(FooterKey.compact, compact)
+    key.set_class(compact, "-compact", update=False)
+    return key
+
+
 class KeysFooter(Footer):
     DEFAULT_CSS = """
     KeysFooter.-compact FooterLabel {
@@ -59,12 +75,17 @@ class KeysFooter(Footer):
     _queued = False
     _shown: tuple | None = None  # the keys and the width of the last rebuild
 
-    def __init__(self, *args, ranks: dict[str, int] | None = None, **kwargs):
+    def __init__(self, *args, ranks: dict[str, int] | None = None, labels: dict[str, str] | None = None,
+                 room: dict[str, tuple[str, ...]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.labels: dict[str, str] = {}  # action -> what its key says now, over the binding's own
+        self.labels: dict[str, str] = dict(labels or {})  # action -> what its key says now, over the binding's own
         self.ranks = dict(ranks or {})
         self.left_out: list[str] = []  # the actions of the keys that did not fit, at the last rebuild
-        self._widest: dict[str, int] = {}  # action -> the widest label it was given (room is kept for it)
+        # action -> the widest label it was given or may be given (room is kept for it)
+        self._widest: dict[str, int] = {action: max(map(cell_len, (*room_for, self.labels.get(action, ""))))
+                                        for action, room_for in (room or {}).items()}
+        for action, label in self.labels.items():
+            self._widest[action] = max(self._widest.get(action, 0), cell_len(label))
 
     def relabel(self, action: str, label: str) -> None:
         if self.labels.get(action) == label:
@@ -160,15 +181,14 @@ class KeysFooter(Footer):
             if entry.grouped:
                 with KeyGroup(classes="-compact"):
                     for binding, enabled, tooltip in entry.bindings:
-                        yield FooterKey(binding.key, self.app.get_key_display(binding), "", binding.action,
-                                        disabled=not enabled, tooltip=tooltip or binding.description,
-                                        classes="-grouped").data_bind(compact=Footer.compact)
+                        yield _key(compact, binding.key, self.app.get_key_display(binding), "", binding.action,
+                                   disabled=not enabled, tooltip=tooltip or binding.description, classes="-grouped")
                 yield FooterLabel(entry.label)
                 continue
             binding, enabled, tooltip = entry.bindings[0]
             label = MORE if binding.action == "help" and self.left_out else entry.label
-            yield FooterKey(binding.key, self.app.get_key_display(binding), label, binding.action,
-                            disabled=not enabled, tooltip=tooltip).data_bind(compact=Footer.compact)
+            yield _key(compact, binding.key, self.app.get_key_display(binding), label, binding.action,
+                       disabled=not enabled, tooltip=tooltip)
         palette = self._palette(compact)
         if with_palette and palette is not None:
             binding, enabled, tooltip, _ = palette

@@ -42,21 +42,29 @@ class OptimizerPanel(Horizontal):
         name: str
         value: float
 
-    def __init__(self, **kwargs):
+    def __init__(self, view: RunView | None = None, **kwargs):
+        """``view``: the run at start, whose optimizer's form is part of the first frame (mounted
+        by the first ``show`` instead, its rows came a layout later: ~130 ms at start-up)."""
         super().__init__(**kwargs)
-        self.view: RunView | None = None
+        self.view = view
         self._shown_optimizer: str | None = None
 
     def compose(self) -> ComposeResult:
         yield OptionList(*[Option(name, id=name) for name in OPTIMIZERS], id="optimizer-list", compact=True)
         with VerticalScroll(id="optimizer-details", can_focus=False):
             yield Static(id="optimizer-stats")
-            yield Vertical(id="hyperparams")
-            yield Static(id="hyperparam-error")
-            yield Static(id="optimizer-description")
+            rows, description = ([], "") if self.view is None else self._form(self.view)
+            self._shown_optimizer = None if self.view is None else self.view.optimizer
+            yield Vertical(*rows, id="hyperparams")
+            error = Static(id="hyperparam-error")
+            error.display = False
+            yield error
+            yield Static(description, id="optimizer-description")
 
     def on_mount(self) -> None:
         self.border_title = "Optimizer"
+        if self._shown_optimizer is not None:
+            self._mark_current(self._shown_optimizer)
 
     # -- showing the run ------------------------------------------------------------------------
     def show(self, view: RunView) -> None:
@@ -85,10 +93,17 @@ class OptimizerPanel(Horizontal):
         options.highlighted = list(OPTIMIZERS).index(current)
 
     def _build_form(self, view: RunView) -> None:
-        cls = OPTIMIZERS[view.optimizer]
-        self.query_one("#optimizer-description", Static).update(cls.description)
+        rows, description = self._form(view)
+        self.query_one("#optimizer-description", Static).update(description)
         form = self.query_one("#hyperparams", Vertical)
         form.remove_children()
+        form.mount_all(rows)
+        self._say_error("")
+
+    @staticmethod
+    def _form(view: RunView) -> tuple[list[Horizontal], str]:
+        """The rows of the current optimizer's hyperparameters, and its description."""
+        cls = OPTIMIZERS[view.optimizer]
         rows = []
         penalties = []  # the L1/L2 regularisers, two to a row
         for h in cls.hyper:
@@ -100,8 +115,7 @@ class OptimizerPanel(Horizontal):
             else:
                 rows.append(Horizontal(Label(h.name, classes="hp-name"), field, classes="hp-row"))
         rows += [Horizontal(*penalties[i:i + 4], classes="hp-row") for i in range(0, len(penalties), 4)]
-        form.mount_all(rows)
-        self._say_error("")
+        return rows, cls.description
 
     def _refresh_values(self, view: RunView) -> None:
         for h in OPTIMIZERS[view.optimizer].hyper:
