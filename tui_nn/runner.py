@@ -444,6 +444,7 @@ def spawn_child(module: str, function: str, stderr, *, blas_threads: int | None 
     child, a race's worker)."""
     command_r, command_w = os.pipe()
     event_r, event_w = os.pipe()
+    _widen(event_w)
     # The child imports this very tui_nn: -P keeps the working directory off its path (a
     # folder named tui_nn there must not win), and the folder this package came from goes
     # first unless it is on the path already (site-packages, which must stay after the
@@ -460,6 +461,24 @@ def spawn_child(module: str, function: str, stderr, *, blas_threads: int | None 
         os.close(command_r)  # the child has its copies; closing ours lets each side see EOF
         os.close(event_w)  # when the other goes away
     return process, Connection(command_w, readable=False), Connection(event_r, writable=False)
+
+
+EVENT_PIPE_BYTES = 1 << 20  # Linux's largest pipe for an unprivileged process (/proc/sys/fs/pipe-max-size)
+
+
+def _widen(fd: int) -> None:
+    """Give the child's event pipe room for a second or more of events. With the default 64 KiB,
+    a full-speed trainer's send (~60 KB of losses every 50 ms) waited for the front end's reader
+    thread, which waits for the interpreter lock while the dashboard draws: the child blocked
+    on about every send (~20 times a second), and its speed under the dashboard varied with what
+    the dashboard drew (0.85x-0.99x of headless; ``benchmarks/README.md``). Where the size
+    cannot be set (not Linux) the pipe stays as it is."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, EVENT_PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 def end_child(process: subprocess.Popen, reader: threading.Thread, commands: Connection, send_lock: threading.Lock,
