@@ -17,7 +17,8 @@ redraw (so titles, status bar and charts show the same iteration), or at once af
 user is waiting for. Drawing is cheap enough for that (the charts are NumPy braille canvases,
 milliseconds each at 200x60: ``benchmarks/bench_panels.py``), so it is never stretched or rationed.
 Start-up: the views inside the network are mounted when first shown (:meth:`TuiNNApp.views`); the
-session starts after the first frame, and commands given before it wait for it, in order.
+session starts after the first frame (commands given before it wait for it, in order), unless
+one started already is given (``tui-nn train`` starts it before importing Textual: startup.py).
 """
 
 from __future__ import annotations
