@@ -185,3 +185,40 @@ def test_the_dashboard_forks_the_paused_run_and_switches_branches():
             await until(pilot, lambda: app.view.state == "paused")
 
     body()
+
+
+def test_a_fork_keeps_the_loss_and_accuracy_the_status_bar_showed():
+    """Right after f the status bar shows the forked state's own numbers (it once showed the
+    first evaluation's for a moment: loss 1.099 best 1.101 at iteration 1)."""
+    import functools
+    import re
+
+    from tui_helpers import running, scenario, settle, status, until
+
+    from tui_nn.trainer import TrainConfig
+    from tui_nn.tui.app import create_app
+
+    def numbers(app):
+        shown = re.sub(r"\s+", " ", status(app))
+        return re.search(r"loss \S+ best \S+ acc \S+", shown).group(0), app.view.train_loss, app.view.train_accuracy
+
+    @scenario
+    async def body():
+        app = functools.partial(create_app, separate_process=False)(
+            Trainer(TrainConfig(iterations=100_000, seed=3)), paused=True)
+        async with running(app) as pilot:
+            await settle(pilot)
+            await pilot.press("n")
+            await until(pilot, lambda: app.view.iteration == 1)
+            await settle(pilot)
+            before = numbers(app)
+            await pilot.press("f")
+            await until(pilot, lambda: app.view.branch == "fork-1")
+            await settle(pilot)
+            assert numbers(app) == before
+            await pilot.press("b")  # the other branch, at the same iteration: the same numbers
+            await until(pilot, lambda: app.view.branch == "main")
+            await settle(pilot)
+            assert numbers(app) == before
+
+    body()

@@ -46,6 +46,14 @@ class Branching:
         view.hp_memory = {**old.hp_memory, **view.hp_memory}
         view.elapsed = old.elapsed
         view.overlays, view.branch, view.branches = e.overlays, e.branch, list(e.branches)
+        # The status bar's numbers are the state's own (a search's last accepted candidate, a
+        # gradient step's), which its start event does not hold: the view would show its last
+        # evaluation's instead. A fork goes on from exactly the state left, and a branch shown
+        # again stands where it was left: the numbers shown there.
+        view.left = {**old.left, old.branch: (old.iteration, _numbers(old))}
+        at, numbers = view.left.get(old.branch if e.forked else e.branch, (None, None))
+        if at == e.iteration:
+            (view.train_loss, view.train_accuracy, view.val_loss, view.val_accuracy, view._loss_at) = numbers
         if e.forked:
             text = (f"Forked at iteration {count(e.iteration)}: {e.branch} goes on from here, the run so far is "
                     f"kept as {', '.join(n for n in e.branches if n != e.branch)} (b shows another branch)")
@@ -56,3 +64,7 @@ class Branching:
         self.view = view
         self._dirty |= REDRAW_ALL
         return events[k + 1:]
+
+
+def _numbers(view: RunView) -> tuple:
+    return view.train_loss, view.train_accuracy, view.val_loss, view.val_accuracy, view._loss_at

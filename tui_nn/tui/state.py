@@ -110,6 +110,7 @@ class RunView:
         self.marks: list[tuple[int, str]] = []  # further labelled markers on the charts (replay's cursor)
         self.overlays: list[tuple[str, np.ndarray, np.ndarray]] = []  # other branches' loss curves (replay, forks)
         self.branch, self.branches = "main", ["main"]  # the branch shown, and every branch (f forks one)
+        self.left: dict[str, tuple] = {}  # per branch left (forks): its iteration and the numbers shown there
         # replay: the status bar's (name, label, value) fields in place of the live run's count and speed
         self.replay_status: list[tuple[str, str, str]] | None = None
         self.params = start.params.copy()
