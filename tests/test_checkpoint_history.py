@@ -107,3 +107,48 @@ def test_the_dashboard_on_a_checkpoint_says_what_it_shows_and_does_not_fork(tmp_
             await pilot.press("q")
 
     body()
+
+
+def test_the_dashboard_shows_the_historys_progress_and_the_cursor_works_once_it_is_there(tmp_path):
+    """The dashboard opens on the checkpoint at once, says how far the recomputation is (and
+    answers keys meanwhile), then the cursor moves through the history."""
+    import threading
+
+    from tui_helpers import notifications, scenario, status
+    from test_tui_snapshots import wait_for
+
+    from tui_nn.tui.replay_app import create_history_app
+    from tui_nn.tui.widgets.loss_chart import LossChart
+
+    straight(CONFIGS["hill-climb"], 400).save_checkpoint(tmp_path / "run.npz")
+    halfway, go_on = threading.Event(), threading.Event()
+
+    def held_at_200(progress):  # the real recomputation, held half way until the test has looked
+        def on(done, total):
+            progress(done, total)
+            if done >= 200 and not halfway.is_set():
+                halfway.set()
+                go_on.wait(60)
+        return recompute(tmp_path / "run.npz", tmp_path / "history.rec", on)
+
+    @scenario
+    async def body():
+        app = create_history_app(str(tmp_path / "run.npz"), str(tmp_path / "history.rec"), cursor=300,
+                                 recompute=held_at_200)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, halfway.is_set)
+            await wait_for(pilot, lambda: "recomputing the history: " in app.query_one(LossChart).border_subtitle
+                           and app.progress[0] >= 200)
+            app.flush()
+            assert "history recomputing" in status(app) and app.view.iteration == 400  # the checkpoint's state
+            await pilot.press("left")  # answered at once, the cursor waits for the history
+            assert "the cursor works when it is done" in notifications(app)[-1]
+            go_on.set()
+            await wait_for(pilot, lambda: app.replayer is not None and app.view.iteration == 300)
+            await pilot.press("left")
+            await wait_for(pilot, lambda: app.view.iteration == 299)
+            np.testing.assert_array_equal(app.view.params, straight(CONFIGS["hill-climb"], 299).net.params)
+            await pilot.press("q")
+        go_on.set()
+
+    body()

@@ -171,3 +171,41 @@ async def test_help_palette_status_log_and_network_views_at_the_cursor(recording
         assert "Fork (f)" in commands and "Start (Home)" in commands
         await pilot.press("escape")
         await pilot.press("q")
+
+
+@scenario
+async def test_the_hidden_spaces_layer_keys_work_beside_the_cursors_arrows(tmp_path):
+    """In replay ←/→ move the cursor, so the hidden space's layer (←/→ in the live dashboard)
+    has < and > there, listed in the help screen, the palette and the footer."""
+    from tui_nn.tui.help_screen import HelpScreen
+    from tui_nn.tui.widgets.hidden_space import HiddenSpace
+
+    record(tmp_path / "deep.rec", dict(iterations=300, layers=(8, 6)))
+    app = replay_app(tmp_path / "deep.rec", cursor=200)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.view.iteration == 200)
+        await pilot.press("greater_than_sign")  # shows the hidden space, on its next layer
+        await pilot.pause()
+        hidden = app.query_one(HiddenSpace)
+        assert app.query_one("#panel-tabs").active == "tab-hidden"
+        assert hidden.hidden_layer == 2 and "layer 2" in hidden.border_title and app.cursor == 200
+        await pilot.press("left")  # the arrows stay the cursor's, the panel keeps its layer
+        await wait_for(pilot, lambda: app.view.iteration == 199)
+        assert hidden.hidden_layer == 2
+        await pilot.press("down")  # ↑/↓: its axes, as in the live dashboard
+        await pilot.press("less_than_sign")
+        await pilot.pause()
+        assert hidden.hidden_layer == 1 and app.cursor == 199
+        bound = {b.binding.action for b in app.active_bindings.values() if b.binding.show}
+        assert {"hidden_layer(-1)", "hidden_layer(1)"} <= bound  # in the footer
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert any(title.startswith("Layer") and "(<)" in title for title in commands)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = [key for key, _ in app.screen.key_rows(app.screen.keys, app.screen.other_keys)]
+        assert {"<", ">"} <= set(keys)
+        help_text = " ".join(text for _, text in app.screen.key_rows(app.screen.keys, app.screen.other_keys))
+        assert "←/→ layer" not in help_text  # the live dashboard's words would be wrong here
+        await pilot.press("escape")
+        await pilot.press("q")

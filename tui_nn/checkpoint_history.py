@@ -23,6 +23,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -47,9 +48,10 @@ def is_checkpoint(path) -> bool:
         return False
 
 
-def recompute(ck_path, into) -> History:
-    """The history of the checkpoint at ``ck_path``, recorded into the new file ``into``."""
-    from .checkpoint import CheckpointError, capture, check_fits, read
+def prepare(ck_path):
+    """The checkpoint at ``ck_path`` read and checked, and a fresh run of its configuration:
+    what :func:`recompute` starts from (quick; a RecordingError says what is wrong)."""
+    from .checkpoint import CheckpointError, check_fits, read
     from .config import TrainConfig
     from .trainer import Trainer
 
@@ -64,6 +66,16 @@ def recompute(ck_path, into) -> History:
     if ck.meta.get("data_digest") not in (None, t.dataset.digest):
         raise RecordingError(f"{ck_path}: the data file {t.config.data} has changed since this checkpoint was saved; "
                              "restore the file to replay it")
+    return ck, t
+
+
+def recompute(ck_path, into, progress: Callable[[int, int], None] | None = None, prepared=None) -> History:
+    """The history of the checkpoint at ``ck_path``, recorded into the new file ``into``;
+    ``progress(iterations done, iterations in all)`` is called as it goes (the dashboard shows
+    it); ``prepared``: what :func:`prepare` gave for it, if it was called already."""
+    from .checkpoint import capture
+
+    ck, t = prepared or prepare(ck_path)
     target, switches = ck.meta["iteration"], [tuple(s) for s in ck.meta["switches"]]
     if ck.meta["limit"] != t.limit and ck.meta["limit"] >= target and ck.meta["limit"] > 0:
         t.run_for(ck.meta["limit"])  # as a resume with --iterations would leave it, from the start
@@ -87,6 +99,8 @@ def recompute(ck_path, into) -> History:
             c0 = time.perf_counter()
             out = t.advance(n)
             recorder.record(out, t, seconds=time.perf_counter() - c0)
+            if progress is not None:
+                progress(t.iteration, target)
     finally:
         recorder.close(t)
     if t.iteration == target and _same_state(capture(t, history=False), ck):

@@ -83,13 +83,20 @@ def replay(run, branch, fork_name, optimizer, iterations, at, checkpoint, headle
     import shutil
     import tempfile
 
-    from ..checkpoint_history import recompute
+    from ..checkpoint_history import prepare, recompute
 
-    if not headless and _is_terminal():
-        click.echo(f"{run}: recomputing the run's history from its configuration...", err=True)
+    prepared = prepare(run)  # a checkpoint that cannot be replayed: one line, exit 2, before anything opens
     folder = tempfile.mkdtemp(prefix="tui-nn-history-")  # the history is recomputed, never kept
     try:
-        history = recompute(run, os.path.join(folder, "history.rec"))
+        into = os.path.join(folder, "history.rec")
+        if not headless and _is_terminal():
+            from ..tui.replay_app import create_history_app  # Textual: ~0.3 s
+
+            # the dashboard opens on the checkpoint at once and shows the recomputation's progress
+            app = create_history_app(run, into, cursor=at, prepared=prepared)
+            app.run()
+            raise SystemExit(app.return_code or exit_codes.OK)
+        history = recompute(run, into, prepared=prepared)
         _replay(run, history.recording, history.note, None, None, None, at, checkpoint, headless, hyperparams)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -3,7 +3,7 @@ palette are all built from it, so they cannot disagree."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual.binding import Binding
 
@@ -99,7 +99,15 @@ REPLAY_KEYS: list[Key] = [
     Key("ctrl+c", "ctrl+c", "quit", "Quit", "Quit as q does", show=False, priority=True),
 ]
 VIEW_ACTIONS = ("show_tab('graph')", "toggle_neuron_map", "show_tab('hidden')", "show_tab('confusion')")
-REPLAY_KEYS += [k for k in KEYS if k.action in VIEW_ACTIONS] + TAB_KEYS  # the views show the state at the cursor
+# the views show the state at the cursor; the hidden space's layer is < > here (the arrows are the cursor's)
+REPLAY_KEYS += [replace(k, help=k.help.replace("←/→ layer", "< > layer")) for k in KEYS if k.action in VIEW_ACTIONS]
+REPLAY_KEYS += [
+    Key("less_than_sign,comma", "<", "hidden_layer(-1)", "Layer−", "Hidden space: the previous hidden layer (← in "
+        "the live dashboard, where the arrows are the panel's)", group="layer", rank=2),
+    Key("greater_than_sign,full_stop", ">", "hidden_layer(1)", "Layer+", "Hidden space: the next hidden layer (→ in "
+        "the live dashboard)", group="layer", rank=2),
+    *TAB_KEYS,
+]
 for _i in range(10):
     REPLAY_KEYS.append(Key(str(_i), str(_i), f"type_digit({_i})", str(_i), f"Type the digit {_i} of an iteration",
                            show=False))
@@ -126,7 +134,8 @@ REPLAY_OTHER_KEYS: list[tuple[str, str]] = [
 ]
 
 
-_GROUPS = {name: Binding.Group(name, compact=True) for name in ("lr/scale", "speed", "cursor", "tenth", "ends")}
+_GROUPS = {name: Binding.Group(name, compact=True) for name in ("lr/scale", "speed", "cursor", "tenth", "ends",
+                                                                 "layer")}
 
 
 def footer_ranks() -> dict[str, int]:

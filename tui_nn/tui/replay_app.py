@@ -10,9 +10,14 @@ alone, as the live dashboard does from its session's. Keys: ``REPLAY_KEYS`` in :
 
 from __future__ import annotations
 
+import threading
+
+from textual import work
+from textual.message import Message
+
 from .. import events as ev
 from .. import exit_codes
-from ..replay import CursorMoved, ReplaySession
+from ..replay import CursorMoved, Replayer, ReplaySession
 from .app import TuiNNApp
 from .keys import REPLAY_KEYS, REPLAY_OTHER_KEYS, bindings
 from .numbers import count, exact, num
@@ -25,30 +30,116 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
     BINDINGS = bindings(REPLAY_KEYS)
     TITLE = "tui-nn replay"
     AUTO_FOCUS = None  # the arrows move the cursor
+    HIDDEN_LAYER_KEYS = "< >"  # ... so the hidden space's layer is < > (its subtitle says so)
+
+    class HistoryProgress(Message):
+        """A checkpoint's history being recomputed: further on (``progress``), ready
+        (``history``), or failed (``error``)."""
+
+        def __init__(self, history=None, error: str | None = None):
+            super().__init__()
+            self.history, self.error = history, error
 
     def __init__(self, replayer, *, cursor: int | None = None, live=None, note: str | None = None,
-                 checkpoint: str | None = None):
-        self.replayer = replayer
+                 checkpoint: str | None = None, history=None):
+        self.replayer = replayer  # None while a checkpoint's history is recomputed (``history``)
         self.note = note  # a checkpoint's history that is not exact: what is shown instead
         self.checkpoint = checkpoint  # the checkpoint whose history this is (recomputed; no forks kept)
-        self.recording = replayer.recording
-        self.cursor = self.recording.end if cursor is None else cursor
-        self.first, self.end = self.recording.first, self.recording.end
+        self.history = history  # (progress) -> History, and the checkpoint's own trainer to show meanwhile
+        self.progress = (0, 0)  # the history's iterations recomputed, of how many
+        self._abandoned = False  # quitting while the history is recomputed: it stops
+        self._progress_told = threading.Event()  # a progress message waits to be handled
         self.typed = ""  # digits of an iteration number being typed
         self._live = live
-        self.branch, self.branches = self.recording.branch, [self.recording.branch]
         self.fork_with: dict[str, dict] = {}  # the fork's hyperparameters, per optimizer
         self.fork_optimizer = "adam"
-        super().__init__(replayer.state_at(self.cursor), paused=True, separate_process=False)
+        if replayer is None:
+            start = history[1]
+            self.recording, self.wanted = None, cursor  # the cursor asked for, once there is a history
+            self.cursor = self.first = self.end = start.iteration
+            self.branch, self.branches = "main", ["main"]
+        else:
+            self.recording = replayer.recording
+            self.cursor = self.recording.end if cursor is None else cursor
+            self.first, self.end = self.recording.first, self.recording.end
+            self.branch, self.branches = self.recording.branch, [self.recording.branch]
+            start = replayer.state_at(self.cursor)
+        super().__init__(start, paused=True, separate_process=False)
 
     def on_mount(self, event) -> None:
         event.prevent_default()  # not the training dashboard's: no trainer runs here
+        self.set_interval(0.2, self.flush)
+        if self.replayer is None:
+            self._recompute()
+            self._history_status()
+        else:
+            self._start_session()
+        self.flush()
+
+    def _start_session(self) -> None:
         self.session = ReplaySession(self.replayer, self._on_session_events, cursor=self.cursor, live=self._live)
         self.session.start()
-        self.set_interval(0.2, self.flush)
-        self.flush()
         if self.note:
             self.notify(self.note, title="Checkpoint history", severity="warning", timeout=30)
+
+    # -- a checkpoint's history, recomputed while the dashboard shows the checkpoint --------------------
+    @work(thread=True, exit_on_error=False)
+    def _recompute(self) -> None:
+        def progress(done: int, total: int) -> None:
+            if self._abandoned:
+                raise _Abandoned
+            self.progress = (done, total)  # the latest; one message waits at a time (coalesced)
+            if not self._progress_told.is_set():
+                self._progress_told.set()
+                self.post_message(self.HistoryProgress())
+
+        try:
+            history = self.history[0](progress)
+        except _Abandoned:
+            return
+        except Exception as e:  # noqa: BLE001 - said on screen; the checkpoint's own state stays shown
+            self.post_message(self.HistoryProgress(error=f"{type(e).__name__}: {e}"))
+            return
+        self.post_message(self.HistoryProgress(history=history))
+
+    def on_replay_app_history_progress(self, message: HistoryProgress) -> None:
+        self._progress_told.clear()  # before reading it: a later step posts again
+        if message.error:
+            self.notify(f"The history could not be recomputed: {message.error}", title="Checkpoint history",
+                        severity="error", timeout=30)
+        elif message.history is not None:
+            self.note = message.history.note
+            self.replayer = Replayer(message.history.recording)
+            self.recording = self.replayer.recording
+            self.first, self.end = self.recording.first, self.recording.end
+            wanted = self.end if self.wanted is None else self.wanted
+            if not self.first <= wanted <= self.end:
+                self.notify(f"Iteration {count(wanted)} is outside the history ({count(self.first)} to "
+                            f"{count(self.end)}); the cursor is at its end.", severity="warning")
+                wanted = self.end
+            self.cursor = wanted
+            self._start_session()
+        self._history_status()
+
+    def _history_status(self) -> None:
+        """The status bar and the loss chart's caption say how far the history is."""
+        if self.replayer is not None:
+            return
+        done, total = self.progress
+        share = f"{100 * done // total}%" if total else "starting"
+        self.view.replay_status = [("history", "history", f"recomputing {share}"),
+                                   ("run", "at", count(self.cursor))]
+        self.query_one(LossChart).border_subtitle = (
+            f"recomputing the history: {count(done)} of {count(total or self.end)} iterations · "
+            "the cursor works when it is done")
+        self._dirty.add("status")
+
+    def _history_there(self) -> bool:
+        if self.replayer is None:
+            done, total = self.progress
+            self.notify(f"The history is being recomputed ({count(done)} of {count(total or self.end)} iterations): "
+                        "the cursor works when it is done.")
+        return self.replayer is not None
 
     def on_trainer_events(self, message) -> None:
         message.prevent_default()
@@ -82,6 +173,8 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         self._caption()
 
     def _caption(self) -> None:
+        if self.replayer is None:
+            return self._history_status()
         typed = f" · go to {self.typed}▏ (Enter)" if self.typed else ""
         hp = " ".join(f"{k} {exact(v)}" for k, v in self._fork_hyperparams().items())
         self.query_one(LossChart).border_subtitle = (
@@ -90,6 +183,8 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
 
     # -- the cursor ------------------------------------------------------------------------------
     def seek(self, iteration: int) -> None:
+        if not self._history_there():
+            return
         if not self.first <= iteration <= self.end:
             self.notify(f"Iteration {count(iteration)} is outside the recording ({count(self.first)} to {count(self.end)}).",
                         severity="warning")
@@ -125,6 +220,13 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
         self._caption()
         if typed:
             self.seek(int(typed))
+
+    def action_hidden_layer(self, step: int) -> None:
+        """< >: the hidden space (shown, given the keys) on its previous or next layer."""
+        self.action_show_tab("hidden")
+        hidden = self.query_one("#hidden")
+        hidden.show(self.view)  # just mounted: the panel has no view before the next redraw
+        hidden.action_layer(step)
 
     # -- forks and branches -----------------------------------------------------------------------
     def _fork_hyperparams(self) -> dict:
@@ -171,6 +273,7 @@ class ReplayApp(TuiNNApp, inherit_bindings=False):  # the live keys (space, n, o
 
     # -- leaving: nothing to save ----------------------------------------------------------------
     async def action_quit(self) -> None:
+        self._abandoned = True  # a history being recomputed stops at its next chunk
         self._stop_session()
         self.exit(return_code=exit_codes.OK)
 
@@ -220,6 +323,26 @@ def log_lines(events: list[dict]) -> list[LogLine]:
             continue
         out.append(LogLine(kind, text))
     return out[-LOG_LINES:]
+
+
+class _Abandoned(Exception):
+    """The replay dashboard closed while the history was recomputed."""
+
+
+def create_history_app(checkpoint: str, into: str, *, cursor: int | None = None, prepared=None,
+                       recompute=None) -> ReplayApp:
+    """The replay dashboard on the checkpoint's history, recomputed into the new recording
+    ``into`` (:func:`tui_nn.checkpoint_history.recompute`, or ``recompute(progress)``) in a
+    thread while the dashboard shows the checkpoint's own state and the progress; the cursor
+    (at ``cursor``, else the end) works once the history is there."""
+    from ..checkpoint_history import prepare, recompute as recompute_history
+    from ..trainer import Trainer
+
+    prepared = prepared or prepare(checkpoint)
+    if recompute is None:
+        def recompute(progress):
+            return recompute_history(checkpoint, into, progress, prepared=prepared)
+    return ReplayApp(None, cursor=cursor, checkpoint=checkpoint, history=(recompute, Trainer.from_checkpoint(checkpoint)))
 
 
 def create_replay_app(replayer, *, cursor: int | None = None, live=None, note: str | None = None,

@@ -23,7 +23,8 @@ class HiddenSpace(StripPanel, can_focus=True):
     pull the classes apart. The axes are the layer's first two principal components, fitted
     once when the view is chosen (so the picture moves only when the weights do; choose PCA
     again to refit), or two of its neurons. ←/→ choose the layer, ↑/↓ the axes (PCA, then each
-    pair of neurons). The axes span the points, unless a few stretch them past three times the
+    pair of neurons; the replay dashboard, whose arrows move its cursor, has < > for the layer:
+    ``HIDDEN_LAYER_KEYS``). The axes span the points, unless a few stretch them past three times the
     1st-99th percentile span (those are drawn on the edge)."""
 
     BINDINGS = [
@@ -136,7 +137,7 @@ class HiddenSpace(StripPanel, can_focus=True):
         options = [f"Hidden space · {layer} · {axes}", f"Hidden {layer} · {axes}", f"Hidden {layer} · {short}",
                    f"Hidden layer {self.hidden_layer}"]
         self.border_title = next((o for o in options if len(o) <= w - 4), options[-1])
-        keys = "←/→ layer · ↑/↓ axes (PCA, neuron pairs)"
+        keys = f"{getattr(self.app, 'HIDDEN_LAYER_KEYS', '←/→')} layer · ↑/↓ axes (PCA, neuron pairs)"
         shape = "shape: class, hollow: validation"
         options = [f"{count(len(self.points))} points · {shape} · {keys}", f"{shape} · {keys}", keys]
         self.border_subtitle = next((o for o in options if len(o) <= w - 2), options[-1])
