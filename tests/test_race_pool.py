@@ -199,6 +199,9 @@ def test_drop_and_open_work_on_shared_workers():
         assert race.standings[k].params.tobytes() == alone.net.params.tobytes()
     opened.run()
     assert opened.net.params.tobytes() == race.standings[2].params.tobytes()  # it carries on as the race did
+    with tempfile.TemporaryDirectory() as folder:  # a finished contender opens too (its state is the race's)
+        finished = race.trainer(3, Path(folder) / "rmsprop.ckpt.npz")
+    assert finished.iteration == 600 and finished.net.params.tobytes() == race.standings[3].params.tobytes()
 
 
 def test_a_worker_killed_takes_only_the_contender_it_was_running_and_the_others_race_on():

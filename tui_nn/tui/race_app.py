@@ -172,7 +172,7 @@ class RaceApp(StopsOnSignals, App):
         index = self._selected()
         if index is None:
             return
-        if not self.race.running(index) or self.race.standings[index].state in ("dropped", "failed"):
+        if self.race.standings[index].state in ("dropped", "failed", "opened", "interrupted"):
             self.notify(f"{self.board.labels[index]} is out of the race; pick another", severity="warning")
             return
         self.race.send_all(ev.Pause())
