@@ -225,8 +225,8 @@ def test_sigterm_ends_every_contender_process_and_saves_each_unfinished_one(tmp_
     saved = sorted(tmp_path.glob("*.ckpt.npz"))
     assert len(saved) == 3 and err.count("continue it with tui-nn train --headless --resume") == 3, err
     assert "interrupted" in out
-    resumed = Trainer.from_checkpoint(saved[0])
-    assert resumed.iteration > 0
+    resumed = [Trainer.from_checkpoint(path) for path in saved]  # every one continues (three on two cores:
+    assert max(t.iteration for t in resumed) > 0  # one may have waited for its turn all along)
 
 
 def test_kill_9_of_the_race_ends_its_contenders(tmp_path):
