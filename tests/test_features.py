@@ -80,3 +80,9 @@ async def test_the_dashboard_draws_decision_regions_through_the_features():
         inside = v.net.predict(v.inputs(np.array([[0.0, 0.0], [0.9, 0.9]], np.float32)))
         assert inside.tolist() == [1, 0]
         assert view.text().strip()
+        # the inputs are named by their features wherever a weight is named
+        from tui_nn.tui.widgets.weights_view import WeightsView
+
+        drawn = app.query_one(WeightsView).render().plain
+        assert "x1^2" in drawn and "x2^2" in drawn and "x1 " not in drawn
+        assert v.weight_name(1) == "dense1 w[x2^2→o1]"

@@ -163,11 +163,17 @@ class RunView:
                 k = int(layer.removeprefix("dense")) - 1
                 off = index - sl.start
                 if part == "biases":
-                    return f"{layer} bias[{neuron_label(k + 1, off, len(self.widths))}]"
+                    return f"{layer} bias[{self.unit_name(k + 1, off)}]"
                 i, j = divmod(off, shape[1])
-                return (f"{layer} w[{neuron_label(k, i, len(self.widths))}→"
-                        f"{neuron_label(k + 1, j, len(self.widths))}]")
+                return f"{layer} w[{self.unit_name(k, i)}→{self.unit_name(k + 1, j)}]"
         return f"param {index}"
+
+    def unit_name(self, layer: int, i: int) -> str:
+        """Unit ``i`` of layer ``layer`` (0 = inputs) as the panels label it: x1.., h1.., o1..;
+        with --features an input is its feature (``x1^2``)."""
+        if layer == 0 and self.features:
+            return self.features[i]
+        return neuron_label(layer, i, len(self.widths))
 
     # -- folding events in ---------------------------------------------------------------------------
     def apply(self, events: list[ev.Event]) -> set[str]:

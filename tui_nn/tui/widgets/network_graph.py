@@ -16,7 +16,7 @@ from ...activations import Plane, neuron_maps, scaled
 from ..canvas import BRAILLE, BRAILLE_BITS, Canvas
 from ..heat import to_strips
 from ..numbers import count, num
-from ..state import RunView, neuron_label
+from ..state import RunView
 from .weights_view import BIG_NUDGE, NUDGE, NUDGE_GROUP, WeightsView
 from .strips import StripPanel
 
@@ -188,7 +188,7 @@ class NetworkGraph(StripPanel, can_focus=True):
         v = self.view
         widths = v.widths
         L = len(widths)
-        names = [self._neuron_name(k, n - 1) for k, n in enumerate(widths)] + [self._neuron_name(0, i) for i in range(widths[0])]
+        names = [v.unit_name(k, n - 1) for k, n in enumerate(widths)] + [v.unit_name(0, i) for i in range(widths[0])]
         label = 1 + max(map(len, names))
         size = NODE_SIZES[-1]
         for size in NODE_SIZES:
@@ -218,13 +218,6 @@ class NetworkGraph(StripPanel, can_focus=True):
             tops.append(top + np.arange(len(keep)) * (mh + gap))
             hidden.append(n - len(keep))
         return Layout(h, mh, mw, label, xs, shown, tops, hidden)
-
-    def _neuron_name(self, layer: int, n: int) -> str:
-        """A neuron's name: x1.., h1.., o1..; with --features, an input is its feature (x1^2)."""
-        v = self.view
-        if layer == 0 and v.features:
-            return v.features[n]
-        return neuron_label(layer, n, len(v.widths))
 
     def _strongest_neurons(self, layer: int, count: int, must: int | None) -> np.ndarray:
         """The ``count`` neurons of a layer with the largest weights in and out (``must`` kept)."""
@@ -317,7 +310,7 @@ class NetworkGraph(StripPanel, can_focus=True):
                 cells = cells.reshape(len(shown), lay.map_rows, lay.map_cols)
                 cell_keys = cell_keys.reshape(len(shown), lay.map_rows, lay.map_cols)
             for p, (n, top) in enumerate(zip(shown.tolist(), tops.tolist())):
-                name = self._neuron_name(k, n).ljust(lay.label)
+                name = self.view.unit_name(k, n).ljust(lay.label)
                 mid = top + (lay.map_rows - 1) // 2
                 key = LABEL_SELECTED if (k, n) in ((sel_layer, sel_neuron), src_neuron) else LABEL
                 _put(glyphs, keys, mid, x0, name, key)

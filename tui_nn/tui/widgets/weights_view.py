@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 from rich.segment import Segment
@@ -73,15 +74,16 @@ class Block:
         i, j = (self.n_in, off - self.n_in * self.n_out) if off >= self.n_in * self.n_out else divmod(off, self.n_out)
         return (j, i) if self.transposed else (i, j)
 
-    def row_label(self, r: int, n_layers: int) -> str:
+    def row_label(self, r: int, name: Callable[[int, int], str]) -> str:
+        """Row ``r``'s label; ``name(layer, i)`` names unit i of a layer (``RunView.unit_name``)."""
         if self.transposed:
-            return neuron_label(self.layer + 1, r, n_layers)
-        return "b" if r == self.n_in else neuron_label(self.layer, r, n_layers)
+            return name(self.layer + 1, r)
+        return "b" if r == self.n_in else name(self.layer, r)
 
-    def col_label(self, c: int, n_layers: int) -> str:
+    def col_label(self, c: int, name: Callable[[int, int], str]) -> str:
         if self.transposed:
-            return "b" if c == self.n_in else neuron_label(self.layer, c, n_layers)
-        return neuron_label(self.layer + 1, c, n_layers)
+            return "b" if c == self.n_in else name(self.layer, c)
+        return name(self.layer + 1, c)
 
     @property
     def stop(self) -> int:
@@ -294,17 +296,17 @@ class WeightsView(Widget, can_focus=True):
         Remembered for the last width asked (the blocks are arranged for it)."""
         if self._bands is not None and self._bands[0] == width:
             return self._bands[1]
-        n_layers = len(self.view.widths) if self.view else 3
+        name = self.view.unit_name if self.view else (lambda layer, i: neuron_label(layer, i, 3))
         for b in self.blocks:
             for transposed, cell in ((False, NUMBER_CELL), (True, NUMBER_CELL), (False, SMALL_CELL),
                                      (True, SMALL_CELL), (False, 1), (True, 1)):
                 b.transposed, b.cell = transposed, cell
-                b.label = max(LABEL, 1 + max(len(b.row_label(r, n_layers)) for r in range(b.rows)))
+                b.label = max(LABEL, 1 + max(len(b.row_label(r, name)) for r in range(b.rows)))
                 if b.width <= width:
                     break
             else:  # nothing fits: the narrowest layout, and the panel scrolls sideways
                 b.transposed = b.n_out + 1 < b.n_in + 1
-                b.label = max(LABEL, 1 + max(len(b.row_label(r, n_layers)) for r in range(b.rows)))
+                b.label = max(LABEL, 1 + max(len(b.row_label(r, name)) for r in range(b.rows)))
         bands: list[Band] = []
         used = 0
         for b in self.blocks:
@@ -416,7 +418,7 @@ class WeightsView(Widget, can_focus=True):
             return Strip([])
         frame = self._frame()
         base, label_style = frame.base, frame.label
-        n_layers = len(self.view.widths)
+        name = self.view.unit_name
         r = y - band.y - 2
         segments: list[Segment] = []
         x = 0
@@ -433,11 +435,11 @@ class WeightsView(Widget, can_focus=True):
             elif r == -1:
                 cw = b.cell
                 header = " " * b.label + "".join(
-                    (b.col_label(c, n_layers)[: cw - 1].center(cw) if cw == NUMBER_CELL else " " * cw)
+                    (b.col_label(c, name)[: cw - 1].center(cw) if cw == NUMBER_CELL else " " * cw)
                     for c in range(b.cols))
                 segments.append(Segment(header, label_style))
             elif r < b.rows:
-                segments.append(Segment(b.row_label(r, n_layers).ljust(b.label), label_style))
+                segments.append(Segment(b.row_label(r, name).ljust(b.label), label_style))
                 segments += self._cells(frame, b, r)
             else:  # a shorter block in the band
                 segments.append(Segment(" " * b.width, base))
