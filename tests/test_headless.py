@@ -334,8 +334,11 @@ def test_interrupt_that_cannot_save_still_prints_the_summary_and_exits_130(tmp_p
     interrupts.signum = signal.SIGINT  # as if Ctrl-C came as training started
     out, err = io.StringIO(), io.StringIO()
     missing = tmp_path / "gone" / "c.ckpt.npz"
-    status = headless.run_headless(Trainer(TrainConfig(iterations=100_000)),
-                                   headless.Outputs(checkpoint=str(missing)), out, err, interrupts=interrupts)
+    try:  # the caller's interrupts stay installed (run_headless's contract): put them back
+        status = headless.run_headless(Trainer(TrainConfig(iterations=100_000)),
+                                       headless.Outputs(checkpoint=str(missing)), out, err, interrupts=interrupts)
+    finally:
+        interrupts.restore()
     assert status == 130
     assert "Interrupted: could not save the checkpoint" in err.getvalue() and str(missing) in err.getvalue()
     assert re.search(r"^Interrupted: [\d,]+ iterations", out.getvalue(), re.M) and "best loss" in out.getvalue()
