@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -232,6 +233,16 @@ def _sklearn_generated(name, samples, classes, rng, noise=None):
     return X.astype(np.float32), y.astype(np.int64)
 
 
+def _non_negative(x) -> bool:
+    """A finite number >= 0 (an int too large for a float, 1e400, is not; neither is a bool)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        return math.isfinite(x) and x >= 0
+    except OverflowError:
+        return False
+
+
 def _or(value, default):
     return default if value is None else value
 
@@ -312,8 +323,9 @@ def load_dataset(
     if noise is not None and (info.kind == "real" or key == "sine"):
         raise DataError(f"{key} has no noise to set; noise applies to moons, circles, blobs, xor, spiral and "
                         "vertical")
-    if noise is not None and (isinstance(noise, bool) or not np.isfinite(noise) or noise < 0):
-        raise DataError(f"noise must be a number >= 0, got {noise!r}")
+    if noise is not None and not _non_negative(noise):
+        shown = repr(noise) if len(repr(noise)) <= 24 else repr(noise)[:20] + "…"
+        raise DataError(f"noise must be a number >= 0, got {shown}")
     two_d = ["x1", "x2"]
     if key == "vertical":
         X, y = _vertical(samples, classes, rng, _or(noise, 0.1))
