@@ -99,6 +99,15 @@ def main(argv=None) -> int:
         report("2-gradient", "MAGIC adam 64-64", "data file absent", None, None)
         return 0
     E = args.epochs
+    # Warm-up, not timed: the first run in a process parses the data file, imports numba and loads
+    # (or compiles) the compiled loops behind tui_nn.fast: one-time costs (benchmarks/README.md).
+    from tui_nn.trainer import Trainer
+
+    t0 = time.perf_counter()
+    warm = Trainer(tui_config(1))
+    warm.run_for(3)
+    warm.run()
+    print(f"warm-up run, not timed (data parsed, numba imported, compiled loops loaded): {time.perf_counter() - t0:.2f} s")
     tui_times, sk_times = [], []
     for r in range(args.repeats):
         t, tui_acc, trainer = run_tui(E)

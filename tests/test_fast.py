@@ -321,3 +321,93 @@ def test_the_books_chapter6_run_is_the_same_on_both_paths(switch):
     assert fast_events == plain_events
     same_bytes(fast_params, plain_params)
     assert sum(e["event"] == ev.Evaluation.kind for e in fast_events) > 10
+
+
+# -- the compiled loops (numba) --------------------------------------------------------------------
+
+special = st.sampled_from([0.0, -0.0, 1e-45, 1e-30, 3e38, -3e38, np.inf, -np.inf, np.nan])
+adam_updates = st.fixed_dictionaries({
+    "n": st.integers(1, 300),
+    "scale": st.sampled_from([1e-20, 1e-3, 1.0, 1e20]),
+    "specials": st.lists(special, max_size=6),
+    "steps": st.integers(0, 400),  # 1 - beta**t: from far from 1 to exactly 1 in float32
+    "lr": st.sampled_from([1e-3, 0.05, 3.0]),
+    "beta1": st.sampled_from([0.9, 0.5]),
+    "beta2": st.sampled_from([0.999, 0.6]),
+    "seed": st.integers(0, 2**16),
+})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(u=adam_updates)
+def test_compiled_adam_updates_as_adams_own_update(switch, u):
+    switch(False)
+    net = model((4,), "relu", "sigmoid", 1)
+    X, y = data("sigmoid", 1, 10)
+    lean = faster("step", net, X, y)
+    assert lean.loops is not None, "numba is a dependency: the compiled Adam applies"
+    rng = np.random.RandomState(u["seed"])
+    values = (u["scale"] * rng.randn(4, net.n_params)).astype(F32)
+    for i, v in enumerate(u["specials"]):  # NaN, infinities, subnormals, signed zeros among them
+        values[i % 4, rng.randint(net.n_params)] = v
+    values[3] = np.abs(values[3])  # the cache of squares: never negative
+    results = []
+    for fast in (True, False):
+        opt = make_optimizer("adam", lr=u["lr"], beta1=u["beta1"], beta2=u["beta2"])
+        opt.steps = u["steps"]
+        params, grads = net.params, net.grads
+        params[...], grads[...] = values[0], values[1]
+        opt.buffer("momentum", params)[...], opt.buffer("cache", params)[...] = values[2], values[3]
+        with np.errstate(all="ignore"):
+            lean.update(opt) if fast else opt.update(params, grads)
+        results.append((params.copy(), opt.buffers["momentum"].copy(), opt.buffers["cache"].copy(), opt.steps))
+    for what, a, b in zip(("weights", "momentum", "cache", "steps"), *results):
+        same_bytes(a, b, what)
+
+
+def test_without_numba_the_fast_paths_use_numpy_alone_with_the_same_results(switch, monkeypatch):
+    import tui_nn.fast as fast
+
+    config = {**MODELS["spiral-minibatch-tanh"], **GRADIENT_RUNS["adam"], "iterations": 120}
+    compiled_run = trainer_run(switch, False, **config)
+    monkeypatch.setattr(fast, "loops", lambda: None)  # as where numba cannot be imported
+    switch(False)
+    assert faster("step", Network(2, (4,), 3), *data("softmax", 3, 20)).loops is None
+    numpy_run = trainer_run(switch, False, **config)
+    assert compiled_run[0] == numpy_run[0]
+    same_bytes(compiled_run[1], numpy_run[1], "weights")
+
+
+def test_the_compiled_loops_work_where_no_cache_directory_is_writable(tmp_path):
+    """numba caches compiled code next to the module or in the user's cache directory; where
+    neither can be written (here: files in the way), it compiles in each process instead."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "tui_nn"
+    shutil.copytree(package, tmp_path / "tui_nn", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "tui_nn" / "fast" / "__pycache__").write_text("in the way")
+    (tmp_path / "blocked").write_text("in the way")
+    code = (
+        "import os, numpy as np\n"
+        "from tui_nn.trainer import Trainer, TrainConfig\n"
+        "import tui_nn.fast as fast\n"
+        "assert fast.loops() is not None and 'tui_nn' in fast.loops().__file__\n"
+        "assert type(fast.loops().adam._cache).__name__ == 'NullCache'  # compiled without a cache\n"
+        "def run(plain):\n"
+        "    os.environ['TUI_NN_PLAIN'] = plain\n"
+        "    t = Trainer(TrainConfig(dataset='spiral', layers=(8,), optimizer='adam', iterations=60))\n"
+        "    t.run()\n"
+        "    return t.net.params.tobytes()\n"
+        "assert run('0') == run('1')\n"
+        "print('ok')\n"
+    )
+    blocked = str(tmp_path / "blocked" / "cache")
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": blocked, "XDG_CACHE_HOME": blocked,
+           "NUMBA_CACHE_DIR": blocked, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path, env=env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+    assert not list(tmp_path.rglob("*.nbi"))  # nothing cached anywhere under it

@@ -23,6 +23,10 @@ step        ``Network.forward``/``backward`` of one batch   ``step.LeanStep``: s
                                                             Adam in place
 ==========  ==============================================  =====================================
 
+Where several float32 NumPy passes can be fused into one loop with the same roundings, the
+fast implementations use compiled loops (:mod:`tui_nn.fast.compiled`, numba, imported only when
+one is built; :func:`loops`), else their NumPy calls: the same bits either way.
+
 A fast implementation applies only where it is proven equal (never to a step with L1/L2
 regularisation): its own conditions (model shape,
 activations, dtypes) and, where the order of a BLAS sum matters, a probe of this machine's
@@ -34,6 +38,7 @@ everything runs on the plain path (CI runs the whole suite both ways).
 
 from __future__ import annotations
 
+import functools
 import os
 import weakref
 
@@ -43,6 +48,17 @@ JOBS = ("evaluate", "search", "step")
 def plain_only() -> bool:
     """Whether ``TUI_NN_PLAIN=1`` asks for the plain path everywhere (read at every call)."""
     return os.environ.get("TUI_NN_PLAIN", "") == "1"
+
+
+@functools.lru_cache(maxsize=None)
+def loops():
+    """The compiled loops (module ``tui_nn.fast.compiled``, numba), or ``None`` where numba cannot
+    be imported here: the fast paths then use NumPy calls alone. Imported on first use only."""
+    try:
+        from . import compiled  # ~0.4 s (numba)
+    except Exception:  # numba missing or broken (an ImportError, or its own checks of NumPy's version)
+        return None
+    return compiled
 
 
 def faster(job: str, net, X, y):
@@ -65,7 +81,7 @@ def faster(job: str, net, X, y):
             return None
         from .step import LeanStep
 
-        return _cached(net, ("step", id(y)), None, y, lambda: LeanStep.build(net, y))
+        return _cached(net, ("step", id(y)), None, y, lambda: LeanStep.build(net, y, loops()))
     from . import search
 
     if job == "evaluate":

@@ -22,16 +22,16 @@ class LeanStep:
              ("linear", "mean_squared_error")}
 
     @classmethod
-    def build(cls, net, y) -> "LeanStep | None":
+    def build(cls, net, y, loops=None) -> "LeanStep | None":
         out_act, loss = net._fused
         if (net.dropouts or not net.has_biases or net.dtype != np.float32 or net.precision != "fast"
                 or (out_act, loss) not in cls.FUSED
                 or any(a not in ("relu", "sigmoid", "tanh", "linear") for a in net.activation_names[:-1])
                 or (loss == "categorical_crossentropy" and y.ndim != 1)):
             return None
-        return cls(net)
+        return cls(net, loops)
 
-    def __init__(self, net):
+    def __init__(self, net, loops=None):
         self.net = net
         self.out_act, self.loss = net._fused
         self.layers = [(d.weights, d.biases, d.dweights, d.dbiases, act)
@@ -39,6 +39,7 @@ class LeanStep:
         self._bufs: dict[int, dict] = {}
         self._scratch = (np.empty_like(net.params), np.empty_like(net.params))
         self._adam_key, self._adam = None, ()
+        self.loops = loops  # tui_nn.fast.compiled, or None: Adam by NumPy calls
 
     def _buffers(self, B: int) -> dict:
         bufs = self._bufs.get(B)
@@ -154,9 +155,10 @@ class LeanStep:
 
 
     def update(self, opt) -> None:
-        """``opt.update(net.params, net.grads)``. Adam runs in place, into two scratch arrays,
-        with the same float32 operations in the same order as ``Adam._update`` (its Python
-        float hyperparameters become float32, as there); other optimizers run their own."""
+        """``opt.update(net.params, net.grads)``. Adam runs in place, in one compiled pass
+        (``compiled.adam``) or into two scratch arrays, with the same float32 operations in the
+        same order as ``Adam._update`` (its Python float hyperparameters become float32, as
+        there); other optimizers run their own."""
         net, hp = self.net, opt.hp
         params, grads = net.params, net.grads
         lr = opt.lr
@@ -173,6 +175,11 @@ class LeanStep:
             self._adam_key = key
             self._adam = tuple(F32(x) for x in (beta1, 1 - beta1, beta2, 1 - beta2, epsilon))
         b1, one_b1, b2, one_b2, eps = self._adam
+        c1, c2 = F32(1 - beta1**t), F32(1 - beta2**t)
+        if self.loops is not None:
+            self.loops.adam(params, grads, m, c, b1, one_b1, b2, one_b2, eps, c1, c2, F32(-lr))
+            opt.steps += 1
+            return
         s1, s2 = self._scratch
         np.multiply(m, b1, out=m)  # momentums = beta1 * momentums + (1 - beta1) * grads
         m += np.multiply(grads, one_b1, out=s1)
@@ -181,7 +188,6 @@ class LeanStep:
         c += np.multiply(s1, one_b2, out=s1)
         # The corrections 1 - beta**t become exactly 1 in float32 once beta**t < 2**-25 (Adam's
         # beta1 0.9 after 165 steps): dividing by 1 changes no bit, so the division is skipped.
-        c1, c2 = F32(1 - beta1**t), F32(1 - beta2**t)
         np.sqrt(c if c2 == 1 else np.divide(c, c2, out=s1), out=s1)  # sqrt(cache_corrected) + epsilon
         s1 += eps
         np.multiply(m if c1 == 1 else np.divide(m, c1, out=s2), F32(-lr), out=s2)  # -lr * momentums_corrected
