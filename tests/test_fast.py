@@ -411,3 +411,84 @@ def test_the_compiled_loops_work_where_no_cache_directory_is_writable(tmp_path):
                           cwd=tmp_path, env=env)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
     assert not list(tmp_path.rglob("*.nbi"))  # nothing cached anywhere under it
+
+
+def kernel_of(switch, net, X, y):
+    switch(False)
+    search = faster("search", net, X, y)
+    return search.score if search is not None else None
+
+
+@pytest.mark.parametrize("hidden", [(3,), (64,), (8, 4)])
+def test_the_books_models_are_scored_by_the_compiled_kernel(switch, hidden):
+    from tui_nn.fast.fused import FusedKernel
+
+    net = model(hidden, "relu", "softmax", 3)
+    X, y = data("softmax", 3, 300)
+    assert isinstance(kernel_of(switch, net, X, y), FusedKernel)
+
+
+fused_cases = st.fixed_dictionaries({
+    "hidden": st.lists(st.integers(1, 70), min_size=1, max_size=2).map(tuple),
+    "activation": st.sampled_from(["relu", "linear"]),
+    "n_out": st.integers(2, 8),
+    "n": st.integers(1, 300),
+    "k": st.integers(1, 300),
+    "scale": st.sampled_from([0.0, 0.01, 1.0, 30.0, 1e30]),  # 0: every output tied; 1e30: inf - inf
+    "specials": st.lists(st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0]), max_size=4),
+    "seed": st.integers(0, 2**16),
+})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(m=fused_cases)
+def test_the_compiled_kernel_scores_as_the_numpy_kernel_and_the_plain_evaluation(switch, m):
+    from tui_nn.fast.fused import FusedKernel
+    from tui_nn.fast.search import _BookKernel
+
+    net = model(m["hidden"], m["activation"], "softmax", m["n_out"], seed=m["seed"])
+    X, y = data("softmax", m["n_out"], m["n"], m["seed"])
+    rng = np.random.RandomState(m["seed"])
+    P = (m["scale"] * rng.randn(m["k"], net.n_params)).astype(F32)
+    for v in m["specials"]:
+        P[rng.randint(m["k"]), rng.randint(net.n_params)] = v
+    switch(False)
+    fused = FusedKernel.build(net, X, y, __import__("tui_nn.fast", fromlist=["loops"]).loops())
+    numpy_kernel = _BookKernel.build(net, X, y)
+    if fused is None or numpy_kernel is None:  # this BLAS adds this shape in an order no kernel takes
+        return
+    with np.errstate(all="ignore"):
+        got, expected = fused(P), numpy_kernel(P)
+        for what, a, b in zip(("losses", "accuracies"), got, expected):
+            same_bytes(a, b, what)
+        for i in sorted({0, m["k"] - 1}):
+            net.params[...] = P[i]
+            loss, acc = net.evaluate(X, y)
+            same_bytes(got[0][i], F32(loss), f"loss of candidate {i}")
+            same_bytes(got[1][i], np.float64(acc), f"accuracy of candidate {i}")
+
+
+def test_a_shape_whose_sums_no_loop_reproduces_is_scored_with_numpy_calls(switch, monkeypatch):
+    import tui_nn.fast.fused as fused
+    from tui_nn.fast.search import _BookKernel
+
+    net = model((64,), "relu", "softmax", 3, scale=0.1)
+    X, y = data("softmax", 3, 120)
+    monkeypatch.setattr(fused, "_sums_order", lambda *shape: None)  # as a BLAS adding in another order
+    assert isinstance(kernel_of(switch, net, X, y), _BookKernel)
+    chunks = [1, 300]
+    fast, fast_params, fast_rng, _ = search_run(switch, False, "hill-climb", {}, net, X, y, chunks)
+    plain, plain_params, plain_rng, _ = search_run(switch, True, "hill-climb", {}, net, X, y, chunks)
+    assert plain[2].sum() > 3
+    for what, a, b in zip(("losses", "accuracies", "accepted"), fast, plain):
+        same_bytes(a, b, what)
+    same_bytes(fast_params, plain_params, "final point")
+
+
+@pytest.mark.parametrize("config", [dict(iterations=1500, layers=(64,)),
+                                    dict(iterations=800, dataset="spiral", layers=(16, 8), optimizer="random-search")])
+def test_wide_and_deep_search_runs_are_the_same_on_both_paths(switch, config):
+    fast_events, fast_params, _ = trainer_run(switch, False, **config)
+    plain_events, plain_params, _ = trainer_run(switch, True, **config)
+    assert fast_events == plain_events
+    same_bytes(fast_params, plain_params)

@@ -94,9 +94,11 @@ def faster(job: str, net, X, y):
 
 
 def _kernel(net, X, y):
+    from .fused import FusedKernel
     from .search import _BookKernel
 
-    return _cached(net, ("kernel", id(X), id(y)), X, y, lambda: _BookKernel.build(net, X, y))
+    return _cached(net, ("kernel", id(X), id(y)), X, y,
+                   lambda: FusedKernel.build(net, X, y, loops()) or _BookKernel.build(net, X, y))
 
 
 # net -> {key: (X, y, implementation or None)}. Implementations reuse scratch arrays, so one network
