@@ -492,3 +492,20 @@ def test_wide_and_deep_search_runs_are_the_same_on_both_paths(switch, config):
     plain_events, plain_params, _ = trainer_run(switch, True, **config)
     assert fast_events == plain_events
     same_bytes(fast_params, plain_params)
+
+
+def test_the_compiled_kernel_keeps_infinities_of_a_one_unit_layer(switch):
+    from tui_nn.fast.fused import FusedKernel
+
+    net = model((4, 1), "relu", "softmax", 3)
+    X, y = data("softmax", 3, 50)
+    P = (1e30 * np.random.RandomState(4).randn(6, net.n_params)).astype(F32)  # inf inside the network
+    fused = kernel_of(switch, net, X, y)
+    assert isinstance(fused, FusedKernel)
+    with np.errstate(all="ignore"):
+        losses, accs = fused(P)
+        for i, p in enumerate(P):
+            net.params[...] = p
+            loss, acc = net.evaluate(X, y)
+            same_bytes(losses[i], F32(loss), f"loss of candidate {i}")
+            same_bytes(accs[i], np.float64(acc), f"accuracy of candidate {i}")

@@ -49,60 +49,79 @@ def adam(params, grads, m, c, b1, one_b1, b2, one_b2, eps, c1, c2, neg_lr):
 
 
 @_jit
-def layer_sums(src, P, k, start, n_in, n_out, j, lanes, acc):
-    """``acc[0]`` = unit j's float64 sums over the inputs of ``src[t] * W[t, j]`` (W from candidate
-    k's row of P at ``start``), added in the BLAS's order for this shape: one running sum
-    (``lanes`` 1), or one per t mod 8 added pairwise at the end (``lanes`` 8)."""
+def dense_layer(src, P, k, start, n_in, n_out, lanes, relu, acc, out, sums):
+    """One dense layer of candidate k (row k of P, its weights W and biases b from ``start``),
+    one unit at a time: ``out[j]`` = float32(sum over t of src[t] * W[t, j]) + b[j], then ReLU if
+    ``relu`` (max with 0, NaN kept). The float64 sums add in the BLAS's order for the shape: one
+    running sum (``lanes`` 1), or one per t mod 8, added pairwise at the end (``lanes`` 8). Unless
+    ``sums`` is empty, the float64 sums are also written there, (units, N) (``_sums_order``'s
+    probe of this very loop)."""
     N = src.shape[1]
-    for r in range(lanes):
-        for n in range(N):
-            acc[r, n] = 0.0
-    for t in range(n_in):
-        w = np.float64(P[k, start + t * n_out + j])
-        row, s = acc[t % lanes], src[t]
-        for n in range(N):
-            row[n] += s[n] * w
-    if lanes == 8:
-        for n in range(N):
-            acc[0, n] = (((acc[0, n] + acc[1, n]) + (acc[2, n] + acc[3, n]))
-                         + ((acc[4, n] + acc[5, n]) + (acc[6, n] + acc[7, n])))
-
-
-@_jit
-def dot_probe(src, P, n_in, n_out, lanes, acc, out):
-    """``out[j] = layer_sums(...)`` for every unit of one layer (a probe's check of the order)."""
+    zero = np.float32(0)
+    probe = sums.size > 0
     for j in range(n_out):
-        layer_sums(src, P, 0, 0, n_in, n_out, j, lanes, acc)
-        out[j, :] = acc[0]
+        for r in range(lanes):  # lane r adds the products of inputs r, r + lanes, r + 2 lanes, ...
+            a = acc[r]
+            for n in range(N):
+                a[n] = 0.0
+            t = r
+            while t + 3 * lanes < n_in:  # four of them in one pass, in order: fewer loads and stores
+                s0, s1, s2, s3 = src[t], src[t + lanes], src[t + 2 * lanes], src[t + 3 * lanes]
+                w0 = np.float64(P[k, start + t * n_out + j])
+                w1 = np.float64(P[k, start + (t + lanes) * n_out + j])
+                w2 = np.float64(P[k, start + (t + 2 * lanes) * n_out + j])
+                w3 = np.float64(P[k, start + (t + 3 * lanes) * n_out + j])
+                for n in range(N):
+                    a[n] = (((a[n] + s0[n] * w0) + s1[n] * w1) + s2[n] * w2) + s3[n] * w3
+                t += 4 * lanes
+            while t < n_in:
+                s0, w0 = src[t], np.float64(P[k, start + t * n_out + j])
+                for n in range(N):
+                    a[n] += s0[n] * w0
+                t += lanes
+        b = P[k, start + n_in * n_out + j]
+        o = out[j]
+        for n in range(N):
+            if lanes == 8:
+                x = ((acc[0, n] + acc[1, n]) + (acc[2, n] + acc[3, n])) + ((acc[4, n] + acc[5, n]) + (acc[6, n] + acc[7, n]))
+            else:
+                x = acc[0, n]
+            if probe:
+                sums[j, n] = x
+            v = np.float32(x) + b
+            if relu != 0 and v < zero:
+                v = zero
+            o[n] = v
 
 
 @_jit
 def softmax_inputs(P, XT, layers, acc, h, m, E):
-    """For each candidate (row k of P): its dense layers on the samples XT (inputs, N), each unit's
-    float64 sum rounded to float32 plus its float32 bias, then ReLU (max with 0, NaN kept) or
-    nothing; the last layer's values minus their maximum over the classes (NaN if any is NaN, as
-    np.max) into E[k] (classes, N), ready for NumPy's exp. ``layers`` rows: start in P, inputs,
-    units, ReLU or not, lanes (``layer_sums``)."""
+    """For each candidate (row k of P): its dense layers on the samples XT (inputs, N), in float32
+    like the activations in h (two layers' worth, taking turns); a layer of two inputs in one
+    pass per unit (two exact products, one rounding: any order), others by ``dense_layer``; the last layer's values minus their maximum over the classes (NaN if any is
+    NaN, as np.max) into E[k] (classes, N), ready for NumPy's exp. ``layers`` rows: start in P,
+    inputs, units, ReLU or not, lanes."""
     K, N, L = P.shape[0], XT.shape[1], layers.shape[0]
     zero = np.float32(0)
+    no_sums = np.empty((0, 0))
     for k in range(K):
         for i in range(L):
             start, n_in, n_out, relu, lanes = layers[i, 0], layers[i, 1], layers[i, 2], layers[i, 3], layers[i, 4]
             src = XT if i == 0 else h[(i - 1) % 2]
+            out = E[k] if i == L - 1 else h[i % 2]
+            if n_in != 2:
+                dense_layer(src, P, k, start, n_in, n_out, lanes, relu, acc, out, no_sums)
+                continue
+            x0, x1 = src[0], src[1]
             for j in range(n_out):
-                layer_sums(src, P, k, start, n_in, n_out, j, lanes, acc)
-                b = P[k, start + n_in * n_out + j]
-                if i == L - 1:
-                    z = E[k, j]
-                    for n in range(N):
-                        z[n] = np.float32(acc[0, n]) + b
-                else:
-                    a = h[i % 2, j]
-                    for n in range(N):
-                        v = np.float32(acc[0, n]) + b
-                        if relu != 0 and v < zero:
-                            v = zero
-                        a[n] = v
+                w0, w1 = np.float64(P[k, start + j]), np.float64(P[k, start + n_out + j])
+                b = P[k, start + 2 * n_out + j]
+                o = out[j]
+                for n in range(N):
+                    v = np.float32(x0[n] * w0 + x1[n] * w1) + b
+                    if relu != 0 and v < zero:
+                        v = zero
+                    o[n] = v
         e = E[k]
         C = e.shape[0]
         for n in range(N):
@@ -115,6 +134,19 @@ def softmax_inputs(P, XT, layers, acc, h, m, E):
         for c in range(C):
             for n in range(N):
                 e[c, n] -= m[n]
+
+
+@_jit
+def mean_and_share(sums, N, right):
+    """``np.mean``'s last step for each candidate, negated: its float32 sum divided by -N in
+    float64 (NumPy's loop for a float32 array and an integer), rounded to float32; and the share
+    of samples right, ``right / N`` in float64. New arrays (the caller keeps them)."""
+    K = sums.shape[0]
+    losses, accs = np.empty(K, np.float32), np.empty(K, np.float64)
+    for k in range(K):
+        losses[k] = np.float32(np.float64(sums[k]) / np.float64(-N))
+        accs[k] = right[k] / N
+    return losses, accs
 
 
 @_jit

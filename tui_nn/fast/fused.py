@@ -18,17 +18,17 @@ F32, F64 = np.float32, np.float64
 
 @functools.lru_cache(maxsize=None)
 def _sums_order(loops, n: int, fan_in: int, fan_out: int) -> int | None:
-    """The ``lanes`` of ``compiled.layer_sums`` that adds exactly as ``np.dot(a, W)`` does for
-    this shape on this machine's BLAS (float64 sums compared before any rounding), or None."""
+    """The ``lanes`` of ``compiled.dense_layer`` whose float64 sums equal ``np.dot(a, W)``'s for
+    this shape on this machine's BLAS (compared before any rounding), or None: neither."""
     rng = np.random.RandomState(12)
-    a = rng.randn(n, fan_in).astype(F32).astype(F64)
-    w = rng.randn(fan_in, fan_out).astype(F32)
-    book = np.dot(a, w.astype(F64))
-    aT, P = np.ascontiguousarray(a.T), w.reshape(1, -1)
-    acc, out = np.empty((8, n)), np.empty((fan_out, n))
+    a = rng.randn(n, fan_in).astype(F32)
+    P = rng.randn(1, fan_in * fan_out + fan_out).astype(F32)
+    book = np.dot(a.astype(F64), P[0, :fan_in * fan_out].reshape(fan_in, fan_out).astype(F64))
+    aT = np.ascontiguousarray(a.T)
+    acc, out, sums = np.empty((8, n)), np.empty((fan_out, n), F32), np.empty((fan_out, n))
     for lanes in (1, 8):
-        loops.dot_probe(aT, P, fan_in, fan_out, lanes, acc, out)
-        if np.array_equal(out.T, book):
+        loops.dense_layer(aT, P, 0, 0, fan_in, fan_out, lanes, 0, acc, out, sums)
+        if np.array_equal(sums.T, book):
             return lanes
     return None
 
@@ -73,7 +73,7 @@ class FusedKernel:
     def __init__(self, net, X, y, loops, lanes):
         self.loops = loops
         self.N, self.C = N, C = len(X), net.widths[-1]
-        self.XT = np.ascontiguousarray(X.T.astype(F64))
+        self.XT = np.ascontiguousarray(X.T)  # float32: each value meets float64 weights, exactly
         self.y = np.ascontiguousarray(y, np.int64)
         rows, start = [], 0
         for layer, act, n in zip(net.dense, net.activation_names, lanes):
@@ -81,7 +81,7 @@ class FusedKernel:
             start += layer.n_params
         self.layers = np.array(rows, np.int64)
         self.acc = np.empty((8, N))
-        self.h = np.empty((2, max(net.widths[1:-1], default=1), N))
+        self.h = np.empty((2, max(net.widths[1:-1], default=1), N), F32)  # float32 activations
         self.rows = {name: np.empty(N, F32) for name in ("m", "s", "best", "py")}
         self.idx = np.empty(N, np.int64)
         self.lo, self.hi = F32(1e-7), F32(1 - 1e-7)  # np.clip's bounds, as the book's Python floats become
@@ -103,14 +103,13 @@ class FusedKernel:
             return self._in_parts(P)
         P = np.ascontiguousarray(P, F32)
         E, ey, losses, right, r = self.E[:K], self.ey[:K], self.losses[:K], self.right[:K], self.rows
+        # No warnings to silence: exp sees values <= 0 or NaN, log values >= 1e-7 or NaN.
         self.loops.softmax_inputs(P, self.XT, self.layers, self.acc, self.h, r["m"], E)
-        with np.errstate(all="ignore"):  # inf - inf, exp of NaN: as the book's arithmetic gives them
-            np.exp(E, out=E)
-            self.loops.softmax_outputs(E, self.y, self.lo, self.hi, r["s"], r["best"], self.idx, r["py"], ey, right)
-            np.log(ey, out=ey)
-        np.add.reduce(ey, axis=1, out=losses)
-        np.true_divide(losses, np.intp(-self.N), out=losses, casting="unsafe")  # np.mean's division, negated
-        return losses.copy(), right / self.N  # the caller keeps its own: the buffer is reused next batch
+        np.exp(E, out=E)
+        self.loops.softmax_outputs(E, self.y, self.lo, self.hi, r["s"], r["best"], self.idx, r["py"], ey, right)
+        np.log(ey, out=ey)
+        np.add.reduce(ey, axis=1, out=losses)  # np.mean's pairwise sum of each candidate's row
+        return self.loops.mean_and_share(losses, self.N, right)
 
     def _in_parts(self, P):
         parts = [self(P[i:i + len(self.E)]) for i in range(0, len(P), len(self.E))]
