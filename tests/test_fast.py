@@ -365,10 +365,16 @@ def test_compiled_adam_updates_as_adams_own_update(switch, u):
         same_bytes(a, b, what)
 
 
-def test_without_numba_the_fast_paths_use_numpy_alone_with_the_same_results(switch, monkeypatch):
+@pytest.mark.parametrize("config", [
+    {**MODELS["spiral-minibatch-tanh"], **GRADIENT_RUNS["adam"], "iterations": 120},
+    # one sigmoid output, ReLU: the step's element-wise work compiled (and a search kernel)
+    dict(dataset="moons", layers=(16, 16), optimizer="adam", hyperparams={"lr": 0.05}, batch_size=16,
+         iterations=150),
+    dict(dataset="vertical", layers=(3,), optimizer="hill-climb", iterations=600),
+], ids=["softmax-tanh", "sigmoid-relu", "search"])
+def test_without_numba_the_fast_paths_use_numpy_alone_with_the_same_results(switch, monkeypatch, config):
     import tui_nn.fast as fast
 
-    config = {**MODELS["spiral-minibatch-tanh"], **GRADIENT_RUNS["adam"], "iterations": 120}
     compiled_run = trainer_run(switch, False, **config)
     monkeypatch.setattr(fast, "loops", lambda: None)  # as where numba cannot be imported
     switch(False)
@@ -509,3 +515,26 @@ def test_the_compiled_kernel_keeps_infinities_of_a_one_unit_layer(switch):
             loss, acc = net.evaluate(X, y)
             same_bytes(losses[i], F32(loss), f"loss of candidate {i}")
             same_bytes(accs[i], np.float64(acc), f"accuracy of candidate {i}")
+
+
+@pytest.mark.parametrize("scale", [1e-30, 30.0, 1e30])  # 1e30: infinities and NaN in every pass
+def test_the_compiled_sigmoid_step_equals_the_plain_step_at_extreme_scales(switch, scale):
+    net = model((8, 8), "relu", "sigmoid", 1, scale=scale)
+    X, y = data("sigmoid", 1, 40)
+    X[3] = 0.0  # a row of zeros: signed zeros through ReLU
+    switch(False)
+    lean = faster("step", net, X, y)
+    assert lean.fused_sigmoid
+    with np.errstate(all="ignore"):
+        loss, acc = lean.forward(X, y)
+        lean.backward()
+        fast_grads = net.grads.copy()
+        out = net.forward(X, training=True)
+        plain_loss = float(np.mean(net.loss_function.forward(out, y)))
+        from tui_nn.network import score
+
+        plain_acc = score(net.task, out, y, net.predictions)
+        net.backward(y)
+    same_bytes(np.float64(loss), np.float64(plain_loss), "loss")
+    same_bytes(np.float64(acc), np.float64(plain_acc), "accuracy")
+    same_bytes(fast_grads, net.grads, "gradients")  # ReLU's +0 where off, even for NaN

@@ -43,6 +43,69 @@ def adam(params, grads, m, c, b1, one_b1, b2, one_b2, eps, c1, c2, neg_lr):
         params[i] += (mi / c1 * neg_lr) / (np.sqrt(ci / c2) + eps)
 
 
+# -- the gradient step (step.LeanStep): the float32 element-wise work between NumPy's products ---------
+
+
+@_jit
+def bias_relu(z, b):
+    """``z += b; np.maximum(z, 0, out=z)``: NaN stays, -0 becomes +0 (NumPy's maximum gives its
+    second operand when they compare equal)."""
+    zero = np.float32(0)
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            v = z[i, j] + b[0, j]
+            z[i, j] = v if (v > zero or v != v) else zero
+
+
+@_jit
+def bias_negate(z, b):
+    """``z += b; np.negative(z, out=z)``: the sigmoid's input, ready for NumPy's exp."""
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            z[i, j] = -(z[i, j] + b[0, j])
+
+
+@_jit
+def sigmoid_bce(e, y, lo, hi, q):
+    """One sigmoid output after NumPy's exp (e = exp(-z), (B, 1)): e becomes the sigmoid
+    1 / (1 + e); q = clip(p, lo, hi), then 1 - q where the label is not above 0.5 (what the
+    binary cross-entropy takes the log of); returns how many samples have (p > 0.5) == (y > 0.5)."""
+    one, half = np.float32(1), np.float32(0.5)
+    right = 0
+    for i in range(e.shape[0]):
+        p = one / (one + e[i, 0])
+        e[i, 0] = p
+        c = p
+        if c < lo:
+            c = lo
+        if c > hi:
+            c = hi
+        yes = y[i, 0] > half
+        q[i, 0] = c if yes else one - c
+        right += (p > half) == yes
+    return right
+
+
+@_jit
+def sigmoid_bce_grad(p, y, n, d):
+    """``np.subtract(p, y, out=d); d /= n``: the gradient of the mean binary cross-entropy at
+    the sigmoid's input (``n`` = samples x outputs, float32)."""
+    for i in range(p.shape[0]):
+        for j in range(p.shape[1]):
+            d[i, j] = (p[i, j] - y[i, j]) / n
+
+
+@_jit
+def relu_grad(d, a):
+    """ReLU.backward, ``np.where(inputs > 0, d, 0)`` in place, from its output a (a > 0 exactly
+    where its input was): +0 where the unit was off, even for an infinite or NaN d."""
+    zero = np.float32(0)
+    for i in range(d.shape[0]):
+        for j in range(d.shape[1]):
+            if not a[i, j] > zero:
+                d[i, j] = zero
+
+
 # -- the search's softmax classifiers (fused.FusedKernel) -------------------------------------------
 # Layouts: a layer's values as rows over the samples, (units, N), so every inner loop runs over
 # the samples and vectorises; the weights and biases read in place from the candidates' rows P.

@@ -39,7 +39,9 @@ class LeanStep:
         self._bufs: dict[int, dict] = {}
         self._scratch = (np.empty_like(net.params), np.empty_like(net.params))
         self._adam_key, self._adam = None, ()
-        self.loops = loops  # tui_nn.fast.compiled, or None: Adam by NumPy calls
+        self.loops = loops  # tui_nn.fast.compiled, or None: NumPy calls alone
+        # One sigmoid output and binary cross-entropy (labels 0/1): its element-wise work compiled.
+        self.fused_sigmoid = loops is not None and self.out_act == "sigmoid" and net.widths[-1] == 1
 
     def _buffers(self, B: int) -> dict:
         bufs = self._bufs.get(B)
@@ -74,8 +76,16 @@ class LeanStep:
         B = len(Xb)
         b = self._bufs.get(B) or self._buffers(B)
         a = Xb
+        loops, fused_sigmoid = self.loops, self.fused_sigmoid
         for W, bias, z, act in b["forward"]:
             np.dot(a, W, out=z)
+            if loops is not None and act == "relu":
+                loops.bias_relu(z, bias)
+                a = z
+                continue
+            if fused_sigmoid and act is None:  # the output layer: -(z + b), the sigmoid's exp next
+                loops.bias_negate(z, bias)
+                break
             z += bias
             if act == "relu":
                 np.maximum(z, 0, out=z)
@@ -96,6 +106,13 @@ class LeanStep:
             np.log(c, out=c)
             loss = -float(np.add.reduce(c) / np.float32(B))  # np.mean's float32 sum and division
             acc = float(np.count_nonzero(np.argmax(p, axis=1) == yb)) / B
+        elif fused_sigmoid:  # as below, in one compiled pass around NumPy's exp and log
+            p = z
+            np.exp(p, out=p)
+            right = loops.sigmoid_bce(p, yb, F32(EPS), F32(1 - EPS), q)
+            np.log(q, out=q)
+            loss = -float(np.add.reduce(q, axis=None) / b["B"])  # as np.mean
+            acc = float(right) / B
         elif self.out_act == "sigmoid":
             _sigmoid(p)
             np.minimum(np.maximum(p, EPS, out=q), 1 - EPS, out=q)  # np.clip, without its wrappers
@@ -128,6 +145,8 @@ class LeanStep:
             np.copyto(d, p)
             d[b["rows"], yb] -= 1
             d /= B
+        elif self.fused_sigmoid:
+            self.loops.sigmoid_bce_grad(p, yb, F32(B), d)
         elif self.out_act == "sigmoid":  # (p - y) / (n * k)
             np.subtract(p, yb, out=d)
             d /= B * p.shape[1]
@@ -142,8 +161,10 @@ class LeanStep:
             if prev is None:  # the first layer: no dvalues for the batch itself
                 break
             np.dot(d, W.T, out=prev)
-            if act == "relu":
-                prev *= np.greater(a, 0, out=mask)
+            if act == "relu" and self.loops is not None:
+                self.loops.relu_grad(prev, a)
+            elif act == "relu":  # np.where(inputs > 0, d, 0), as ReLU.backward: +0 where off, even for NaN
+                np.copyto(prev, 0, where=np.logical_not(np.greater(a, 0, out=mask), out=mask))
             elif act == "sigmoid":  # d * (1 - out) * out
                 np.subtract(1, a, out=t)
                 prev *= t
