@@ -188,6 +188,12 @@ def main(argv=None) -> int:
     cases = [("vertical", 3, "hill-climb", TARGET), ("vertical", 3, "random-search", TARGET),
              ("spiral", 3, "hill-climb", None), ("vertical", 64, "hill-climb", WIDE_TARGET)]
     ok = True
+    # Warm-up, not timed: the first run in a process imports numba and loads (or compiles) the
+    # compiled loops behind tui_nn.fast, a one-time cost per process (benchmarks/README.md).
+    t0 = time.perf_counter()
+    for hidden in (3, 64):
+        tui_run("vertical", hidden, "hill-climb", 50)
+    print(f"warm-up runs, not timed (numba imported, compiled loops loaded): {time.perf_counter() - t0:.2f} s")
     print(f"{'case':<34} {'book it/s':>10} {'tui-nn it/s':>12} {'ratio':>7}  identical")
     for dataset, hidden, opt, target in cases:
         n = args.iterations // 10 if hidden == 64 and args.quick else args.iterations

@@ -538,3 +538,40 @@ def test_the_compiled_sigmoid_step_equals_the_plain_step_at_extreme_scales(switc
     same_bytes(np.float64(loss), np.float64(plain_loss), "loss")
     same_bytes(np.float64(acc), np.float64(plain_acc), "accuracy")
     same_bytes(fast_grads, net.grads, "gradients")  # ReLU's +0 where off, even for NaN
+
+
+def test_a_warm_up_loads_every_compiled_loop_that_runs_use(switch):
+    """After ``warm_up()`` a search and a gradient run compile nothing more: a process that times
+    its work (a race's worker) pays numba's start before its first job, not during it."""
+    import tui_nn.fast as fast
+
+    switch(False)
+    fast.warm_up()
+    loops = fast.loops()
+    kernels = {name: f for name, f in vars(loops).items() if hasattr(f, "signatures")}
+    assert kernels and all(f.signatures for f in kernels.values())
+    before = {name: len(f.signatures) for name, f in kernels.items()}
+    Trainer(TrainConfig(dataset="vertical", layers=(64,), iterations=300)).run()
+    Trainer(TrainConfig(dataset="moons", layers=(16, 16), optimizer="adam", iterations=60, batch_size=8)).run()
+    assert {name: len(f.signatures) for name, f in kernels.items()} == before
+
+
+def test_the_batch_size_follows_the_rate_of_acceptances():
+    from tui_nn.fast.search import _Batcher
+
+    def feed(batcher, n, every):  # a stream of candidates, one in ``every`` acceptable (None: none)
+        pos = 0
+        while pos < n:
+            k = batcher.take(10**6, 1)
+            hits = [j for j in range(k) if every and (pos + j) % every == every - 1]
+            batcher.accepted_at(hits[0] if hits else None, k)
+            pos += hits[0] + 1 if hits else k
+
+    cheap, dear = _Batcher(cost_ratio=5.0), _Batcher(cost_ratio=0.5)  # a call's cost / a candidate's
+    for batcher in (cheap, dear):
+        feed(batcher, 5000, None)  # no acceptance for a long while: large batches
+    assert cheap.take(10**6, 1) == _Batcher.MAX and dear.take(10**6, 1) > 16
+    for batcher in (cheap, dear):
+        feed(batcher, 3000, 3)  # then one candidate in three accepted: sqrt(2 ratio / (1/3))
+    assert 4 <= cheap.take(10**6, 1) <= 7 and 1 <= dear.take(10**6, 1) <= 2
+    assert cheap.take(10**6, 10**6) == 1 and cheap.take(2, 1) <= 2  # the memory budget, what remains

@@ -193,7 +193,8 @@ def training_children(proc: subprocess.Popen, contenders: int) -> list:
     for _ in range(600):
         try:
             children = race.children(recursive=True)
-            busy = [c for c in children if c.cpu_times().user > 0.3]
+            # 0.3 s of training after numba's start in each worker (tui_nn.fast.warm_up, ~0.5-0.7 s)
+            busy = [c for c in children if c.cpu_times().user > 1.3]
         except psutil.Error:  # one just started: look again
             continue
         if len(busy) == n or proc.poll() is not None:

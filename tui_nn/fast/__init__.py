@@ -61,6 +61,14 @@ def loops():
     return compiled
 
 
+def warm_up() -> None:
+    """Import numba and load (or compile) every compiled loop now rather than at the first
+    evaluation or step (~0.5 s once per process with a cache, seconds without): for a process
+    that times its work, such as a race's worker."""
+    if not plain_only() and loops() is not None:
+        loops().warm_up()
+
+
 def faster(job: str, net, X, y):
     """A fast implementation of ``job`` for ``net`` on (X, y), or ``None``: run the plain code.
 

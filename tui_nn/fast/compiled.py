@@ -250,3 +250,31 @@ def softmax_outputs(E, y, lo, hi, s, best, idx, py, ey, right):
             ey[k, n] = p
             count += idx[n] == y[n]
         right[k] = count
+
+
+def warm_up() -> None:
+    """Call every loop once on tiny arrays of the types the fast paths pass, so each is loaded
+    from the cache (or compiled) now; ``tests/test_fast.py`` checks that runs add no signature."""
+    f32, f64, i64 = np.float32, np.float64, np.int64
+    one = f32(1)
+    v = np.zeros(4, f32)
+    adam(v, v.copy(), v.copy(), v.copy(), one, one, one, one, one, one, one, one)
+    z, b = np.zeros((2, 3), f32), np.zeros((1, 3), f32)
+    bias_relu(z, b)
+    bias_negate(z, b)
+    relu_grad(z, z.copy())
+    e, y = np.ones((2, 1), f32), np.zeros((2, 1), f32)
+    sigmoid_bce(e, y, one, one, e.copy())
+    sigmoid_bce_grad(e, y, one, e.copy())
+    N, C = 3, 2
+    P = np.zeros((1, 2 * 2 + 2 + 2 * C + C), f32)  # a 2-2-2 network
+    layers = np.array([[0, 2, 2, 1, 1], [6, 2, C, 0, 1]], i64)
+    E = np.zeros((1, C, N), f32)
+    softmax_inputs(P, np.zeros((2, N), f32), layers, np.zeros((8, N)), np.zeros((2, 2, N), f32), np.zeros(N, f32), E)
+    dense_layer(np.zeros((2, N), f32), P, 0, 0, 2, 2, 1, 0, np.zeros((8, N)), np.zeros((2, N), f32),
+                np.zeros((2, N), f64))
+    right = np.zeros(1, i64)
+    rows = [np.zeros(N, f32) for _ in range(3)]
+    ey = np.zeros((1, N), f32)
+    softmax_outputs(E + 1, np.zeros(N, i64), one, one, rows[0], rows[1], np.zeros(N, i64), rows[2], ey, right)
+    mean_and_share(np.zeros(1, f32), N, right)

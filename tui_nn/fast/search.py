@@ -177,6 +177,7 @@ class _BookKernel:
         self._store: dict[str, np.ndarray] = {}
         self._views: dict[int, dict] = {}
         self.bytes_per_candidate = self._make_views(1)["bytes"]
+        self.cost_ratio = _cost_ratio(net, N, 40_000, 15, 0.6)  # ns: ~40 us a call, 5-60 us a candidate
         self._make_views(_Batcher.cap(self.bytes_per_candidate))  # the largest batch: no array grows later
         self.memo: tuple[bytes, np.ndarray, np.ndarray] | None = None
 
@@ -323,16 +324,24 @@ class _BookKernel:
 
 
 class _Batcher:
-    """Chooses how many candidates to score at once: about the gap between acceptances, so few
-    scored candidates are thrown away, and few enough that a batch's scratch arrays stay in a
-    core's L2 cache (a batch of 16 candidates of hidden 64, 7.8 MB, cost 1.5-2x more per
-    candidate than batches of 3; see benchmarks/README.md)."""
+    """Chooses how many candidates to score at once. A batch costs the kernel's fixed cost per
+    call plus a cost per candidate, and the candidates scored after the first accepted one are
+    thrown away: with acceptances at a rate p, the cost per candidate used is least near
+    K = sqrt(2 x (fixed cost / cost per candidate) / p). The rate is estimated from the recent
+    candidates (each one's weight decaying by ``DECAY`` per candidate since). Replayed offline on
+    the acceptances of 10,000-iteration runs, this scored 1.05-1.14 candidates an iteration where
+    the previous rule (double without an acceptance, shrink to twice the gap) scored 1.26-1.41
+    (benchmarks/README.md). A batch also stays within ``BUDGET`` bytes of scratch arrays, a core's
+    L2 cache (a batch of 16 candidates of hidden 64, 7.8 MB, cost 1.5-2x more per candidate
+    than batches of 3)."""
 
     MAX = 256
     BUDGET = 1_500_000  # bytes of scratch arrays per batch: within L2 (2 MB a core here)
+    DECAY = 0.995
 
-    def __init__(self):
-        self.size = 8
+    def __init__(self, cost_ratio: float):
+        self.cost_ratio = cost_ratio  # the kernel's cost per call / its cost per candidate
+        self.hits, self.tries = 1.0, 10.0  # a first guess: one acceptance in ten
 
     @classmethod
     def cap(cls, per_candidate: int) -> int:
@@ -341,13 +350,24 @@ class _Batcher:
 
     def take(self, remaining: int, per_candidate: int) -> int:
         """The next batch's size; ``per_candidate``: bytes of scratch arrays a candidate takes."""
-        return max(1, min(remaining, self.size, self.cap(per_candidate)))
+        rate = max(self.hits / self.tries, 1e-6)
+        best = round(math.sqrt(2 * self.cost_ratio / rate))
+        return max(1, min(remaining, best, self.MAX, self.cap(per_candidate)))
 
     def accepted_at(self, j: int | None, k: int) -> None:
-        if j is None:
-            self.size = min(self.size * 2, self.MAX)
-        else:
-            self.size = max(4, min(self.size, 2 * (j + 1)))
+        """The batch of ``k`` had its first acceptance at ``j`` (None: none)."""
+        used = k if j is None else j + 1
+        fade = self.DECAY ** used
+        self.hits = self.hits * fade + (j is not None)
+        self.tries = self.tries * fade + used
+
+
+def _cost_ratio(net, n: int, call: float, per_sample: float, per_product: float) -> float:
+    """A kernel's cost per call over its cost per candidate of ``net`` on ``n`` samples, each
+    candidate costing ``per_sample`` plus ``per_product`` per product of a weight and an input
+    (all in the same unit; measured on this kind of machine, see benchmarks/README.md)."""
+    products = sum(d.n_inputs * d.n_neurons for d in net.dense)
+    return call / (n * (per_sample + per_product * products))
 
 
 class _StackedEvaluator:
@@ -402,17 +422,18 @@ class BatchedSearch:
     @classmethod
     def build(cls, net, X, y, kernel):
         if kernel is not None:
-            return cls(net, X, y, kernel, kernel.bytes_per_candidate, remember=True)
+            return cls(net, X, y, kernel, kernel.bytes_per_candidate, kernel.cost_ratio, remember=True)
         stacked = _StackedEvaluator.build(net, X)
         if stacked is None:
             return None
         per_candidate = len(X) * (24 * sum(net.widths[1:]) + 16)  # its float32 and float64 arrays
-        return cls(net, X, y, lambda P: stacked(P, y), per_candidate, remember=False)
+        return cls(net, X, y, lambda P: stacked(P, y), per_candidate, _cost_ratio(net, len(X), 40_000, 15, 0.6),
+                   remember=False)
 
-    def __init__(self, net, X, y, score, per_candidate: int, remember: bool):
+    def __init__(self, net, X, y, score, per_candidate: int, cost_ratio: float, remember: bool):
         self.net, self.X, self.y, self.score, self.remember = net, X, y, score, remember
         self.per_candidate = per_candidate
-        self.batcher = _Batcher()
+        self.batcher = _Batcher(cost_ratio)
 
     def __call__(self, opt, n: int, rng):
         net = self.net
