@@ -575,3 +575,33 @@ def test_the_batch_size_follows_the_rate_of_acceptances():
         feed(batcher, 3000, 3)  # then one candidate in three accepted: sqrt(2 ratio / (1/3))
     assert 4 <= cheap.take(10**6, 1) <= 7 and 1 <= dear.take(10**6, 1) <= 2
     assert cheap.take(10**6, 10**6) == 1 and cheap.take(2, 1) <= 2  # the memory budget, what remains
+
+
+def test_while_the_compiled_loops_load_in_the_background_evaluations_use_numpy_with_the_same_bits(switch, monkeypatch):
+    # The dashboard's trainer process loads numba on a thread of its own so that its first
+    # evaluation (on the first frame) does not wait for it; a search waits, and then evaluations
+    # use the compiled kernel, which remembers the search's current point.
+    import threading
+
+    from tui_nn import fast
+    from tui_nn.fast.fused import FusedKernel
+    from tui_nn.fast.search import _BookKernel
+
+    switch(False)
+    release = threading.Event()
+    loading = threading.Thread(target=release.wait, daemon=True)
+    loading.start()
+    monkeypatch.setattr(fast, "_background", loading)
+    net = model((3,), "relu", "softmax", 3)
+    X, y = data("softmax", 3, 300)
+    try:
+        during = faster("evaluate", net, X, y)
+        assert isinstance(fast._kernel(net, X, y, fast._loops_for_evaluation()), _BookKernel)
+        first = during()
+    finally:
+        release.set()
+        loading.join()
+    after = faster("evaluate", net, X, y)
+    assert isinstance(fast._kernel(net, X, y, fast._loops_for_evaluation()), FusedKernel)
+    switch(True)
+    assert first == after() == net.evaluate(X, y)

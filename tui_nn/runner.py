@@ -523,6 +523,9 @@ def _child_main(command_fd: int, event_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGHUP"):  # a dropped terminal: the front end saves the run through us
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    from . import fast
+
+    fast.load_in_background()  # the first evaluation (on the first frame) does not wait for numba
     trainer, paused, speed, record, cpu_budget = pickle.load(sys.stdin.buffer)
     commands = Connection(command_fd, writable=False)
     events = Connection(event_fd, readable=False)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import weakref
 
 JOBS = ("evaluate", "search", "step")
@@ -59,6 +60,28 @@ def loops():
     except Exception:  # numba missing or broken (an ImportError, or its own checks of NumPy's version)
         return None
     return compiled
+
+
+_background: "threading.Thread | None" = None
+
+
+def load_in_background() -> None:
+    """Import and load the compiled loops on a thread of their own, and let evaluations use the
+    NumPy kernels (the same bits) until they are ready: for the dashboard's trainer process,
+    whose first evaluation is on the first frame and should not wait ~0.2-0.5 s for numba. A
+    search or a gradient step still waits for them (it needs them for its speed)."""
+    global _background
+    if _background is None and not plain_only():
+        _background = threading.Thread(target=warm_up, name="tui-nn-compile", daemon=True)
+        _background.start()
+
+
+def _loops_for_evaluation():
+    """The compiled loops for an evaluation: at once, unless they are loading in the background
+    and not ready yet (then ``None``: the NumPy kernels)."""
+    if _background is not None and _background.is_alive():
+        return None
+    return loops()
 
 
 def warm_up() -> None:
@@ -93,20 +116,23 @@ def faster(job: str, net, X, y):
     from . import search
 
     if job == "evaluate":
-        kernel = _kernel(net, X, y)
+        kernel = _kernel(net, X, y, _loops_for_evaluation())
         if kernel is None:
             return _cached(net, ("remembered", id(X), id(y)), X, y, lambda: Remembered(net, X, y))
         return search.evaluator(kernel, net)
     return _cached(net, ("search", id(X), id(y)), X, y,
-                   lambda: search.BatchedSearch.build(net, X, y, _kernel(net, X, y)))
+                   lambda: search.BatchedSearch.build(net, X, y, _kernel(net, X, y, loops())))
 
 
-def _kernel(net, X, y):
+def _kernel(net, X, y, compiled):
+    """The kernel scoring points of ``net`` on (X, y): the compiled one where ``compiled`` (the
+    loops, or None) takes the model, else NumPy's; one of each kept (the search's remembers its
+    current point for the evaluation that follows it)."""
     from .fused import FusedKernel
     from .search import _BookKernel
 
-    return _cached(net, ("kernel", id(X), id(y)), X, y,
-                   lambda: FusedKernel.build(net, X, y, loops()) or _BookKernel.build(net, X, y))
+    return _cached(net, ("kernel", id(X), id(y), compiled is not None), X, y,
+                   lambda: FusedKernel.build(net, X, y, compiled) or _BookKernel.build(net, X, y))
 
 
 # net -> {key: (X, y, implementation or None)}. Implementations reuse scratch arrays, so one network
