@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from .search import _Batcher, _cost_ratio, _sums_in_order
+from .search import _Batcher, _cost_ratio, _Remembers, _sums_in_order
 
 F32, F64 = np.float32, np.float64
 
@@ -33,7 +33,7 @@ def _sums_order(loops, n: int, fan_in: int, fan_out: int) -> int | None:
     return None
 
 
-class FusedKernel:
+class FusedKernel(_Remembers):
     """The book's forward pass, loss and accuracy for K candidates (rows of P), as
     ``_BookKernel`` computes them, in two compiled loops and four NumPy calls a batch:
 
@@ -90,16 +90,11 @@ class FusedKernel:
         K = _Batcher.cap(self.bytes_per_candidate)  # the largest batch: no array grows later
         self.E, self.ey = np.empty((K, C, N), F32), np.empty((K, N), F32)
         self.losses, self.right = np.empty(K, F32), np.empty(K, np.int64)
-        self.memo: tuple[bytes, np.ndarray, np.ndarray] | None = None
-
-    def remember(self, point: np.ndarray, loss: float, acc: float) -> None:
-        """Keep one point's result (the search's current point, which the trainer evaluates)."""
-        self.memo = (point.tobytes(), np.array([loss], F32), np.array([acc], F64))
 
     def __call__(self, P: np.ndarray):
         K = len(P)
-        if K == 1 and self.memo is not None and P[0].tobytes() == self.memo[0]:
-            return self.memo[1].copy(), self.memo[2].copy()
+        if (known := self.remembered(P)) is not None:
+            return known
         if K > len(self.E):
             return self._in_parts(P)
         P = np.ascontiguousarray(P, F32)

@@ -81,7 +81,23 @@ def _strided_dot_matches(n: int, fan_in: int, fan_out: int) -> bool:
     return True
 
 
-class _BookKernel:
+class _Remembers:
+    """A kernel's memory of one point's result: the search's current point, which the trainer
+    evaluates after each of its segments (scored once, by the search)."""
+
+    memo: tuple[bytes, np.ndarray, np.ndarray] | None = None
+
+    def remember(self, point: np.ndarray, loss: float, acc: float) -> None:
+        self.memo = (point.tobytes(), np.array([loss], F32), np.array([acc], F64))
+
+    def remembered(self, P: np.ndarray):
+        """(losses, accuracies) of a batch that is the remembered point alone, else None."""
+        if len(P) == 1 and self.memo is not None and P[0].tobytes() == self.memo[0]:
+            return self.memo[1].copy(), self.memo[2].copy()
+        return None
+
+
+class _BookKernel(_Remembers):
     """The book's forward pass, loss and accuracy for K candidates in one go.
 
     Every step is one NumPy call over all candidates, with a layer's values in one of three
@@ -179,16 +195,11 @@ class _BookKernel:
         self.bytes_per_candidate = self._make_views(1)["bytes"]
         self.cost_ratio = _cost_ratio(net, N, 40_000, 15, 0.6)  # ns: ~40 us a call, 5-60 us a candidate
         self._make_views(_Batcher.cap(self.bytes_per_candidate))  # the largest batch: no array grows later
-        self.memo: tuple[bytes, np.ndarray, np.ndarray] | None = None
-
-    def remember(self, point: np.ndarray, loss: float, acc: float) -> None:
-        """Keep one point's result (the search's current point, which the trainer evaluates)."""
-        self.memo = (point.tobytes(), np.array([loss], F32), np.array([acc], F64))
 
     def __call__(self, P: np.ndarray):
         K = len(P)
-        if K == 1 and self.memo is not None and P[0].tobytes() == self.memo[0]:
-            return self.memo[1].copy(), self.memo[2].copy()
+        if (known := self.remembered(P)) is not None:
+            return known
         v = self._views.get(K) or self._make_views(K)
         src = None  # the previous layer's activations, float64, in the layout this layer reads
         for (start, n_in, n_out, act, mode, made, out), (w, w_in, d, round_to, round_from, z, zeros, a) in zip(
