@@ -53,6 +53,22 @@ def data(output, n_out, n, seed=0):
     return X, y
 
 
+def lean_and_plain_step(lean, net, Xb, yb):
+    """One batch through the lean step, then the same batch through the plain path (the net's
+    gradients are then the plain ones): (loss, accuracy, lean gradients, plain loss, plain accuracy)."""
+    from tui_nn.network import score
+
+    with np.errstate(all="ignore"):
+        loss, acc = lean.forward(Xb, yb)
+        lean.backward()
+        fast_grads = net.grads.copy()
+        out = net.forward(Xb, training=True)
+        plain_loss = float(np.mean(net.loss_function.forward(out, yb)))
+        plain_acc = score(net.task, out, yb, net.predictions)
+        net.backward(yb)
+    return loss, acc, fast_grads, plain_loss, plain_acc
+
+
 def same_bytes(a, b, what=""):
     """The same bits, NaN for NaN whatever its sign."""
     a, b = np.asarray(a), np.asarray(b)
@@ -264,16 +280,7 @@ def test_the_lean_step_equals_forward_loss_score_and_backward(switch, m, batch):
     switch(False)
     lean = faster("step", net, X, y)
     assert lean is not None
-    with np.errstate(all="ignore"):
-        loss, acc = lean.forward(Xb, yb)
-        lean.backward()
-        fast_grads = net.grads.copy()
-        out = net.forward(Xb, training=True)
-        plain_loss = float(np.mean(net.loss_function.forward(out, yb)))
-        from tui_nn.network import score
-
-        plain_acc = score(net.task, out, yb, net.predictions)
-        net.backward(yb)
+    loss, acc, fast_grads, plain_loss, plain_acc = lean_and_plain_step(lean, net, Xb, yb)
     same_bytes(np.float64(loss), np.float64(plain_loss), "loss")
     same_bytes(np.float64(acc), np.float64(plain_acc), "accuracy")
     np.testing.assert_array_equal(fast_grads, net.grads)  # equal values (+0 and -0 may differ)
@@ -525,16 +532,7 @@ def test_the_compiled_sigmoid_step_equals_the_plain_step_at_extreme_scales(switc
     switch(False)
     lean = faster("step", net, X, y)
     assert lean.fused_sigmoid
-    with np.errstate(all="ignore"):
-        loss, acc = lean.forward(X, y)
-        lean.backward()
-        fast_grads = net.grads.copy()
-        out = net.forward(X, training=True)
-        plain_loss = float(np.mean(net.loss_function.forward(out, y)))
-        from tui_nn.network import score
-
-        plain_acc = score(net.task, out, y, net.predictions)
-        net.backward(y)
+    loss, acc, fast_grads, plain_loss, plain_acc = lean_and_plain_step(lean, net, X, y)
     same_bytes(np.float64(loss), np.float64(plain_loss), "loss")
     same_bytes(np.float64(acc), np.float64(plain_acc), "accuracy")
     same_bytes(fast_grads, net.grads, "gradients")  # ReLU's +0 where off, even for NaN
